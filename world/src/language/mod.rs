@@ -1,0 +1,5 @@
+//! Language generated from the simulator's ground truth: a closed vocabulary and tokenizer
+//! shared by training and the browser, captions, questions with answers, and scene prompts.
+
+pub mod caption;
+pub mod names;

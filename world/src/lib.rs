@@ -1,0 +1,13 @@
+//! The world the model learns from: a seeded 2D physics simulator (rapier2d), a renderer to
+//! RGB frames (tiny-skia), language generated from the simulator's ground truth, and the
+//! on-disk dataset format. Builds for native and `wasm32-unknown-unknown` alike.
+//!
+//! Data flow: [`scene`] -> [`sim`] (+ [`action`], [`events`]) -> [`render`] -> [`episode`]
+//! (with [`policy`] and [`language`]) -> [`dataset`].
+
+pub mod action;
+pub mod events;
+pub mod render;
+pub mod scene;
+pub mod sim;
+pub mod language;
