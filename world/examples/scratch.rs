@@ -1,17 +1,16 @@
-use world::{scene::Scene, sim::Simulator, render::Renderer, action::Action};
+use world::episode::{generate_episode, EpisodeConfig};
 fn main() {
-    let mut out = Vec::new();
-    for seed in 0..8u64 {
-        let scene = Scene::generate(seed);
-        let mut sim = Simulator::new(&scene);
-        let mut r = Renderer::new(128, 128).unwrap();
-        for f in 0..30 { let a = Action::from_discrete(((f/6)%9) as u8); sim.step(a); }
-        let rgb = r.draw_rgb(&scene, &sim.state());
-        out.push(rgb);
-        println!("{seed}: {:?} objs={} events={:?}", scene.view, scene.objects.len(), sim.events().iter().take(6).collect::<Vec<_>>());
+    let cfg = EpisodeConfig::default();
+    let t = std::time::Instant::now();
+    let mut hits = 0; let n = 200;
+    let mut kinds = std::collections::BTreeMap::new();
+    for s in 0..n {
+        let e = generate_episode(s, &cfg).unwrap();
+        if e.events.iter().any(|ev| matches!(ev.kind, world::events::EventKind::Collision{a: world::events::Entity::Agent, b: world::events::Entity::Object(_)})) { hits += 1; }
+        for q in &e.questions { *kinds.entry((q.kind, q.answer.clone())).or_insert(0) += 1; }
+        if s < 4 { println!("{}\n  {}\n  {}", e.prompt, e.caption, e.questions.iter().map(|q| format!("[{:?}@{}] {} -> {}", q.kind, q.clip_frames, q.question, q.answer)).collect::<Vec<_>>().join("\n  ")); }
     }
-    // tile 4x2
-    let (w,h)=(128usize,128usize); let mut img = vec![0u8; w*4*h*2*3];
-    for (i, f) in out.iter().enumerate() { let (tx,ty)=(i%4,i/4); for y in 0..h { for x in 0..w { for c in 0..3 { img[((ty*h+y)*w*4 + tx*w+x)*3+c] = f[(y*w+x)*3+c]; }}}}
-    let mut s = format!("P6 {} {} 255\n", w*4, h*2).into_bytes(); s.extend(img); std::fs::write("/tmp/tiles.ppm", s).unwrap();
+    let dt = t.elapsed().as_secs_f64();
+    println!("{} episodes in {:.2}s = {:.0} frames/s; agent-object contact {}/{}", n, dt, n as f64 * 41.0 / dt, hits, n);
+    for (k, v) in kinds { println!("{:?} {}", k, v); }
 }

@@ -43,7 +43,8 @@ pub enum EventKind {
     ComeToRest { object: u8 },
 }
 
-/// An event and the frame it happened in (frame 0 is the first frame after the first action).
+/// An event and the first frame that shows it: frame 0 is the start, frame `t + 1` follows
+/// action `t`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Event {
     pub frame: u32,

@@ -6,8 +6,10 @@
 //! (with [`policy`] and [`language`]) -> [`dataset`].
 
 pub mod action;
+pub mod episode;
 pub mod events;
 pub mod render;
 pub mod scene;
 pub mod sim;
 pub mod language;
+pub mod policy;

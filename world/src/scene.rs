@@ -248,7 +248,7 @@ pub struct Scene {
 }
 
 /// Errors when a scene cannot be laid out or is not valid.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum SceneError {
     #[error("a scene holds at most {MAX_OBJECTS} objects; this one asks for {0}")]
     TooManyObjects(usize),

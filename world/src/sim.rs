@@ -188,7 +188,7 @@ impl Simulator {
             .iter()
             .map(|o| scene.zones.iter().map(|z| z.rect(scene.view).contains(o.position)).collect())
             .collect();
-        let mut sim = Simulator {
+        Simulator {
             scene: scene.clone(),
             world,
             agent,
@@ -199,14 +199,7 @@ impl Simulator {
             contacts: BTreeMap::new(),
             in_zone,
             motion: vec![Motion::default(); scene.objects.len()],
-        };
-        // Contacts that exist before anything moves (objects resting on the floor) are not
-        // collisions: detect them without stepping time.
-        sim.world.detect_collisions(&(), &());
-        for pair in sim.touching_pairs() {
-            sim.contacts.insert(pair, 0);
         }
-        sim
     }
 
     pub fn scene(&self) -> &Scene {
@@ -272,12 +265,14 @@ impl Simulator {
         for pair in self.touching_pairs() {
             let last = self.contacts.insert(pair, now);
             let rearmed = match last {
-                None => true,
+                // Contacts present from the very first step (objects resting on the floor,
+                // placed with clearance from everything else) are not collisions.
+                None => now > 1,
                 Some(t) => now - t > REARM_STEPS,
             };
             if rearmed {
                 self.events.push(Event {
-                    frame: self.frame,
+                    frame: self.frame + 1,
                     kind: EventKind::Collision { a: pair.0, b: pair.1 },
                 });
             }
@@ -304,12 +299,12 @@ impl Simulator {
                     } else {
                         EventKind::ExitZone { object, zone }
                     };
-                    self.events.push(Event { frame: self.frame, kind });
+                    self.events.push(Event { frame: self.frame + 1, kind });
                 }
             }
             if outside {
                 self.events.push(Event {
-                    frame: self.frame,
+                    frame: self.frame + 1,
                     kind: EventKind::LeaveArena { object: i as u8 },
                 });
                 self.world.remove_body_with_colliders(handle, true);
@@ -328,12 +323,12 @@ impl Simulator {
             if !m.moving && speed > MOVING_SPEED {
                 m.moving = true;
                 m.slow_frames = 0;
-                self.events.push(Event { frame: self.frame, kind: EventKind::StartMoving { object } });
+                self.events.push(Event { frame: self.frame + 1, kind: EventKind::StartMoving { object } });
             } else if m.moving {
                 m.slow_frames = if speed < REST_SPEED { m.slow_frames + 1 } else { 0 };
                 if m.slow_frames >= REST_FRAMES {
                     m.moving = false;
-                    self.events.push(Event { frame: self.frame, kind: EventKind::ComeToRest { object } });
+                    self.events.push(Event { frame: self.frame + 1, kind: EventKind::ComeToRest { object } });
                 }
             }
         }
@@ -374,4 +369,24 @@ fn damping_factor(o: &crate::scene::Object) -> f32 {
         crate::scene::Friction::Slippery => 0.5,
         crate::scene::Friction::Rough => 1.5,
     }
+}
+
+/// The record of running a scene under a sequence of actions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rollout {
+    /// `actions.len() + 1` states: the start, then one after each action.
+    pub states: Vec<WorldState>,
+    pub events: Vec<Event>,
+}
+
+/// Runs `scene` (without the objects in `removed`) under `actions` from the start.
+pub fn rollout(scene: &Scene, removed: &[usize], actions: &[Action]) -> Rollout {
+    let mut sim = Simulator::with_removed(scene, removed);
+    let mut states = Vec::with_capacity(actions.len() + 1);
+    states.push(sim.state());
+    for &a in actions {
+        sim.step(a);
+        states.push(sim.state());
+    }
+    Rollout { states, events: sim.events }
 }

@@ -3,3 +3,7 @@
 
 pub mod caption;
 pub mod names;
+pub mod prompt;
+pub mod qa;
+pub mod question;
+pub mod vocab;
