@@ -6,6 +6,7 @@
 //! (with [`policy`] and [`language`]) -> [`dataset`].
 
 pub mod action;
+pub mod dataset;
 pub mod episode;
 pub mod events;
 pub mod render;
