@@ -254,6 +254,8 @@ pub enum SceneError {
     TooManyObjects(usize),
     #[error("could not place {0} without overlap after {1} tries: ask for fewer or smaller objects")]
     NoRoom(String, u32),
+    #[error("the layout cannot be satisfied: {0}")]
+    Contradiction(String),
     #[error("object {index} is at ({x}, {y}), outside the arena 0..{ARENA}")]
     OutOfArena { index: usize, x: f32, y: f32 },
 }
@@ -342,48 +344,46 @@ impl Scene {
         if looks.len() > MAX_OBJECTS {
             return Err(SceneError::TooManyObjects(looks.len()));
         }
-        const TRIES: u32 = 2000;
-        for _ in 0..TRIES {
-            let mut objects = Vec::with_capacity(looks.len());
-            for look in looks {
-                let r = look.size.half_extent();
-                let (x, y, angle) = match self.view {
-                    View::TopDown => (
-                        rng.random_range(WALL + r + 0.9..ARENA - WALL - r - 0.9),
-                        rng.random_range(WALL + r + 0.9..ARENA - WALL - r - 0.9),
-                        if look.shape == Shape::Box {
-                            rng.random_range(0.0..std::f32::consts::FRAC_PI_2)
-                        } else {
-                            0.0
-                        },
-                    ),
-                    // Resting on the floor; boxes flat.
-                    View::Side => (
-                        rng.random_range(WALL + r + 1.2..ARENA - WALL - r - 1.2),
-                        FLOOR_TOP + r,
-                        0.0,
-                    ),
-                };
-                objects.push(Object {
-                    shape: look.shape,
-                    colour: look.colour,
-                    size: look.size,
-                    mass: if rng.random_bool(0.5) { Mass::Light } else { Mass::Heavy },
-                    friction: if rng.random_bool(0.5) { Friction::Slippery } else { Friction::Rough },
-                    bounce: if rng.random_bool(0.5) { Bounce::Dull } else { Bounce::Bouncy },
-                    position: [x, y],
-                    angle,
-                });
+        if self.view == View::Side {
+            return self.place_in_a_row(looks, relations, rng);
+        }
+        // Objects are placed one at a time, each at a spot that is clear of those already
+        // placed and honours the relations between placed objects; a dead end restarts.
+        const RESTARTS: u32 = 200;
+        const SPOTS: u32 = 100;
+        for _ in 0..RESTARTS {
+            let mut objects: Vec<Object> = Vec::with_capacity(looks.len());
+            for (i, look) in looks.iter().enumerate() {
+                let hidden = (
+                    if rng.random_bool(0.5) { Mass::Light } else { Mass::Heavy },
+                    if rng.random_bool(0.5) { Friction::Slippery } else { Friction::Rough },
+                    if rng.random_bool(0.5) { Bounce::Dull } else { Bounce::Bouncy },
+                );
+                for _ in 0..SPOTS {
+                    let candidate = self.random_spot(look, hidden, rng);
+                    // From the side, objects rest flat on the floor, so only their half-widths
+                    // need to clear each other.
+                    let reach = |o: &Object| match self.view {
+                        View::TopDown => o.bounding_radius(),
+                        View::Side => o.size.half_extent(),
+                    };
+                    let clear = objects
+                        .iter()
+                        .all(|b| dist(candidate.position, b.position) > reach(&candidate) + reach(b) + 0.15);
+                    let related = relations.iter().filter(|&&(a, _, b)| a.max(b) == i).all(|&(a, rel, b)| {
+                        let pos = |k: usize| if k == i { candidate.position } else { objects[k].position };
+                        rel.holds(pos(a), pos(b))
+                    });
+                    if clear && related {
+                        objects.push(candidate);
+                        break;
+                    }
+                }
+                if objects.len() == i {
+                    break; // no spot for this one: start again
+                }
             }
-            let fits = objects.iter().enumerate().all(|(i, a)| {
-                objects[..i].iter().all(|b| {
-                    dist(a.position, b.position) > a.bounding_radius() + b.bounding_radius() + 0.15
-                })
-            });
-            let related = relations
-                .iter()
-                .all(|&(s, rel, o)| rel.holds(objects[s].position, objects[o].position));
-            if !(fits && related) {
+            if objects.len() < looks.len() {
                 continue;
             }
             // The agent starts clear of every object: above them in the side view.
@@ -406,7 +406,96 @@ impl Scene {
             }
         }
         let names: Vec<String> = looks.iter().map(|l| format!("{:?} {:?}", l.colour, l.shape)).collect();
-        Err(SceneError::NoRoom(names.join(", ").to_lowercase(), TRIES))
+        Err(SceneError::NoRoom(names.join(", ").to_lowercase(), RESTARTS * SPOTS))
+    }
+
+    /// Side view: objects stand in a row on the floor. Orders them left to right at random
+    /// among the orders the relations allow, then spreads the free floor randomly between
+    /// them, so any prompt whose objects fit is laid out at the first try.
+    fn place_in_a_row(
+        &mut self,
+        looks: &[ObjectLooks],
+        relations: &[(usize, Relation, usize)],
+        rng: &mut ChaCha8Rng,
+    ) -> Result<(), SceneError> {
+        let n = looks.len();
+        // Edges "left before right".
+        let edges: Vec<(usize, usize)> = relations
+            .iter()
+            .filter_map(|&(a, rel, b)| match rel {
+                Relation::LeftOf => Some((a, b)),
+                Relation::RightOf => Some((b, a)),
+                Relation::Above | Relation::Below => None,
+            })
+            .collect();
+        if relations.iter().any(|r| matches!(r.1, Relation::Above | Relation::Below)) {
+            return Err(SceneError::Contradiction("objects seen from the side rest on the floor: nothing is above or below".into()));
+        }
+        let mut order = Vec::with_capacity(n);
+        let mut placed = vec![false; n];
+        while order.len() < n {
+            let ready: Vec<usize> = (0..n)
+                .filter(|&i| !placed[i] && edges.iter().all(|&(l, r)| r != i || placed[l]))
+                .collect();
+            if ready.is_empty() {
+                return Err(SceneError::Contradiction("the left/right relations form a circle".into()));
+            }
+            let next = ready[rng.random_range(0..ready.len())];
+            placed[next] = true;
+            order.push(next);
+        }
+        let (lo, hi) = (WALL + 1.2, ARENA - WALL - 1.2);
+        const GAP: f32 = 0.15;
+        let widths: f32 = looks.iter().map(|l| 2.0 * l.size.half_extent()).sum();
+        let free = (hi - lo) - widths - GAP * (n.saturating_sub(1)) as f32;
+        if free < 0.0 {
+            let names: Vec<String> = looks.iter().map(|l| format!("{:?} {:?}", l.colour, l.shape)).collect();
+            return Err(SceneError::NoRoom(names.join(", ").to_lowercase(), 1));
+        }
+        let shares: Vec<f32> = (0..=n).map(|_| rng.random_range(0.0f32..1.0)).collect();
+        let total: f32 = shares.iter().sum::<f32>().max(1e-6);
+        let mut objects: Vec<Option<Object>> = vec![None; n];
+        let mut x = lo;
+        for (k, &i) in order.iter().enumerate() {
+            let h = looks[i].size.half_extent();
+            x += free * shares[k] / total + h;
+            let hidden = (
+                if rng.random_bool(0.5) { Mass::Light } else { Mass::Heavy },
+                if rng.random_bool(0.5) { Friction::Slippery } else { Friction::Rough },
+                if rng.random_bool(0.5) { Bounce::Dull } else { Bounce::Bouncy },
+            );
+            let mut o = self.random_spot(&looks[i], hidden, rng);
+            o.position = [x, FLOOR_TOP + h];
+            objects[i] = Some(o);
+            x += h + GAP;
+        }
+        self.objects = objects.into_iter().flatten().collect();
+        self.agent_start = [rng.random_range(WALL + 1.0..ARENA - WALL - 1.0), 6.5];
+        Ok(())
+    }
+
+    /// A random spot for an object with these looks: anywhere on the table seen from above,
+    /// resting on the floor (boxes flat) seen from the side.
+    fn random_spot(&self, look: &ObjectLooks, hidden: (Mass, Friction, Bounce), rng: &mut ChaCha8Rng) -> Object {
+        let r = look.size.half_extent();
+        let (x, y, angle) = match self.view {
+            View::TopDown => (
+                rng.random_range(WALL + r + 0.9..ARENA - WALL - r - 0.9),
+                rng.random_range(WALL + r + 0.9..ARENA - WALL - r - 0.9),
+                if look.shape == Shape::Box { rng.random_range(0.0..std::f32::consts::FRAC_PI_2) } else { 0.0 },
+            ),
+            View::Side => (rng.random_range(WALL + r + 1.2..ARENA - WALL - r - 1.2), FLOOR_TOP + r, 0.0),
+        };
+        Object {
+            shape: look.shape,
+            colour: look.colour,
+            size: look.size,
+            mass: hidden.0,
+            friction: hidden.1,
+            bounce: hidden.2,
+            position: [x, y],
+            angle,
+        }
     }
 
     /// Checks that every object lies inside the arena.

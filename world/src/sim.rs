@@ -25,7 +25,7 @@ pub const GRAVITY: f32 = 9.81;
 /// Agent mass, kg: between a light (1) and a heavy (4) object, so heavy ones slow it visibly.
 pub const AGENT_MASS: f32 = 2.0;
 /// Most velocity change the agent's motor can make per second, units/s^2.
-pub const AGENT_MAX_ACCEL: f32 = 40.0;
+pub const AGENT_MAX_ACCEL: f32 = 25.0;
 /// A pair must have been apart this many physics steps before touching again counts as a new
 /// collision (contacts flicker while things slide along each other).
 const REARM_STEPS: u32 = 4;

@@ -340,7 +340,12 @@ impl ScenePrompt {
             View::TopDown => "seen from above",
             View::Side => "seen from the side",
         };
-        format!("{view}, {}", clauses.join(", "))
+        // "a, b and c": commas, with "and" before the last clause.
+        let body = match clauses.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => clauses.join(""),
+        };
+        format!("{view}, {body}")
     }
 
     /// Words naming earlier object `b` uniquely among the objects before the clause that

@@ -492,7 +492,7 @@ fn moves(events: &[Event], object: u8) -> bool {
 fn last_hitter(events: &[&Event], object: u8, frame: u32, window: u32) -> Option<Entity> {
     events
         .iter()
-        .filter(|e| e.frame <= frame && e.frame + window >= frame)
+        .filter(|e| e.frame <= frame && e.frame.saturating_add(window) >= frame)
         .filter_map(|e| e.kind.collision_partner(Entity::Object(object)))
         .filter(|p| p.is_movable())
         .last()
