@@ -1,5 +1,6 @@
 //! Physics sanity: nothing tunnels through walls at the agent's top speed, objects at rest
 //! stay at rest, and events are logged where they happen.
+#![cfg(not(target_arch = "wasm32"))]
 
 use world::action::Action;
 use world::events::{Entity, EventKind};

@@ -1,4 +1,5 @@
 //! Scene prompts: parse, print and lay out, round trip, and clear errors.
+#![cfg(not(target_arch = "wasm32"))]
 
 use world::language::prompt::{PromptError, ScenePrompt};
 use world::scene::*;

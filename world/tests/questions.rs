@@ -1,5 +1,6 @@
 //! Every question type answered on hand-built scenes whose answers are known, parse errors,
 //! and counterfactual re-simulation that departs from the factual run exactly where it should.
+#![cfg(not(target_arch = "wasm32"))]
 
 use world::action::Action;
 use world::language::question::*;
