@@ -1,0 +1,373 @@
+//! The page's state as it lives in the address bar: `?seed=42&speed=2&paused=1`.
+//!
+//! A link reproduces what its sender saw: the seed fixes the scene, the speed and pause state
+//! how it runs. Reading never fails: a value that cannot be used falls back to its default and
+//! leaves a [`UrlNotice`] naming the key, for the page to show.
+
+use std::fmt;
+
+/// Seed of the scene shown when the URL names none.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// Speed multipliers the page offers, slowest first. A URL may only ask for one of these.
+pub const SPEEDS: [f32; 5] = [0.25, 0.5, 1.0, 2.0, 4.0];
+
+/// Longest piece of a bad value quoted back in a notice, in characters.
+const QUOTE_LIMIT: usize = 24;
+
+/// Everything about the page a link carries.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PageState {
+    /// Seed of the procedural scene (`world::scene::Scene::generate`).
+    pub seed: u64,
+    /// Simulated seconds per wall-clock second; one of [`SPEEDS`].
+    pub speed: f32,
+    /// Whether the simulation waits for the step button instead of running.
+    pub paused: bool,
+}
+
+impl Default for PageState {
+    fn default() -> PageState {
+        PageState { seed: DEFAULT_SEED, speed: 1.0, paused: false }
+    }
+}
+
+/// A query parameter that could not be used, and what was used instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UrlNotice {
+    /// The parameter's name as written in the URL (`seed`, `speed`, `paused`).
+    pub key: String,
+    /// What was wrong and what the page does instead, for people.
+    pub message: String,
+}
+
+impl fmt::Display for UrlNotice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+impl PageState {
+    /// Reads a query string (with or without its leading `?`). Unknown keys are ignored, so
+    /// links made by later versions of the page still open; when a key repeats, the last
+    /// occurrence wins.
+    pub fn from_query(query: &str) -> (PageState, Vec<UrlNotice>) {
+        let mut state = PageState::default();
+        let mut notices = Vec::new();
+        for (key, value) in parse_query(query) {
+            let problem = match key.as_str() {
+                "seed" => parse_seed(&value).map(|seed| state.seed = seed).err(),
+                "speed" => match parse_speed(&value) {
+                    Ok(speed) => {
+                        state.speed = speed;
+                        None
+                    }
+                    Err(SpeedProblem::NotANumber) => {
+                        state.speed = PageState::default().speed;
+                        Some(format!(
+                            "\"{}\" is not a number; running at normal speed (1x)",
+                            quote(&value)
+                        ))
+                    }
+                    Err(SpeedProblem::NotOffered { nearest }) => {
+                        state.speed = nearest;
+                        Some(format!(
+                            "{} is not one of the speeds {}; using {}x",
+                            quote(&value),
+                            speeds_list(),
+                            speed_label(nearest)
+                        ))
+                    }
+                },
+                "paused" => match parse_flag(&value) {
+                    Some(paused) => {
+                        state.paused = paused;
+                        None
+                    }
+                    None => Some(format!(
+                        "\"{}\" is not 1 or 0; the simulation starts running",
+                        quote(&value)
+                    )),
+                },
+                _ => None,
+            };
+            if let Some(message) = problem {
+                let message = if key == "seed" {
+                    format!("{message}; showing seed {}", state.seed)
+                } else {
+                    message
+                };
+                notices.push(UrlNotice { key, message });
+            }
+        }
+        (state, notices)
+    }
+
+    /// The query string for this state, with its leading `?`. The seed is always written so
+    /// a copied link names its scene; speed and pause only when they differ from the default.
+    pub fn to_query(&self) -> String {
+        let mut query = format!("?seed={}", self.seed);
+        if self.speed != PageState::default().speed {
+            query.push_str(&format!("&speed={}", self.speed));
+        }
+        if self.paused {
+            query.push_str("&paused=1");
+        }
+        query
+    }
+}
+
+/// Reads a seed as typed by a person or written in a URL: a whole number from 0 to
+/// `u64::MAX`, surrounding spaces allowed. The error says what was wrong.
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("the seed is empty".into());
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("\"{}\" is not a whole number from 0 to {}", quote(text), u64::MAX));
+    }
+    text.parse().map_err(|_| format!("{} is larger than the largest seed, {}", quote(text), u64::MAX))
+}
+
+enum SpeedProblem {
+    NotANumber,
+    NotOffered { nearest: f32 },
+}
+
+fn parse_speed(text: &str) -> Result<f32, SpeedProblem> {
+    let text = text.trim().trim_end_matches(['x', 'X']);
+    let speed: f32 = text.parse().map_err(|_| SpeedProblem::NotANumber)?;
+    if !speed.is_finite() {
+        return Err(SpeedProblem::NotANumber);
+    }
+    if let Some(&offered) = SPEEDS.iter().find(|&&s| s == speed) {
+        return Ok(offered);
+    }
+    Err(SpeedProblem::NotOffered { nearest: nearest_speed(speed) })
+}
+
+/// The offered speed closest to `speed` by ratio (2.9 is nearer 4 than 2), so out-of-range
+/// values land on the slowest or fastest one.
+pub fn nearest_speed(speed: f32) -> f32 {
+    let log = if speed > 0.0 { speed.log2() } else { f32::NEG_INFINITY };
+    SPEEDS
+        .iter()
+        .copied()
+        .min_by(|a, b| (a.log2() - log).abs().total_cmp(&(b.log2() - log).abs()))
+        .unwrap_or(1.0)
+}
+
+/// How a speed reads on the page and in notices: `0.25`, `1`, `4`.
+pub fn speed_label(speed: f32) -> String {
+    format!("{speed}")
+}
+
+fn speeds_list() -> String {
+    SPEEDS.iter().map(|&s| speed_label(s)).collect::<Vec<_>>().join(", ")
+}
+
+fn parse_flag(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "" => Some(true),
+        "0" | "false" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// A bad value as quoted back to the reader: cut short, control characters dropped. The page
+/// shows it as text, never as markup.
+fn quote(value: &str) -> String {
+    let clean: String = value.chars().filter(|c| !c.is_control()).collect();
+    if clean.chars().count() > QUOTE_LIMIT {
+        let cut: String = clean.chars().take(QUOTE_LIMIT).collect();
+        format!("{cut}…")
+    } else {
+        clean
+    }
+}
+
+/// Splits `a=1&b=two%20words` into decoded pairs (`+` is a space, `%XX` a byte; invalid
+/// escapes are kept as written and invalid UTF-8 is replaced).
+pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .strip_prefix('?')
+        .unwrap_or(query)
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(key), percent_decode(value))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (escaped, bytes[i]) {
+            (Some(byte), _) => {
+                out.push(byte);
+                i += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, byte) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_query_gives_defaults_without_notices() {
+        assert_eq!(PageState::from_query(""), (PageState::default(), vec![]));
+        assert_eq!(PageState::from_query("?"), (PageState::default(), vec![]));
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let (state, notices) = PageState::from_query("?seed=42&speed=0.25&paused=1");
+        assert_eq!(state, PageState { seed: 42, speed: 0.25, paused: true });
+        assert!(notices.is_empty(), "{notices:?}");
+    }
+
+    #[test]
+    fn printing_then_reading_gives_the_same_state() {
+        for seed in [0, 1, 7, 42, 123_456_789, u64::MAX] {
+            for speed in SPEEDS {
+                for paused in [false, true] {
+                    let state = PageState { seed, speed, paused };
+                    let query = state.to_query();
+                    assert_eq!(PageState::from_query(&query), (state, vec![]), "{query}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn printed_query_leaves_out_defaults_but_always_names_the_seed() {
+        assert_eq!(PageState { seed: 9, speed: 1.0, paused: false }.to_query(), "?seed=9");
+        assert_eq!(PageState { seed: 9, speed: 0.5, paused: true }.to_query(), "?seed=9&speed=0.5&paused=1");
+    }
+
+    #[test]
+    fn bad_seed_falls_back_to_default_and_names_the_key() {
+        for bad in ["abc", "-3", "1.5", "", "99999999999999999999999"] {
+            let (state, notices) = PageState::from_query(&format!("seed={bad}&speed=2"));
+            assert_eq!(state.seed, DEFAULT_SEED, "{bad}");
+            assert_eq!(state.speed, 2.0, "a bad seed must not spoil the other keys");
+            assert_eq!(notices.len(), 1, "{bad}");
+            assert_eq!(notices[0].key, "seed");
+            assert!(notices[0].message.contains(&format!("showing seed {DEFAULT_SEED}")), "{}", notices[0]);
+        }
+    }
+
+    #[test]
+    fn speed_that_is_not_offered_snaps_to_the_nearest_offered_one() {
+        let cases = [("3", 4.0), ("100", 4.0), ("0.3", 0.25), ("0", 0.25), ("-2", 0.25), ("1.3", 1.0)];
+        for (text, expected) in cases {
+            let (state, notices) = PageState::from_query(&format!("speed={text}"));
+            assert_eq!(state.speed, expected, "speed={text}");
+            assert_eq!(notices.len(), 1);
+            assert_eq!(notices[0].key, "speed");
+            assert!(notices[0].message.contains(&format!("using {}x", speed_label(expected))));
+        }
+    }
+
+    #[test]
+    fn speed_that_is_not_a_number_runs_at_normal_speed() {
+        for text in ["fast", "NaN", "inf", ""] {
+            let (state, notices) = PageState::from_query(&format!("speed={text}"));
+            assert_eq!(state.speed, 1.0, "speed={text}");
+            assert_eq!(notices[0].key, "speed");
+        }
+    }
+
+    #[test]
+    fn speed_may_carry_a_trailing_x() {
+        assert_eq!(PageState::from_query("speed=2x").0.speed, 2.0);
+    }
+
+    #[test]
+    fn paused_accepts_common_spellings_and_flags_others() {
+        for (text, paused) in [("1", true), ("true", true), ("", true), ("0", false), ("FALSE", false)] {
+            let (state, notices) = PageState::from_query(&format!("paused={text}"));
+            assert_eq!(state.paused, paused, "paused={text}");
+            assert!(notices.is_empty());
+        }
+        let (state, notices) = PageState::from_query("paused=maybe");
+        assert!(!state.paused);
+        assert_eq!(notices[0].key, "paused");
+    }
+
+    #[test]
+    fn unknown_keys_are_ignored() {
+        let (state, notices) = PageState::from_query("?seed=5&model=v2&utm_source=x");
+        assert_eq!(state.seed, 5);
+        assert!(notices.is_empty());
+    }
+
+    #[test]
+    fn notices_quote_bad_values_short_and_without_control_characters() {
+        let long = "a".repeat(200);
+        let (_, notices) = PageState::from_query(&format!("seed={long}%0A"));
+        let message = &notices[0].message;
+        assert!(message.len() < 150, "{message}");
+        assert!(!message.contains('\n'));
+        assert!(message.contains('…'));
+    }
+
+    #[test]
+    fn markup_in_values_is_kept_as_plain_text() {
+        let (_, notices) = PageState::from_query("seed=%3Cb%3Ehi%3C%2Fb%3E");
+        assert!(notices[0].message.contains("\"<b>hi</b>\""), "{}", notices[0].message);
+    }
+
+    #[test]
+    fn query_pairs_are_percent_decoded() {
+        assert_eq!(
+            parse_query("?a=1&b=two+words&c=%41%42&d&e=%zz&f=%4&g=%+4"),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "two words".into()),
+                ("c".into(), "AB".into()),
+                ("d".into(), "".into()),
+                ("e".into(), "%zz".into()),
+                ("f".into(), "%4".into()),
+                ("g".into(), "% 4".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn seeds_typed_by_people_are_trimmed() {
+        assert_eq!(parse_seed(" 42 "), Ok(42));
+        assert!(parse_seed("4 2").is_err());
+        assert!(parse_seed("+4").is_err());
+    }
+
+    #[test]
+    fn nearest_speed_compares_ratios() {
+        assert_eq!(nearest_speed(2.9), 4.0);
+        assert_eq!(nearest_speed(2.7), 2.0);
+        assert_eq!(nearest_speed(0.0), 0.25);
+        assert_eq!(nearest_speed(1000.0), 4.0);
+    }
+}
