@@ -8,3 +8,13 @@ pub mod controls;
 pub mod pacing;
 pub mod session;
 pub mod url_state;
+
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
+#[cfg(target_arch = "wasm32")]
+pub mod components;
+#[cfg(target_arch = "wasm32")]
+pub mod stage;
+
+#[cfg(target_arch = "wasm32")]
+pub use components::{App, Playground};

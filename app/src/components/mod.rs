@@ -1,0 +1,22 @@
+//! The page's components, top-down: [`App`] reads the address bar, [`Playground`] runs a scene,
+//! and each of the others shows one part of it.
+
+mod app;
+mod caption_log;
+mod model_view;
+mod notices;
+mod playground;
+mod readout;
+mod seed_field;
+mod transport;
+mod world_view;
+
+pub use app::App;
+pub use caption_log::CaptionLog;
+pub use model_view::ModelView;
+pub use notices::Notices;
+pub use playground::Playground;
+pub use readout::Readout;
+pub use seed_field::SeedField;
+pub use transport::Transport;
+pub use world_view::WorldView;
