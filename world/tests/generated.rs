@@ -47,4 +47,19 @@ fn the_exploration_policy_touches_objects_in_most_episodes() {
         })
         .count();
     assert!(touched >= 80, "agent touched an object in only {touched} of {n} episodes");
+
+    // Uniformly random moves, one per frame, on the same scenes, touch far less often.
+    let random_touched = (0..n)
+        .filter(|&seed| {
+            let scene = world::scene::Scene::generate(world::scene::derive_seed(seed, 0));
+            let mut rng = world::scene::rng_from_seed(seed);
+            let actions: Vec<Action> = (0..config.steps)
+                .map(|_| Action::from_discrete(rand::Rng::random_range(&mut rng, 0..9u8)))
+                .collect();
+            let r = world::sim::rollout(&scene, &[], &actions);
+            r.events.iter().any(|ev| matches!(ev.kind, EventKind::Collision { a: Entity::Agent, b: Entity::Object(_) }))
+        })
+        .count();
+    eprintln!("agent touched an object: exploration policy {touched}/{n}, uniform random {random_touched}/{n}");
+    assert!(touched >= random_touched * 3 / 2, "policy {touched} vs random {random_touched}");
 }
