@@ -354,11 +354,7 @@ impl Scene {
         for _ in 0..RESTARTS {
             let mut objects: Vec<Object> = Vec::with_capacity(looks.len());
             for (i, look) in looks.iter().enumerate() {
-                let hidden = (
-                    if rng.random_bool(0.5) { Mass::Light } else { Mass::Heavy },
-                    if rng.random_bool(0.5) { Friction::Slippery } else { Friction::Rough },
-                    if rng.random_bool(0.5) { Bounce::Dull } else { Bounce::Bouncy },
-                );
+                let hidden = random_hidden(rng);
                 for _ in 0..SPOTS {
                     let candidate = self.random_spot(look, hidden, rng);
                     // From the side, objects rest flat on the floor, so only their half-widths
@@ -459,11 +455,7 @@ impl Scene {
         for (k, &i) in order.iter().enumerate() {
             let h = looks[i].size.half_extent();
             x += free * shares[k] / total + h;
-            let hidden = (
-                if rng.random_bool(0.5) { Mass::Light } else { Mass::Heavy },
-                if rng.random_bool(0.5) { Friction::Slippery } else { Friction::Rough },
-                if rng.random_bool(0.5) { Bounce::Dull } else { Bounce::Bouncy },
-            );
+            let hidden = random_hidden(rng);
             let mut o = self.random_spot(&looks[i], hidden, rng);
             o.position = [x, FLOOR_TOP + h];
             objects[i] = Some(o);
@@ -516,6 +508,15 @@ impl Scene {
     pub fn zone(&self, colour: ZoneColour) -> Option<(usize, &Zone)> {
         self.zones.iter().enumerate().find(|(_, z)| z.colour == colour)
     }
+}
+
+/// Hidden properties drawn at random, each value equally likely.
+fn random_hidden(rng: &mut ChaCha8Rng) -> (Mass, Friction, Bounce) {
+    (
+        if rng.random_bool(0.5) { Mass::Light } else { Mass::Heavy },
+        if rng.random_bool(0.5) { Friction::Slippery } else { Friction::Rough },
+        if rng.random_bool(0.5) { Bounce::Dull } else { Bounce::Bouncy },
+    )
 }
 
 /// The visible part of an object: what a prompt can say about it.
