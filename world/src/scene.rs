@@ -320,7 +320,6 @@ impl Scene {
         };
         // Layout cannot fail for <= 5 objects of these sizes in this arena; fall back to fewer
         // objects rather than panic if it ever did.
-        let mut looks = looks;
         loop {
             match scene.place(&looks, &[], &mut rng) {
                 Ok(()) => break,

@@ -110,11 +110,11 @@ impl Simulator {
     /// Builds the simulation of `scene` with some objects taken out (for counterfactuals).
     /// Object indices stay those of the scene.
     pub fn with_removed(scene: &Scene, removed: &[usize]) -> Simulator {
-        let mut world = PhysicsWorld::default();
-        world.gravity = match scene.view {
+        let gravity = match scene.view {
             View::TopDown => Vector::ZERO,
             View::Side => Vector::new(0.0, -GRAVITY),
         };
+        let mut world = PhysicsWorld { gravity, ..PhysicsWorld::default() };
         world.integration_parameters.dt = DT;
 
         // Walls: a frame of fixed boxes; from the side the bottom one is the floor and the

@@ -492,10 +492,10 @@ fn moves(events: &[Event], object: u8) -> bool {
 fn last_hitter(events: &[&Event], object: u8, frame: u32, window: u32) -> Option<Entity> {
     events
         .iter()
+        .rev()
         .filter(|e| e.frame <= frame && e.frame.saturating_add(window) >= frame)
         .filter_map(|e| e.kind.collision_partner(Entity::Object(object)))
-        .filter(|p| p.is_movable())
-        .last()
+        .find(|p| p.is_movable())
 }
 
 /// Answers `q` about `clip` from the simulator's ground truth.
