@@ -16,7 +16,10 @@ pub fn CaptionLog(
     view! {
         <section class="panel events" aria-labelledby="events-title">
             <h2 id="events-title">"What happened"</h2>
-            <p class="episode-caption" data-testid="episode-caption">{caption}</p>
+            <figure class="episode-caption">
+                <figcaption class="field-label">"Caption of the episode so far"</figcaption>
+                <p data-testid="episode-caption">{caption}</p>
+            </figure>
             <ol class="log" data-testid="caption-log" aria-live="polite" aria-label="Events, newest first">
                 <Show when=move || lines.read().is_empty()>
                     <li class="log-empty">"Events appear here as they happen. Push something!"</li>

@@ -102,20 +102,21 @@ pub fn Playground(
                     .get()
                     .map(|message| view! { <p class="error" role="alert" data-testid="error">{message}</p> })
             }}
+            <div class="toolbar">
+                <Transport
+                    paused
+                    speed
+                    on_toggle=with(Stage::toggle_play)
+                    on_step=with(Stage::step)
+                    on_reset=with(Stage::restart)
+                    on_speed
+                />
+                <SeedField seed on_seed on_random />
+            </div>
             <div class="layout">
                 <section class="stage-column" aria-label="The world">
-                    <div class="toolbar">
-                        <Transport
-                            paused
-                            speed
-                            on_toggle=with(Stage::toggle_play)
-                            on_step=with(Stage::step)
-                            on_reset=with(Stage::restart)
-                            on_speed
-                        />
-                        <SeedField seed on_seed on_random />
-                    </div>
-                    <WorldView canvas=canvases.world on_pointer />
+                    <WorldView canvas=canvases.world scene=view.scene on_pointer />
+                    <Readout frame=view.frame steering=view.steering />
                     <p class="hint">
                         "Drive the agent with " <kbd>"←"</kbd> <kbd>"↑"</kbd> <kbd>"→"</kbd> <kbd>"↓"</kbd>
                         " or " <kbd>"W"</kbd> <kbd>"A"</kbd> <kbd>"S"</kbd> <kbd>"D"</kbd>
@@ -125,7 +126,6 @@ pub fn Playground(
                 </section>
                 <aside class="side-column">
                     <ModelView canvas=canvases.model />
-                    <Readout frame=view.frame scene=view.scene steering=view.steering />
                     <CaptionLog caption=view.caption lines=view.log />
                 </aside>
             </div>

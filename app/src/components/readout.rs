@@ -1,15 +1,12 @@
 use leptos::prelude::*;
 use world::sim::FPS;
 
-/// Frame counter, simulated time, the scene in a line and the move being asked of the agent.
+/// Frame counter, simulated time and the move being asked of the agent.
 #[component]
 pub fn Readout(
     /// Frames stepped since the scene started.
     #[prop(into)]
     frame: Signal<u32>,
-    /// One line about the scene, e.g. "Top-down table · 3 objects · 1 goal zone".
-    #[prop(into)]
-    scene: Signal<String>,
     /// The move being asked of the agent, e.g. "north-east".
     #[prop(into)]
     steering: Signal<&'static str>,
@@ -27,10 +24,6 @@ pub fn Readout(
             <div>
                 <dt>"Move"</dt>
                 <dd data-testid="steering">{steering}</dd>
-            </div>
-            <div class="readout-wide">
-                <dt>"Scene"</dt>
-                <dd data-testid="scene-description">{scene}</dd>
             </div>
         </dl>
     }

@@ -11,6 +11,9 @@ use crate::session::WORLD_VIEW_SIZE;
 pub fn WorldView(
     /// The canvas the stage paints the world into.
     canvas: NodeRef<Canvas>,
+    /// One line about the scene, e.g. "Top-down table · 3 objects · 1 goal zone".
+    #[prop(into)]
+    scene: Signal<String>,
     /// Where the pointer is held, in world units, or `None` once it is let go.
     #[prop(into)]
     on_pointer: UnsyncCallback<Option<[f32; 2]>>,
@@ -62,6 +65,7 @@ pub fn WorldView(
                 on:pointercancel=let_go
                 on:lostpointercapture=let_go
             ></canvas>
+            <figcaption class="scene-description" data-testid="scene-description">{scene}</figcaption>
         </figure>
     }
 }
