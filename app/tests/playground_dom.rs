@@ -1,0 +1,292 @@
+//! The playground in a real browser: mount it, press its buttons and keys, and check the
+//! frame counter, the text and the pixels on its canvases.
+//!
+//! CHROMEDRIVER=/usr/bin/chromedriver \
+//! CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+//! cargo test --target wasm32-unknown-unknown -p app
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+
+use app::url_state::PageState;
+use app::Playground;
+use gloo::timers::callback::Timeout;
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use leptos::task::tick;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{
+    CanvasRenderingContext2d, Event, EventInit, HtmlCanvasElement, HtmlElement, HtmlInputElement,
+    KeyboardEvent, KeyboardEventInit,
+};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Seed 7 is a top-down table with one object, away from the agent: nothing moves unless the
+/// agent is driven, so any change in its picture comes from the agent.
+const STILL_SCENE: u64 = 7;
+
+fn paused_at(seed: u64) -> PageState {
+    PageState { seed, speed: 1.0, paused: true }
+}
+
+/// A playground mounted into its own element; unmounted and removed when dropped.
+struct Mounted<H> {
+    root: HtmlElement,
+    _handle: H,
+}
+
+impl<H> Drop for Mounted<H> {
+    fn drop(&mut self) {
+        self.root.remove();
+    }
+}
+
+impl<H> Mounted<H> {
+    fn find<T: JsCast>(&self, test_id: &str) -> T {
+        self.root
+            .query_selector(&format!("[data-testid='{test_id}']"))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("no element with data-testid={test_id}"))
+            .dyn_into()
+            .unwrap_or_else(|_| panic!("data-testid={test_id} is not the expected element"))
+    }
+
+    fn text(&self, test_id: &str) -> String {
+        self.find::<HtmlElement>(test_id).text_content().unwrap_or_default()
+    }
+
+    fn frame(&self) -> u32 {
+        let text = self.text("frame-counter");
+        text.parse().unwrap_or_else(|_| panic!("frame counter shows {text:?}"))
+    }
+
+    fn click(&self, test_id: &str) {
+        self.find::<HtmlElement>(test_id).click();
+    }
+
+    fn pixels(&self, test_id: &str) -> Vec<u8> {
+        let canvas: HtmlCanvasElement = self.find(test_id);
+        let context: CanvasRenderingContext2d = canvas
+            .get_context("2d")
+            .expect("2d context")
+            .expect("2d context")
+            .dyn_into()
+            .expect("2d context");
+        let (w, h) = (canvas.width() as f64, canvas.height() as f64);
+        context.get_image_data(0.0, 0.0, w, h).expect("image data").data().0
+    }
+}
+
+fn mount(initial: PageState, notices: Vec<String>, on_change: Option<Callback<PageState>>) -> Mounted<impl Sized> {
+    let document = document();
+    let root: HtmlElement = document.create_element("div").expect("div").unchecked_into();
+    document.body().expect("body").append_child(&root).expect("append");
+    let handle = mount_to(root.clone(), move || match on_change {
+        Some(on_change) => view! { <Playground initial notices on_change /> }.into_any(),
+        None => view! { <Playground initial notices /> }.into_any(),
+    });
+    Mounted { root, _handle: handle }
+}
+
+/// Waits `ms` milliseconds of real time (animation frames and timers run meanwhile).
+async fn sleep(ms: u32) {
+    let state = Rc::new(RefCell::new((false, None::<Waker>)));
+    let _timeout = Timeout::new(ms, {
+        let state = state.clone();
+        move || {
+            let mut state = state.borrow_mut();
+            state.0 = true;
+            if let Some(waker) = state.1.take() {
+                waker.wake();
+            }
+        }
+    });
+    std::future::poll_fn(|cx| {
+        let mut state = state.borrow_mut();
+        if state.0 {
+            Poll::Ready(())
+        } else {
+            state.1 = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    })
+    .await;
+}
+
+/// Lets effects run and the DOM catch up with the signals.
+async fn settle() {
+    tick().await;
+    sleep(20).await;
+}
+
+fn key(kind: &str, code: &str) {
+    let init = KeyboardEventInit::new();
+    init.set_code(code);
+    init.set_bubbles(true);
+    let event = KeyboardEvent::new_with_keyboard_event_init_dict(kind, &init).expect("key event");
+    document().body().expect("body").dispatch_event(&event).expect("dispatch");
+}
+
+fn distinct_colours(rgba: &[u8]) -> usize {
+    let mut colours: Vec<&[u8]> = rgba.chunks_exact(4).collect();
+    colours.sort();
+    colours.dedup();
+    colours.len()
+}
+
+#[wasm_bindgen_test]
+async fn both_canvases_show_the_scene_once_mounted() {
+    let page = mount(paused_at(STILL_SCENE), vec![], None);
+    settle().await;
+    let world = page.pixels("world-canvas");
+    let model = page.pixels("model-canvas");
+    assert_eq!(world.len(), 384 * 384 * 4);
+    assert_eq!(model.len(), 64 * 64 * 4);
+    assert!(distinct_colours(&world) > 10, "the world canvas is blank");
+    assert!(distinct_colours(&model) > 10, "the model's canvas is blank");
+    assert_eq!(page.frame(), 0);
+    assert!(page.text("scene-description").starts_with("Top-down table"));
+}
+
+#[wasm_bindgen_test]
+async fn step_with_a_key_held_advances_the_counter_and_moves_the_agent() {
+    let page = mount(paused_at(STILL_SCENE), vec![], None);
+    settle().await;
+    let before = page.pixels("world-canvas");
+    let model_before = page.pixels("model-canvas");
+
+    key("keydown", "ArrowRight");
+    for _ in 0..5 {
+        page.click("step-button");
+    }
+    settle().await;
+    assert_eq!(page.frame(), 5);
+    assert_eq!(page.text("steering"), "east");
+    assert_ne!(page.pixels("world-canvas"), before, "the agent was driven but the picture did not change");
+    assert_ne!(page.pixels("model-canvas"), model_before);
+
+    key("keyup", "ArrowRight");
+    settle().await;
+    assert_eq!(page.text("steering"), "stay");
+}
+
+#[wasm_bindgen_test]
+async fn step_without_input_advances_time_but_leaves_a_still_scene_alone() {
+    let page = mount(paused_at(STILL_SCENE), vec![], None);
+    settle().await;
+    let before = page.pixels("world-canvas");
+    page.click("step-button");
+    page.click("step-button");
+    settle().await;
+    assert_eq!(page.frame(), 2);
+    assert_eq!(page.text("sim-time"), "0.2 s");
+    assert_eq!(page.pixels("world-canvas"), before);
+}
+
+#[wasm_bindgen_test]
+async fn keys_combine_into_diagonal_moves() {
+    let page = mount(paused_at(STILL_SCENE), vec![], None);
+    key("keydown", "KeyW");
+    key("keydown", "KeyA");
+    settle().await;
+    assert_eq!(page.text("steering"), "north-west");
+    key("keyup", "KeyW");
+    key("keyup", "KeyA");
+    settle().await;
+    assert_eq!(page.text("steering"), "stay");
+}
+
+#[wasm_bindgen_test]
+async fn reset_returns_to_frame_zero_and_the_first_picture() {
+    let page = mount(paused_at(STILL_SCENE), vec![], None);
+    settle().await;
+    let first = page.pixels("world-canvas");
+    key("keydown", "ArrowUp");
+    for _ in 0..4 {
+        page.click("step-button");
+    }
+    key("keyup", "ArrowUp");
+    settle().await;
+    assert_ne!(page.pixels("world-canvas"), first);
+    page.click("reset-button");
+    settle().await;
+    assert_eq!(page.frame(), 0);
+    assert_eq!(page.pixels("world-canvas"), first);
+}
+
+#[wasm_bindgen_test]
+async fn a_seed_typed_in_the_box_builds_its_scene_and_is_reported() {
+    let changes = Arc::new(Mutex::new(Vec::new()));
+    let on_change = Callback::new({
+        let changes = changes.clone();
+        move |state| changes.lock().expect("lock").push(state)
+    });
+    let page = mount(paused_at(STILL_SCENE), vec![], Some(on_change));
+    settle().await;
+    page.click("step-button");
+    let before = page.pixels("world-canvas");
+
+    let input: HtmlInputElement = page.find("seed-input");
+    assert_eq!(input.value(), STILL_SCENE.to_string());
+    input.set_value("12");
+    input.dispatch_event(&Event::new("change").expect("event")).expect("dispatch");
+    settle().await;
+
+    assert_eq!(page.frame(), 0, "a new scene starts at frame 0");
+    assert_ne!(page.pixels("world-canvas"), before);
+    assert_eq!(changes.lock().expect("lock").last(), Some(&paused_at(12)));
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_seed_is_explained_and_the_scene_stays() {
+    let page = mount(paused_at(STILL_SCENE), vec![], None);
+    settle().await;
+    page.click("step-button");
+    let input: HtmlInputElement = page.find("seed-input");
+    input.set_value("twelve");
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    input.dispatch_event(&Event::new_with_event_init_dict("change", &init).expect("event")).expect("dispatch");
+    settle().await;
+
+    assert!(page.text("seed-problem").contains("\"twelve\" is not a whole number"), "{}", page.text("seed-problem"));
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(page.frame(), 1, "the scene on show must not be touched");
+}
+
+#[wasm_bindgen_test]
+async fn play_runs_frames_on_its_own_and_pause_stops_them() {
+    let page = mount(PageState { seed: STILL_SCENE, speed: 4.0, paused: false }, vec![], None);
+    sleep(600).await;
+    let running = page.frame();
+    assert!(running >= 3, "at 4x, 0.6 s should run about 24 frames; ran {running}");
+    assert_eq!(page.text("play-pause").trim_start_matches(['❚', '▶']).trim(), "Pause");
+
+    page.click("play-pause");
+    settle().await;
+    let stopped = page.frame();
+    sleep(300).await;
+    assert_eq!(page.frame(), stopped, "frames ran while paused");
+    assert!(page.text("play-pause").ends_with("Play"));
+}
+
+#[wasm_bindgen_test]
+async fn notices_are_shown_as_text_and_can_be_dismissed() {
+    let notice = "seed: \"<b>bold</b>\" is not a whole number; showing seed 1".to_string();
+    let page = mount(paused_at(1), vec![notice.clone()], None);
+    settle().await;
+    let list: HtmlElement = page.find("url-notices");
+    assert!(list.text_content().unwrap_or_default().contains(&notice));
+    assert!(list.query_selector("b").expect("query").is_none(), "a notice was rendered as markup");
+
+    let dismiss: HtmlElement = list.query_selector("button").expect("query").expect("dismiss button").unchecked_into();
+    dismiss.click();
+    settle().await;
+    assert!(page.root.query_selector("[data-testid='url-notices']").expect("query").is_none());
+}
