@@ -34,7 +34,11 @@ fn window() -> Result<web_sys::Window, BrowserError> {
 
 /// The page state in the address bar, and what was wrong with it.
 pub fn read_page_state() -> (PageState, Vec<UrlNotice>) {
-    let query = window().and_then(|w| w.location().search().map_err(js_error("reading the address")));
+    let query = window().and_then(|w| {
+        w.location()
+            .search()
+            .map_err(js_error("reading the address"))
+    });
     PageState::from_query(&query.unwrap_or_default())
 }
 
@@ -43,7 +47,9 @@ pub fn read_page_state() -> (PageState, Vec<UrlNotice>) {
 pub fn write_page_state(state: &PageState) -> Result<(), BrowserError> {
     let window = window()?;
     let location = window.location();
-    let path = location.pathname().map_err(js_error("reading the address"))?;
+    let path = location
+        .pathname()
+        .map_err(js_error("reading the address"))?;
     let hash = location.hash().map_err(js_error("reading the address"))?;
     let url = format!("{path}{}{hash}", state.to_query());
     window
@@ -62,7 +68,9 @@ pub fn paint(canvas: &HtmlCanvasElement, rgba: &[u8], size: u32) -> Result<(), B
         .ok_or(BrowserError::NoDrawingContext)?;
     let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), size, size)
         .map_err(js_error("making an image from the frame"))?;
-    context.put_image_data(&image, 0.0, 0.0).map_err(js_error("drawing the frame"))
+    context
+        .put_image_data(&image, 0.0, 0.0)
+        .map_err(js_error("drawing the frame"))
 }
 
 /// Calls a function on every animation frame (with the frame's timestamp, milliseconds) until

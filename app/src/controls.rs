@@ -172,7 +172,10 @@ mod tests {
         use Direction::*;
         assert_eq!(held(&[Left, Right]).discrete_move(), 0);
         assert_eq!(held(&[Up, Down]).discrete_move(), 0);
-        assert_eq!(DISCRETE_NAMES[held(&[Up, Down, Right]).discrete_move() as usize], "east");
+        assert_eq!(
+            DISCRETE_NAMES[held(&[Up, Down, Right]).discrete_move() as usize],
+            "east"
+        );
         assert_eq!(held(&[Up, Down, Left, Right]).discrete_move(), 0);
     }
 
@@ -181,13 +184,24 @@ mod tests {
         use Direction::*;
         let all = [Up, Down, Left, Right];
         for mask in 0..16u8 {
-            let ds: Vec<Direction> = (0..4).filter(|i| mask & (1 << i) != 0).map(|i| all[i]).collect();
+            let ds: Vec<Direction> = (0..4)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| all[i])
+                .collect();
             let keys = held(&ds);
             let x = keys.right as i8 - keys.left as i8;
             let y = keys.up as i8 - keys.down as i8;
             let action = Action::from_discrete(keys.discrete_move());
-            assert_eq!((action.x.signum() as i8 * (action.x != 0.0) as i8), x, "{ds:?}");
-            assert_eq!((action.y.signum() as i8 * (action.y != 0.0) as i8), y, "{ds:?}");
+            assert_eq!(
+                (action.x.signum() as i8 * (action.x != 0.0) as i8),
+                x,
+                "{ds:?}"
+            );
+            assert_eq!(
+                (action.y.signum() as i8 * (action.y != 0.0) as i8),
+                y,
+                "{ds:?}"
+            );
         }
     }
 
@@ -202,7 +216,12 @@ mod tests {
 
     #[test]
     fn arrows_and_wasd_map_to_the_same_directions() {
-        for (arrow, letter) in [("ArrowUp", "KeyW"), ("ArrowLeft", "KeyA"), ("ArrowDown", "KeyS"), ("ArrowRight", "KeyD")] {
+        for (arrow, letter) in [
+            ("ArrowUp", "KeyW"),
+            ("ArrowLeft", "KeyA"),
+            ("ArrowDown", "KeyS"),
+            ("ArrowRight", "KeyD"),
+        ] {
             assert!(matches!(key_command(arrow), Some(KeyCommand::Move(_))));
             assert_eq!(key_command(arrow), key_command(letter));
         }
@@ -216,15 +235,24 @@ mod tests {
         let size = [384.0, 384.0];
         assert_eq!(canvas_to_world([0.0, 0.0], size), [0.0, ARENA]);
         assert_eq!(canvas_to_world([384.0, 384.0], size), [ARENA, 0.0]);
-        assert_eq!(canvas_to_world([192.0, 96.0], size), [ARENA / 2.0, ARENA * 0.75]);
+        assert_eq!(
+            canvas_to_world([192.0, 96.0], size),
+            [ARENA / 2.0, ARENA * 0.75]
+        );
         // A canvas shown smaller on a phone maps the same way.
-        assert_eq!(canvas_to_world([100.0, 150.0], [200.0, 200.0]), [ARENA / 2.0, ARENA / 4.0]);
+        assert_eq!(
+            canvas_to_world([100.0, 150.0], [200.0, 200.0]),
+            [ARENA / 2.0, ARENA / 4.0]
+        );
     }
 
     #[test]
     fn canvas_points_outside_or_on_an_empty_canvas_stay_in_the_arena() {
         assert_eq!(canvas_to_world([-50.0, 500.0], [384.0, 384.0]), [0.0, 0.0]);
-        assert_eq!(canvas_to_world([10.0, 10.0], [0.0, 0.0]), [ARENA / 2.0, ARENA / 2.0]);
+        assert_eq!(
+            canvas_to_world([10.0, 10.0], [0.0, 0.0]),
+            [ARENA / 2.0, ARENA / 2.0]
+        );
     }
 
     #[test]
@@ -232,7 +260,10 @@ mod tests {
         let far = steer_toward([1.0, 1.0], [9.0, 1.0]);
         assert_eq!((far.x, far.y), (1.0, 0.0));
         let near = steer_toward([1.0, 1.0], [1.0, 1.5]);
-        assert!((near.x).abs() < 1e-6 && (near.y - 0.5).abs() < 1e-6, "{near:?}");
+        assert!(
+            (near.x).abs() < 1e-6 && (near.y - 0.5).abs() < 1e-6,
+            "{near:?}"
+        );
         assert_eq!(steer_toward([3.0, 3.0], [3.0, 3.0]), Action::STAY);
         let diagonal = steer_toward([0.0, 0.0], [5.0, 5.0]);
         assert!(((diagonal.x * diagonal.x + diagonal.y * diagonal.y) - 1.0).abs() < 1e-5);
@@ -240,7 +271,10 @@ mod tests {
 
     #[test]
     fn a_held_pointer_wins_over_keys() {
-        let mut steering = Steering { keys: held(&[Direction::Left]), pointer: None };
+        let mut steering = Steering {
+            keys: held(&[Direction::Left]),
+            pointer: None,
+        };
         assert_eq!(steering.action([5.0, 5.0]), Action::from_discrete(5));
         steering.pointer = Some([9.0, 5.0]);
         assert_eq!(steering.action([5.0, 5.0]), Action::new(1.0, 0.0));

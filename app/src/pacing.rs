@@ -25,7 +25,9 @@ impl Pacer {
     /// How many frames to step at a display frame stamped `now_ms` (a monotonic clock such as
     /// `requestAnimationFrame`'s), running at `speed` times real time.
     pub fn frames_due(&mut self, now_ms: f64, speed: f32) -> u32 {
-        let Some(last) = self.last_ms.replace(now_ms) else { return 0 };
+        let Some(last) = self.last_ms.replace(now_ms) else {
+            return 0;
+        };
         let elapsed = (now_ms - last).max(0.0);
         if !elapsed.is_finite() || !speed.is_finite() || speed <= 0.0 {
             return 0;
@@ -56,12 +58,18 @@ mod tests {
     /// Frames stepped over `seconds` of display frames at `hz`.
     fn run(pacer: &mut Pacer, seconds: f64, hz: f64, speed: f32) -> u32 {
         let ticks = (seconds * hz).round() as u32;
-        (0..=ticks).map(|i| pacer.frames_due(i as f64 * 1000.0 / hz, speed)).sum()
+        (0..=ticks)
+            .map(|i| pacer.frames_due(i as f64 * 1000.0 / hz, speed))
+            .sum()
     }
 
     #[test]
     fn one_second_at_normal_speed_runs_fps_frames() {
-        assert_eq!(FPS.round(), 10.0, "these numbers assume 10 frames per second");
+        assert_eq!(
+            FPS.round(),
+            10.0,
+            "these numbers assume 10 frames per second"
+        );
         assert_eq!(run(&mut Pacer::default(), 1.0, 60.0, 1.0), 10);
         assert_eq!(run(&mut Pacer::default(), 1.0, 144.0, 1.0), 10);
     }
@@ -85,7 +93,11 @@ mod tests {
         let mut pacer = Pacer::default();
         pacer.frames_due(0.0, 1.0);
         assert_eq!(pacer.frames_due(60_000.0, 1.0), MAX_FRAMES_PER_TICK);
-        assert_eq!(pacer.frames_due(60_050.0, 1.0), 0, "nothing more is owed after the stall");
+        assert_eq!(
+            pacer.frames_due(60_050.0, 1.0),
+            0,
+            "nothing more is owed after the stall"
+        );
         assert_eq!(pacer.frames_due(60_100.0, 1.0), 1);
     }
 

@@ -115,7 +115,11 @@ impl Session {
         if self.log.len() == MAX_LOG_LINES {
             self.log.pop_front();
         }
-        self.log.push_back(LogLine { frame, text, count: 1 });
+        self.log.push_back(LogLine {
+            frame,
+            text,
+            count: 1,
+        });
     }
 
     /// Back to frame 0 of the same scene, with an empty log.
@@ -213,8 +217,14 @@ mod tests {
             session.step(Action::from_discrete(1));
         }
         let end = session.agent_position();
-        assert!(end[0] > start[0] + 0.5, "agent went from {start:?} to {end:?}");
-        assert!((end[1] - start[1]).abs() < 0.2, "agent drifted vertically: {start:?} -> {end:?}");
+        assert!(
+            end[0] > start[0] + 0.5,
+            "agent went from {start:?} to {end:?}"
+        );
+        assert!(
+            (end[1] - start[1]).abs() < 0.2,
+            "agent drifted vertically: {start:?} -> {end:?}"
+        );
         assert_ne!(session.draw_world_view(), &before[..]);
         assert_ne!(session.draw_model_view(), &model_before[..]);
     }
@@ -222,8 +232,14 @@ mod tests {
     #[test]
     fn views_have_the_advertised_sizes() {
         let mut session = Session::new(1).expect("session");
-        assert_eq!(session.draw_world_view().len(), (WORLD_VIEW_SIZE * WORLD_VIEW_SIZE * 4) as usize);
-        assert_eq!(session.draw_model_view().len(), (MODEL_VIEW_SIZE * MODEL_VIEW_SIZE * 4) as usize);
+        assert_eq!(
+            session.draw_world_view().len(),
+            (WORLD_VIEW_SIZE * WORLD_VIEW_SIZE * 4) as usize
+        );
+        assert_eq!(
+            session.draw_model_view().len(),
+            (MODEL_VIEW_SIZE * MODEL_VIEW_SIZE * 4) as usize
+        );
     }
 
     #[test]
@@ -252,11 +268,23 @@ mod tests {
         let mut session = Session::new(2).expect("session");
         sweep(&mut session, 120);
         let lines: Vec<&LogLine> = session.log().collect();
-        assert!(!lines.is_empty(), "sweeping the arena for 12 s must hit at least a wall");
-        assert!(lines.windows(2).all(|w| w[0].frame >= w[1].frame), "newest first");
-        assert!(lines.iter().all(|l| l.text.starts_with("the ") && l.count >= 1));
+        assert!(
+            !lines.is_empty(),
+            "sweeping the arena for 12 s must hit at least a wall"
+        );
+        assert!(
+            lines.windows(2).all(|w| w[0].frame >= w[1].frame),
+            "newest first"
+        );
+        assert!(lines
+            .iter()
+            .all(|l| l.text.starts_with("the ") && l.count >= 1));
         assert_ne!(session.caption(), "Nothing has happened yet.");
-        assert!(session.caption().chars().next().is_some_and(char::is_uppercase));
+        assert!(session
+            .caption()
+            .chars()
+            .next()
+            .is_some_and(char::is_uppercase));
     }
 
     #[test]
@@ -279,10 +307,12 @@ mod tests {
         scene.view = View::TopDown;
         scene.objects.truncate(1);
         scene.zones.clear();
-        assert_eq!(describe_scene(&scene), "Top-down table · 1 object · no goal zones");
+        assert_eq!(
+            describe_scene(&scene),
+            "Top-down table · 1 object · no goal zones"
+        );
         scene.view = View::Side;
         scene.side_walls = false;
         assert!(describe_scene(&scene).starts_with("Side view, open ends · "));
     }
 }
-

@@ -57,7 +57,11 @@ pub struct Stage {
 impl Stage {
     /// A stage showing `initial`, painting into `canvases` once they are mounted and telling
     /// `on_change` about every change of seed, speed or pause state.
-    pub fn new(initial: PageState, canvases: Canvases, on_change: Option<Callback<PageState>>) -> Stage {
+    pub fn new(
+        initial: PageState,
+        canvases: Canvases,
+        on_change: Option<Callback<PageState>>,
+    ) -> Stage {
         let stage = Stage {
             session: Rc::new(RefCell::new(None)),
             steering: Rc::default(),
@@ -81,7 +85,9 @@ impl Stage {
     /// Builds the scene of `seed` at frame 0 and shows it.
     fn load(&self, seed: u64) {
         let session = Session::new(seed);
-        self.view.error.set(session.as_ref().err().map(ToString::to_string));
+        self.view
+            .error
+            .set(session.as_ref().err().map(ToString::to_string));
         if let Ok(session) = &session {
             self.view.scene.set(describe_scene(session.scene()));
         }
@@ -95,7 +101,9 @@ impl Stage {
     fn show(&self, log_changed: bool) {
         {
             let session = self.session.borrow();
-            let Some(session) = session.as_ref() else { return };
+            let Some(session) = session.as_ref() else {
+                return;
+            };
             self.view.frame.set(session.frame());
             if log_changed {
                 self.view.log.set(session.log().cloned().collect());
@@ -108,10 +116,13 @@ impl Stage {
     /// Draws the current state onto both canvases, if they are mounted.
     pub fn paint(&self) {
         let mut session = self.session.borrow_mut();
-        let Some(session) = session.as_mut() else { return };
-        let (Some(world), Some(model)) =
-            (self.canvases.world.get_untracked(), self.canvases.model.get_untracked())
-        else {
+        let Some(session) = session.as_mut() else {
+            return;
+        };
+        let (Some(world), Some(model)) = (
+            self.canvases.world.get_untracked(),
+            self.canvases.model.get_untracked(),
+        ) else {
             return;
         };
         let painted = paint(&world, session.draw_world_view(), WORLD_VIEW_SIZE)
@@ -132,7 +143,9 @@ impl Stage {
         let mut log_changed = false;
         {
             let mut session = self.session.borrow_mut();
-            let Some(session) = session.as_mut() else { return };
+            let Some(session) = session.as_mut() else {
+                return;
+            };
             let steering = *self.steering.borrow();
             for _ in 0..frames {
                 log_changed |= session.step(steering.action(session.agent_position()));
@@ -156,7 +169,10 @@ impl Stage {
 
     /// Runs the frames due at an animation frame stamped `now_ms`.
     pub fn on_animation_frame(&self, now_ms: f64) {
-        let page = self.view.page.get_untracked();
+        // Gone once the page is unmounted; the loop stops with it.
+        let Some(page) = self.view.page.try_get_untracked() else {
+            return;
+        };
         if page.paused {
             self.pacer.borrow_mut().pause();
             return;

@@ -28,7 +28,11 @@ pub struct PageState {
 
 impl Default for PageState {
     fn default() -> PageState {
-        PageState { seed: DEFAULT_SEED, speed: 1.0, paused: false }
+        PageState {
+            seed: DEFAULT_SEED,
+            speed: 1.0,
+            paused: false,
+        }
     }
 }
 
@@ -125,9 +129,19 @@ pub fn parse_seed(text: &str) -> Result<u64, String> {
         return Err("the seed is empty".into());
     }
     if !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("\"{}\" is not a whole number from 0 to {}", quote(text), u64::MAX));
+        return Err(format!(
+            "\"{}\" is not a whole number from 0 to {}",
+            quote(text),
+            u64::MAX
+        ));
     }
-    text.parse().map_err(|_| format!("{} is larger than the largest seed, {}", quote(text), u64::MAX))
+    text.parse().map_err(|_| {
+        format!(
+            "{} is larger than the largest seed, {}",
+            quote(text),
+            u64::MAX
+        )
+    })
 }
 
 enum SpeedProblem {
@@ -144,13 +158,19 @@ fn parse_speed(text: &str) -> Result<f32, SpeedProblem> {
     if let Some(&offered) = SPEEDS.iter().find(|&&s| s == speed) {
         return Ok(offered);
     }
-    Err(SpeedProblem::NotOffered { nearest: nearest_speed(speed) })
+    Err(SpeedProblem::NotOffered {
+        nearest: nearest_speed(speed),
+    })
 }
 
 /// The offered speed closest to `speed` by ratio (2.9 is nearer 4 than 2), so out-of-range
 /// values land on the slowest or fastest one.
 pub fn nearest_speed(speed: f32) -> f32 {
-    let log = if speed > 0.0 { speed.log2() } else { f32::NEG_INFINITY };
+    let log = if speed > 0.0 {
+        speed.log2()
+    } else {
+        f32::NEG_INFINITY
+    };
     SPEEDS
         .iter()
         .copied()
@@ -164,7 +184,11 @@ pub fn speed_label(speed: f32) -> String {
 }
 
 fn speeds_list() -> String {
-    SPEEDS.iter().map(|&s| speed_label(s)).collect::<Vec<_>>().join(", ")
+    SPEEDS
+        .iter()
+        .map(|&s| speed_label(s))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_flag(text: &str) -> Option<bool> {
@@ -244,7 +268,14 @@ mod tests {
     #[test]
     fn reads_every_key() {
         let (state, notices) = PageState::from_query("?seed=42&speed=0.25&paused=1");
-        assert_eq!(state, PageState { seed: 42, speed: 0.25, paused: true });
+        assert_eq!(
+            state,
+            PageState {
+                seed: 42,
+                speed: 0.25,
+                paused: true
+            }
+        );
         assert!(notices.is_empty(), "{notices:?}");
     }
 
@@ -253,7 +284,11 @@ mod tests {
         for seed in [0, 1, 7, 42, 123_456_789, u64::MAX] {
             for speed in SPEEDS {
                 for paused in [false, true] {
-                    let state = PageState { seed, speed, paused };
+                    let state = PageState {
+                        seed,
+                        speed,
+                        paused,
+                    };
                     let query = state.to_query();
                     assert_eq!(PageState::from_query(&query), (state, vec![]), "{query}");
                 }
@@ -263,8 +298,24 @@ mod tests {
 
     #[test]
     fn printed_query_leaves_out_defaults_but_always_names_the_seed() {
-        assert_eq!(PageState { seed: 9, speed: 1.0, paused: false }.to_query(), "?seed=9");
-        assert_eq!(PageState { seed: 9, speed: 0.5, paused: true }.to_query(), "?seed=9&speed=0.5&paused=1");
+        assert_eq!(
+            PageState {
+                seed: 9,
+                speed: 1.0,
+                paused: false
+            }
+            .to_query(),
+            "?seed=9"
+        );
+        assert_eq!(
+            PageState {
+                seed: 9,
+                speed: 0.5,
+                paused: true
+            }
+            .to_query(),
+            "?seed=9&speed=0.5&paused=1"
+        );
     }
 
     #[test]
@@ -275,19 +326,34 @@ mod tests {
             assert_eq!(state.speed, 2.0, "a bad seed must not spoil the other keys");
             assert_eq!(notices.len(), 1, "{bad}");
             assert_eq!(notices[0].key, "seed");
-            assert!(notices[0].message.contains(&format!("showing seed {DEFAULT_SEED}")), "{}", notices[0]);
+            assert!(
+                notices[0]
+                    .message
+                    .contains(&format!("showing seed {DEFAULT_SEED}")),
+                "{}",
+                notices[0]
+            );
         }
     }
 
     #[test]
     fn speed_that_is_not_offered_snaps_to_the_nearest_offered_one() {
-        let cases = [("3", 4.0), ("100", 4.0), ("0.3", 0.25), ("0", 0.25), ("-2", 0.25), ("1.3", 1.0)];
+        let cases = [
+            ("3", 4.0),
+            ("100", 4.0),
+            ("0.3", 0.25),
+            ("0", 0.25),
+            ("-2", 0.25),
+            ("1.3", 1.0),
+        ];
         for (text, expected) in cases {
             let (state, notices) = PageState::from_query(&format!("speed={text}"));
             assert_eq!(state.speed, expected, "speed={text}");
             assert_eq!(notices.len(), 1);
             assert_eq!(notices[0].key, "speed");
-            assert!(notices[0].message.contains(&format!("using {}x", speed_label(expected))));
+            assert!(notices[0]
+                .message
+                .contains(&format!("using {}x", speed_label(expected))));
         }
     }
 
@@ -307,7 +373,13 @@ mod tests {
 
     #[test]
     fn paused_accepts_common_spellings_and_flags_others() {
-        for (text, paused) in [("1", true), ("true", true), ("", true), ("0", false), ("FALSE", false)] {
+        for (text, paused) in [
+            ("1", true),
+            ("true", true),
+            ("", true),
+            ("0", false),
+            ("FALSE", false),
+        ] {
             let (state, notices) = PageState::from_query(&format!("paused={text}"));
             assert_eq!(state.paused, paused, "paused={text}");
             assert!(notices.is_empty());
@@ -337,7 +409,11 @@ mod tests {
     #[test]
     fn markup_in_values_is_kept_as_plain_text() {
         let (_, notices) = PageState::from_query("seed=%3Cb%3Ehi%3C%2Fb%3E");
-        assert!(notices[0].message.contains("\"<b>hi</b>\""), "{}", notices[0].message);
+        assert!(
+            notices[0].message.contains("\"<b>hi</b>\""),
+            "{}",
+            notices[0].message
+        );
     }
 
     #[test]

@@ -31,7 +31,11 @@ wasm_bindgen_test_configure!(run_in_browser);
 const STILL_SCENE: u64 = 7;
 
 fn paused_at(seed: u64) -> PageState {
-    PageState { seed, speed: 1.0, paused: true }
+    PageState {
+        seed,
+        speed: 1.0,
+        paused: true,
+    }
 }
 
 /// A playground mounted into its own element; unmounted and removed when dropped.
@@ -58,12 +62,15 @@ impl<H> Mounted<H> {
     }
 
     fn text(&self, test_id: &str) -> String {
-        self.find::<HtmlElement>(test_id).text_content().unwrap_or_default()
+        self.find::<HtmlElement>(test_id)
+            .text_content()
+            .unwrap_or_default()
     }
 
     fn frame(&self) -> u32 {
         let text = self.text("frame-counter");
-        text.parse().unwrap_or_else(|_| panic!("frame counter shows {text:?}"))
+        text.parse()
+            .unwrap_or_else(|_| panic!("frame counter shows {text:?}"))
     }
 
     fn click(&self, test_id: &str) {
@@ -79,19 +86,37 @@ impl<H> Mounted<H> {
             .dyn_into()
             .expect("2d context");
         let (w, h) = (canvas.width() as f64, canvas.height() as f64);
-        context.get_image_data(0.0, 0.0, w, h).expect("image data").data().0
+        context
+            .get_image_data(0.0, 0.0, w, h)
+            .expect("image data")
+            .data()
+            .0
     }
 }
 
-fn mount(initial: PageState, notices: Vec<String>, on_change: Option<Callback<PageState>>) -> Mounted<impl Sized> {
+fn mount(
+    initial: PageState,
+    notices: Vec<String>,
+    on_change: Option<Callback<PageState>>,
+) -> Mounted<impl Sized> {
     let document = document();
-    let root: HtmlElement = document.create_element("div").expect("div").unchecked_into();
-    document.body().expect("body").append_child(&root).expect("append");
+    let root: HtmlElement = document
+        .create_element("div")
+        .expect("div")
+        .unchecked_into();
+    document
+        .body()
+        .expect("body")
+        .append_child(&root)
+        .expect("append");
     let handle = mount_to(root.clone(), move || match on_change {
         Some(on_change) => view! { <Playground initial notices on_change /> }.into_any(),
         None => view! { <Playground initial notices /> }.into_any(),
     });
-    Mounted { root, _handle: handle }
+    Mounted {
+        root,
+        _handle: handle,
+    }
 }
 
 /// Waits `ms` milliseconds of real time (animation frames and timers run meanwhile).
@@ -130,7 +155,11 @@ fn key(kind: &str, code: &str) {
     init.set_code(code);
     init.set_bubbles(true);
     let event = KeyboardEvent::new_with_keyboard_event_init_dict(kind, &init).expect("key event");
-    document().body().expect("body").dispatch_event(&event).expect("dispatch");
+    document()
+        .body()
+        .expect("body")
+        .dispatch_event(&event)
+        .expect("dispatch");
 }
 
 fn distinct_colours(rgba: &[u8]) -> usize {
@@ -168,7 +197,11 @@ async fn step_with_a_key_held_advances_the_counter_and_moves_the_agent() {
     settle().await;
     assert_eq!(page.frame(), 5);
     assert_eq!(page.text("steering"), "east");
-    assert_ne!(page.pixels("world-canvas"), before, "the agent was driven but the picture did not change");
+    assert_ne!(
+        page.pixels("world-canvas"),
+        before,
+        "the agent was driven but the picture did not change"
+    );
     assert_ne!(page.pixels("model-canvas"), model_before);
 
     key("keyup", "ArrowRight");
@@ -235,7 +268,9 @@ async fn a_seed_typed_in_the_box_builds_its_scene_and_is_reported() {
     let input: HtmlInputElement = page.find("seed-input");
     assert_eq!(input.value(), STILL_SCENE.to_string());
     input.set_value("12");
-    input.dispatch_event(&Event::new("change").expect("event")).expect("dispatch");
+    input
+        .dispatch_event(&Event::new("change").expect("event"))
+        .expect("dispatch");
     settle().await;
 
     assert_eq!(page.frame(), 0, "a new scene starts at frame 0");
@@ -252,21 +287,44 @@ async fn a_bad_seed_is_explained_and_the_scene_stays() {
     input.set_value("twelve");
     let init = EventInit::new();
     init.set_bubbles(true);
-    input.dispatch_event(&Event::new_with_event_init_dict("change", &init).expect("event")).expect("dispatch");
+    input
+        .dispatch_event(&Event::new_with_event_init_dict("change", &init).expect("event"))
+        .expect("dispatch");
     settle().await;
 
-    assert!(page.text("seed-problem").contains("\"twelve\" is not a whole number"), "{}", page.text("seed-problem"));
+    assert!(
+        page.text("seed-problem")
+            .contains("\"twelve\" is not a whole number"),
+        "{}",
+        page.text("seed-problem")
+    );
     assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
     assert_eq!(page.frame(), 1, "the scene on show must not be touched");
 }
 
 #[wasm_bindgen_test]
 async fn play_runs_frames_on_its_own_and_pause_stops_them() {
-    let page = mount(PageState { seed: STILL_SCENE, speed: 4.0, paused: false }, vec![], None);
+    let page = mount(
+        PageState {
+            seed: STILL_SCENE,
+            speed: 4.0,
+            paused: false,
+        },
+        vec![],
+        None,
+    );
     sleep(600).await;
     let running = page.frame();
-    assert!(running >= 3, "at 4x, 0.6 s should run about 24 frames; ran {running}");
-    assert_eq!(page.text("play-pause").trim_start_matches(['❚', '▶']).trim(), "Pause");
+    assert!(
+        running >= 3,
+        "at 4x, 0.6 s should run about 24 frames; ran {running}"
+    );
+    assert_eq!(
+        page.text("play-pause")
+            .trim_start_matches(['❚', '▶'])
+            .trim(),
+        "Pause"
+    );
 
     page.click("play-pause");
     settle().await;
@@ -283,10 +341,21 @@ async fn notices_are_shown_as_text_and_can_be_dismissed() {
     settle().await;
     let list: HtmlElement = page.find("url-notices");
     assert!(list.text_content().unwrap_or_default().contains(&notice));
-    assert!(list.query_selector("b").expect("query").is_none(), "a notice was rendered as markup");
+    assert!(
+        list.query_selector("b").expect("query").is_none(),
+        "a notice was rendered as markup"
+    );
 
-    let dismiss: HtmlElement = list.query_selector("button").expect("query").expect("dismiss button").unchecked_into();
+    let dismiss: HtmlElement = list
+        .query_selector("button")
+        .expect("query")
+        .expect("dismiss button")
+        .unchecked_into();
     dismiss.click();
     settle().await;
-    assert!(page.root.query_selector("[data-testid='url-notices']").expect("query").is_none());
+    assert!(page
+        .root
+        .query_selector("[data-testid='url-notices']")
+        .expect("query")
+        .is_none());
 }

@@ -23,7 +23,10 @@ pub fn Playground(
     #[prop(optional, into)]
     on_change: Option<Callback<PageState>>,
 ) -> impl IntoView {
-    let canvases = Canvases { world: NodeRef::new(), model: NodeRef::new() };
+    let canvases = Canvases {
+        world: NodeRef::new(),
+        model: NodeRef::new(),
+    };
     let stage = Stage::new(initial, canvases, on_change);
     let view = stage.view;
 
@@ -139,7 +142,9 @@ fn handle_key(stage: &Stage, event: &KeyboardEvent, down: bool) {
     if event.ctrl_key() || event.meta_key() || event.alt_key() {
         return;
     }
-    let Some(command) = key_command(&event.code()) else { return };
+    let Some(command) = key_command(&event.code()) else {
+        return;
+    };
     let target = event
         .target()
         .and_then(|target| target.dyn_into::<web_sys::Element>().ok())

@@ -20,13 +20,17 @@ pub fn SeedField(
     let input = NodeRef::<html::Input>::new();
     let problem = RwSignal::new(None::<String>);
     let apply = move || {
-        let Some(input) = input.get_untracked() else { return };
+        let Some(input) = input.get_untracked() else {
+            return;
+        };
         match parse_seed(&input.value()) {
             Ok(value) => {
                 problem.set(None);
                 on_seed.run(value);
             }
-            Err(message) => problem.set(Some(format!("{message}. Seeds are whole numbers, like 42."))),
+            Err(message) => problem.set(Some(format!(
+                "{message}. Seeds are whole numbers, like 42."
+            ))),
         }
     };
     view! {

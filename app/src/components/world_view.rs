@@ -23,7 +23,10 @@ pub fn WorldView(
     let to_world = move |event: &PointerEvent| {
         let element = canvas.get_untracked()?;
         let rect = element.get_bounding_client_rect();
-        let offset = [event.client_x() as f64 - rect.left(), event.client_y() as f64 - rect.top()];
+        let offset = [
+            event.client_x() as f64 - rect.left(),
+            event.client_y() as f64 - rect.top(),
+        ];
         Some(canvas_to_world(
             [offset[0] as f32, offset[1] as f32],
             [rect.width() as f32, rect.height() as f32],
