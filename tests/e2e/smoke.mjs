@@ -1,0 +1,273 @@
+// End-to-end smoke test of the built page: serves dist/ on 127.0.0.1, drives it in headless
+// Chromium through playwright-core, and saves screenshots to tests/e2e/out/.
+//
+//   trunk build --release && node tests/e2e/smoke.mjs
+//
+// Environment: DIST_DIR (default dist/), CHROMIUM (default /usr/bin/chromium),
+// UPDATE_SCREENSHOT=1 also rewrites docs/screenshot.png (1280x800) for the README.
+
+import assert from 'node:assert/strict';
+import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DIST = resolve(process.env.DIST_DIR ?? join(ROOT, 'dist'));
+const OUT = join(ROOT, 'tests', 'e2e', 'out');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+// Headless flags that work on a machine without a GPU or outside network (see the toolchain
+// notes); playwright adds --headless itself.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const CONTENT_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+};
+
+/** Serves `dir` on 127.0.0.1 at a free port; unknown paths get index.html. */
+function serve(dir) {
+  const server = createServer((request, response) => {
+    const path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
+    let file = normalize(join(dir, path));
+    if (!file.startsWith(dir + sep) || !existsSync(file) || statSync(file).isDirectory()) {
+      file = join(dir, 'index.html');
+    }
+    response.writeHead(200, {
+      'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    });
+    createReadStream(file).pipe(response);
+  });
+  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
+}
+
+const byTestId = (id) => `[data-testid="${id}"]`;
+
+/** A cheap fingerprint of a canvas's pixels, and how many distinct colours it holds. */
+async function canvasInfo(page, id) {
+  return page.$eval(byTestId(id), (canvas) => {
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let hash = 2166136261;
+    const colours = new Set();
+    for (let i = 0; i < data.length; i += 4) {
+      const rgba = (data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3];
+      colours.add(rgba);
+      hash = Math.imul(hash ^ rgba, 16777619) >>> 0;
+    }
+    return { hash, colours: colours.size };
+  });
+}
+
+const frameCount = async (page) => Number(await page.textContent(byTestId('frame-counter')));
+
+/** Waits (briefly) until the element with `id` reads `text`; the DOM follows state a tick late. */
+async function expectText(page, id, text) {
+  try {
+    await page.waitForFunction(
+      ([selector, wanted]) => document.querySelector(selector)?.textContent === wanted,
+      [byTestId(id), text],
+      { timeout: 5_000 },
+    );
+  } catch {
+    assert.equal(await page.textContent(byTestId(id)), text, `${id} never read ${JSON.stringify(text)}`);
+  }
+}
+
+/** Opens `query` and waits until the app has mounted and painted its first frame. */
+async function open(page, base, query) {
+  await page.goto(`${base}/${query}`);
+  await page.waitForSelector(byTestId('world-canvas'), { timeout: 60_000 });
+  await page.waitForFunction(
+    (selector) => {
+      const canvas = document.querySelector(selector);
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      return data.some((value, i) => value !== data[i % 4]);
+    },
+    byTestId('world-canvas'),
+    { timeout: 30_000 },
+  );
+}
+
+const checks = [];
+const check = (name, run) => checks.push({ name, run });
+
+check('the page mounts and both canvases show the scene', async ({ page, base }) => {
+  await open(page, base, '?seed=7&paused=1');
+  assert.equal(await page.title(), 'World-model playground');
+  assert.ok(!(await page.isVisible(byTestId('boot'))), 'the loading message is still shown');
+  const world = await canvasInfo(page, 'world-canvas');
+  const model = await canvasInfo(page, 'model-canvas');
+  assert.ok(world.colours > 10, `world canvas looks blank (${world.colours} colours)`);
+  assert.ok(model.colours > 10, `model canvas looks blank (${model.colours} colours)`);
+  assert.equal(await frameCount(page), 0);
+});
+
+check('a URL with ?seed=7 shows seed 7 in the seed box', async ({ page, base }) => {
+  await open(page, base, '?seed=7&paused=1');
+  assert.equal(await page.inputValue(byTestId('seed-input')), '7');
+  assert.equal(await page.inputValue(byTestId('speed-select')), '1');
+});
+
+check('holding a key and stepping moves the agent', async ({ page, base }) => {
+  await open(page, base, '?seed=7&paused=1');
+  const before = await canvasInfo(page, 'world-canvas');
+  await page.keyboard.down('ArrowRight');
+  for (let i = 0; i < 6; i++) await page.click(byTestId('step-button'));
+  await page.keyboard.up('ArrowRight');
+  await expectText(page, 'frame-counter', '6');
+  const after = await canvasInfo(page, 'world-canvas');
+  assert.notEqual(after.hash, before.hash, 'the picture did not change after driving east');
+  await page.screenshot({ path: join(OUT, 'after-steps.png') });
+});
+
+check('the period key steps and a held pointer steers', async ({ page, base }) => {
+  await open(page, base, '?seed=7&paused=1');
+  const box = await page.locator(byTestId('world-canvas')).boundingBox();
+  const before = await canvasInfo(page, 'world-canvas');
+  await page.mouse.move(box.x + box.width * 0.15, box.y + box.height * 0.15);
+  await page.mouse.down();
+  await expectText(page, 'steering', 'toward the pointer');
+  for (let i = 0; i < 5; i++) await page.keyboard.press('Period');
+  await page.mouse.up();
+  await expectText(page, 'frame-counter', '5');
+  await expectText(page, 'steering', 'stay');
+  assert.notEqual((await canvasInfo(page, 'world-canvas')).hash, before.hash);
+});
+
+check('play runs frames, pause stops them, the address follows, nothing moves on the page', async ({ page, base }) => {
+  await open(page, base, '?seed=3&paused=1&speed=4');
+  const layout = async () =>
+    page.$$eval('canvas, .transport, .log, .readout', (els) =>
+      els.map((el) => JSON.stringify(el.getBoundingClientRect())).join(),
+    );
+  const layoutBefore = await layout();
+  await page.click(byTestId('play-pause'));
+  await page.waitForFunction((s) => Number(document.querySelector(s).textContent) >= 10, byTestId('frame-counter'));
+  assert.ok(!page.url().includes('paused'), `still paused in the address: ${page.url()}`);
+  assert.equal(await layout(), layoutBefore, 'the layout moved while the simulation ran');
+  await page.click(byTestId('play-pause'));
+  const stopped = await frameCount(page);
+  await page.waitForTimeout(400);
+  assert.equal(await frameCount(page), stopped, 'frames ran while paused');
+  assert.match(page.url(), /\?seed=3&speed=4&paused=1$/);
+});
+
+check('a seed typed in the box builds its scene and goes into the address', async ({ page, base }) => {
+  await open(page, base, '?seed=7&paused=1');
+  await page.click(byTestId('step-button'));
+  const before = await canvasInfo(page, 'world-canvas');
+  await page.fill(byTestId('seed-input'), '12');
+  await page.press(byTestId('seed-input'), 'Enter');
+  await page.waitForFunction(() => location.search === '?seed=12&paused=1');
+  await expectText(page, 'frame-counter', '0');
+  assert.notEqual((await canvasInfo(page, 'world-canvas')).hash, before.hash);
+  // The address now reproduces the scene.
+  const shown = await canvasInfo(page, 'world-canvas');
+  await open(page, base, '?seed=12&paused=1');
+  assert.equal(await page.inputValue(byTestId('seed-input')), '12');
+  assert.equal((await canvasInfo(page, 'world-canvas')).hash, shown.hash);
+});
+
+check('bad values in the address fall back with a visible notice', async ({ page, base }) => {
+  await open(page, base, '?seed=%3Cimg%20src%3Dx%3E&speed=9&paused=1');
+  const notices = await page.textContent(byTestId('url-notices'));
+  assert.match(notices, /seed: "<img src=x>" is not a whole number/);
+  assert.match(notices, /speed: 9 is not one of the speeds/);
+  assert.equal(await page.locator(`${byTestId('url-notices')} img`).count(), 0, 'a notice was rendered as markup');
+  assert.equal(await page.inputValue(byTestId('seed-input')), '1');
+  assert.equal(await page.inputValue(byTestId('speed-select')), '4');
+  assert.match(page.url(), /\?seed=1&speed=4&paused=1$/, 'the address should show what is on screen');
+  await page.screenshot({ path: join(OUT, 'notices.png') });
+});
+
+check('the page fits a phone screen', async ({ browser, base }) => {
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+  try {
+    await open(phone, base, '?seed=1&paused=1');
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+    const canvas = await phone.locator(byTestId('world-canvas')).boundingBox();
+    assert.ok(canvas.width > 300 && canvas.width <= 384, `world canvas is ${canvas.width}px wide`);
+    await phone.screenshot({ path: join(OUT, 'phone.png'), fullPage: true });
+  } finally {
+    await phone.close();
+  }
+});
+
+check('a lively scene at 1280x800 for the README', async ({ page, base }) => {
+  await open(page, base, '?seed=1&paused=1');
+  // Drive north-west into the cyan ball, west through the balls, then south-west, stepping
+  // with the period key.
+  const drive = async (keys, frames) => {
+    for (const key of keys) await page.keyboard.down(key);
+    for (let i = 0; i < frames; i++) await page.keyboard.press('Period');
+    for (const key of keys) await page.keyboard.up(key);
+  };
+  await drive(['ArrowUp', 'ArrowLeft'], 4);
+  await drive(['ArrowLeft'], 16);
+  await drive(['ArrowDown', 'ArrowLeft'], 8);
+  await expectText(page, 'frame-counter', '28');
+  const lines = await page.locator(`${byTestId('caption-log')} .log-line`).count();
+  assert.ok(lines > 0, 'driving through the scene for 4 s logged no events');
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: join(OUT, 'desktop.png') });
+  if (process.env.UPDATE_SCREENSHOT === '1') {
+    await page.screenshot({ path: join(ROOT, 'docs', 'screenshot.png') });
+  }
+});
+
+async function main() {
+  assert.ok(existsSync(join(DIST, 'index.html')), `no ${DIST}/index.html: run trunk build --release first`);
+  mkdirSync(OUT, { recursive: true });
+  const server = await serve(DIST);
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  let failed = 0;
+  try {
+    for (const { name, run } of checks) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const problems = [];
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+      });
+      try {
+        await run({ page, browser, base });
+        assert.deepEqual(problems, [], 'the page reported errors');
+        console.log(`ok   ${name}`);
+      } catch (error) {
+        failed += 1;
+        console.log(`FAIL ${name}\n     ${String(error.stack ?? error).split('\n').join('\n     ')}`);
+        await page.screenshot({ path: join(OUT, `failed-${checks.findIndex((c) => c.name === name)}.png`) }).catch(() => {});
+      } finally {
+        await page.close();
+      }
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  console.log(`e2e: ${checks.length - failed} of ${checks.length} checks passed; screenshots in ${OUT}`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+await main();
