@@ -7,7 +7,7 @@
 // UPDATE_SCREENSHOT=1 also rewrites docs/screenshot.png (1280x800) for the README.
 
 import assert from 'node:assert/strict';
-import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -236,7 +236,12 @@ check('a lively scene at 1280x800 for the README', async ({ page, base }) => {
 });
 
 async function main() {
-  assert.ok(existsSync(join(DIST, 'index.html')), `no ${DIST}/index.html: run trunk build --release first`);
+  const index = join(DIST, 'index.html');
+  assert.ok(existsSync(index), `no ${index}: run trunk build --release first`);
+  assert.ok(
+    !readFileSync(index, 'utf8').includes('.well-known/trunk/ws'),
+    `${index} was written by trunk serve (it expects trunk's live-reload server): run trunk build --release first`,
+  );
   mkdirSync(OUT, { recursive: true });
   const server = await serve(DIST);
   const base = `http://127.0.0.1:${server.address().port}`;
