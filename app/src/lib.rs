@@ -6,6 +6,7 @@
 
 pub mod controls;
 pub mod pacing;
+pub mod prompt;
 pub mod session;
 pub mod url_state;
 

@@ -10,6 +10,8 @@ use world::render::{RenderError, Renderer, FRAME_SIZE};
 use world::scene::{Scene, View};
 use world::sim::{Simulator, FPS};
 
+use crate::prompt::{scene_from_prompt, PromptProblem};
+
 /// Side of the large view, pixels.
 pub const WORLD_VIEW_SIZE: u32 = 384;
 /// Side of the model's view, pixels: the frames the model is trained on.
@@ -26,6 +28,8 @@ pub enum SessionError {
         #[source]
         source: RenderError,
     },
+    #[error(transparent)]
+    Prompt(#[from] PromptProblem),
 }
 
 /// One sentence of the event log. A sentence said again straight away (a ball bouncing on the
@@ -53,10 +57,18 @@ pub struct Session {
 impl Session {
     /// The scene of `seed`, at frame 0.
     pub fn new(seed: u64) -> Result<Session, SessionError> {
+        Session::with_scene(seed, Scene::generate(seed))
+    }
+
+    /// The scene `prompt` describes, laid out by `seed`, at frame 0.
+    pub fn from_prompt(seed: u64, prompt: &str) -> Result<Session, SessionError> {
+        Session::with_scene(seed, scene_from_prompt(prompt, seed)?)
+    }
+
+    fn with_scene(seed: u64, scene: Scene) -> Result<Session, SessionError> {
         let renderer = |size, view| {
             Renderer::new(size, size).map_err(|source| SessionError::Renderer { view, source })
         };
-        let scene = Scene::generate(seed);
         Ok(Session {
             seed,
             sim: Simulator::new(&scene),
@@ -186,6 +198,7 @@ pub fn describe_scene(scene: &Scene) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use world::scene::{Anchor, Colour, Shape, ZoneColour};
 
     #[test]
     fn a_new_session_starts_at_frame_zero_of_its_seed() {
@@ -299,6 +312,44 @@ mod tests {
         assert_eq!(lines[0].text, format!("line {}", MAX_LOG_LINES + 9));
         assert_eq!((lines[0].count, lines[0].frame), (2, 100));
         assert_eq!(lines[MAX_LOG_LINES - 1].text, "line 10");
+    }
+
+    #[test]
+    fn a_session_from_a_prompt_runs_the_objects_it_names() {
+        let prompt = "seen from the side, two yellow boxes and a green zone on the right";
+        let mut session = Session::from_prompt(9, prompt).expect("session");
+        let scene = session.scene();
+        assert_eq!(session.seed(), 9);
+        assert_eq!(scene.view, View::Side);
+        assert_eq!(scene.objects.len(), 2);
+        for object in &scene.objects {
+            assert_eq!((object.shape, object.colour), (Shape::Box, Colour::Yellow));
+        }
+        assert_eq!(scene.zones.len(), 1);
+        assert_eq!(scene.zones[0].colour, ZoneColour::Green);
+        assert_eq!(scene.zones[0].anchor, Anchor::Right);
+        assert_ne!(scene, &Scene::generate(9));
+
+        let first = session.draw_world_view().to_vec();
+        sweep(&mut session, 30);
+        assert_eq!(session.frame(), 30);
+        session.restart();
+        assert_eq!(
+            session.draw_world_view(),
+            &first[..],
+            "restart keeps the prompt's scene"
+        );
+    }
+
+    #[test]
+    fn a_prompt_that_cannot_be_read_gives_no_session() {
+        match Session::from_prompt(1, "a red dragon") {
+            Err(SessionError::Prompt(problem)) => {
+                assert!(problem.to_string().contains("\"dragon\""), "{problem}")
+            }
+            Err(other) => panic!("expected a prompt problem, got {other}"),
+            Ok(_) => panic!("a red dragon made a scene"),
+        }
     }
 
     #[test]
