@@ -138,6 +138,34 @@ fn predictive_questions_look_past_the_cut_with_the_agent_still() {
     // Cut before the agent reaches the ball: if the agent stops there, nothing reaches the zone.
     let before = |t: &str| ask(t, &scene, &actions, &factual, 2);
     assert_eq!(before("will the red ball enter the green zone?").as_deref(), Ok("no"));
+    // Counting what moves at the end of a clip: nothing before the hit, the ball just after.
+    assert_eq!(before("how many objects are moving at the end?").as_deref(), Ok("zero"));
+    assert_eq!(after("how many objects are moving at the end?").as_deref(), Ok("one"));
+}
+
+#[test]
+fn a_ball_pushed_toward_an_open_side_will_fall_out() {
+    let mut scene = Scene {
+        view: View::Side,
+        floor: Friction::Slippery,
+        side_walls: false,
+        objects: vec![
+            object(Shape::Ball, Colour::Red, Mass::Light, Bounce::Dull, [8.0, FLOOR_TOP + 0.65]),
+            object(Shape::Box, Colour::Blue, Mass::Heavy, Bounce::Dull, [2.0, FLOOR_TOP + 0.65]),
+        ],
+        zones: vec![],
+        agent_start: [6.0, FLOOR_TOP + 0.6],
+    };
+    let actions = vec![Action::from_discrete(1); 30];
+    let factual = rollout(&scene, &[], &actions);
+    let hit = factual.events.iter().find(|e| e.kind.objects().any(|o| o == 0)).expect("agent hits ball").frame;
+    let q = |t: &str, s: &Scene, r: &Rollout| ask(t, s, &actions, r, hit + 3);
+    assert_eq!(q("will the red ball fall out of the arena?", &scene, &factual).as_deref(), Ok("yes"));
+    assert_eq!(q("will the blue box fall out of the arena?", &scene, &factual).as_deref(), Ok("no"));
+    // With side walls the same push keeps the ball in.
+    scene.side_walls = true;
+    let walled = rollout(&scene, &[], &actions);
+    assert_eq!(q("will the red ball fall out of the arena?", &scene, &walled).as_deref(), Ok("no"));
 }
 
 #[test]
