@@ -15,7 +15,10 @@ use world::action::DISCRETE_NAMES;
 use crate::browser::{paint, BrowserError};
 use crate::controls::{Direction, Steering};
 use crate::pacing::Pacer;
-use crate::session::{describe_scene, LogLine, Session, MODEL_VIEW_SIZE, WORLD_VIEW_SIZE};
+use crate::prompt::{scene_in_words, PromptProblem};
+use crate::session::{
+    describe_scene, LogLine, Session, SessionError, MODEL_VIEW_SIZE, WORLD_VIEW_SIZE,
+};
 use crate::url_state::PageState;
 
 /// What the page shows, as signals the components read.
@@ -30,6 +33,10 @@ pub struct StageView {
     pub caption: RwSignal<String>,
     /// One line about the scene ("Top-down table · 3 objects · 1 goal zone").
     pub scene: RwSignal<String>,
+    /// The scene in the world's language ("seen from above, two red balls").
+    pub scene_words: RwSignal<String>,
+    /// Why the last sentence typed did not become a scene, for people.
+    pub prompt_problem: RwSignal<Option<String>>,
     /// The move the agent is being asked for ("east", "toward the pointer").
     pub steering: RwSignal<&'static str>,
     /// A problem that stops the scene from running or showing, for people.
@@ -56,7 +63,7 @@ pub struct Stage {
 
 impl Stage {
     /// A stage showing `initial`, painting into `canvases` once they are mounted and telling
-    /// `on_change` about every change of seed, speed or pause state.
+    /// `on_change` about every change of seed, prompt, speed or pause state.
     pub fn new(
         initial: PageState,
         canvases: Canvases,
@@ -72,28 +79,55 @@ impl Stage {
                 log: RwSignal::new(Vec::new()),
                 caption: RwSignal::new(String::new()),
                 scene: RwSignal::new(String::new()),
+                scene_words: RwSignal::new(String::new()),
+                prompt_problem: RwSignal::new(None),
                 steering: RwSignal::new(DISCRETE_NAMES[0]),
                 error: RwSignal::new(None),
             },
             canvases,
             on_change,
         };
-        stage.load(initial.seed);
+        stage.load_page_scene();
         stage
     }
 
-    /// Builds the scene of `seed` at frame 0 and shows it.
-    fn load(&self, seed: u64) {
-        let session = Session::new(seed);
-        self.view
-            .error
-            .set(session.as_ref().err().map(ToString::to_string));
-        if let Ok(session) = &session {
-            self.view.scene.set(describe_scene(session.scene()));
+    /// Builds the page's scene (its prompt laid out by its seed, or the seed's own scene) at
+    /// frame 0 and shows it. A prompt that cannot be laid out is dropped, with the reason
+    /// shown by the prompt box, and the seed's own scene is shown instead.
+    fn load_page_scene(&self) {
+        let page = self.view.page.get_untracked();
+        if let Err(problem) = self.load(page.seed, page.prompt.as_deref()) {
+            self.view.prompt_problem.set(Some(problem.to_string()));
+            self.change_page(|page| page.prompt = None);
+            // Without a prompt there is nothing left that could be refused.
+            let _ = self.load(page.seed, None);
         }
-        *self.session.borrow_mut() = session.ok();
+    }
+
+    /// Builds the scene of `prompt` laid out by `seed`, or of `seed` alone, at frame 0 and
+    /// shows it. A prompt that cannot be made into a scene leaves the scene on show running.
+    fn load(&self, seed: u64, prompt: Option<&str>) -> Result<(), PromptProblem> {
+        let session = match prompt {
+            Some(prompt) => Session::from_prompt(seed, prompt),
+            None => Session::new(seed),
+        };
+        let session = match session {
+            Err(SessionError::Prompt(problem)) => return Err(problem),
+            Err(error) => {
+                self.view.error.set(Some(error.to_string()));
+                None
+            }
+            Ok(session) => {
+                self.view.error.set(None);
+                self.view.scene.set(describe_scene(session.scene()));
+                self.view.scene_words.set(scene_in_words(session.scene()));
+                Some(session)
+            }
+        };
+        *self.session.borrow_mut() = session;
         self.pacer.borrow_mut().pause();
         self.show(true);
+        Ok(())
     }
 
     /// Copies the session's frame, log and caption into the signals and repaints the canvases.
@@ -156,12 +190,12 @@ impl Stage {
 
     fn change_page(&self, change: impl FnOnce(&mut PageState)) {
         let before = self.view.page.get_untracked();
-        let mut after = before;
+        let mut after = before.clone();
         change(&mut after);
         if after == before {
             return;
         }
-        self.view.page.set(after);
+        self.view.page.set(after.clone());
         if let Some(on_change) = self.on_change {
             on_change.run(after);
         }
@@ -170,14 +204,18 @@ impl Stage {
     /// Runs the frames due at an animation frame stamped `now_ms`.
     pub fn on_animation_frame(&self, now_ms: f64) {
         // Gone once the page is unmounted; the loop stops with it.
-        let Some(page) = self.view.page.try_get_untracked() else {
+        let Some((paused, speed)) = self
+            .view
+            .page
+            .try_with_untracked(|page| (page.paused, page.speed))
+        else {
             return;
         };
-        if page.paused {
+        if paused {
             self.pacer.borrow_mut().pause();
             return;
         }
-        let frames = self.pacer.borrow_mut().frames_due(now_ms, page.speed);
+        let frames = self.pacer.borrow_mut().frames_due(now_ms, speed);
         self.advance(frames);
     }
 
@@ -200,13 +238,30 @@ impl Stage {
         self.show(true);
     }
 
-    /// Shows the scene of `seed` from its start; nothing happens if it is already shown.
+    /// Shows the scene of `seed` (the prompt's, laid out anew, when there is one) from its
+    /// start; nothing happens if it is already shown.
     pub fn set_seed(&self, seed: u64) {
-        if seed == self.view.page.get_untracked().seed {
+        if seed == self.view.page.with_untracked(|page| page.seed) {
             return;
         }
         self.change_page(|page| page.seed = seed);
-        self.load(seed);
+        self.load_page_scene();
+    }
+
+    /// Makes the scene `text` describes, laid out by the current seed, and shows it from its
+    /// start; empty text goes back to the seed's own scene. A sentence that cannot be made into
+    /// a scene is explained in `view.prompt_problem` and the scene on show keeps running.
+    pub fn set_prompt(&self, text: &str) {
+        let text = text.trim();
+        let prompt = (!text.is_empty()).then(|| text.to_string());
+        let seed = self.view.page.with_untracked(|page| page.seed);
+        match self.load(seed, prompt.as_deref()) {
+            Ok(()) => {
+                self.view.prompt_problem.set(None);
+                self.change_page(|page| page.prompt = prompt);
+            }
+            Err(problem) => self.view.prompt_problem.set(Some(problem.to_string())),
+        }
     }
 
     pub fn set_speed(&self, speed: f32) {

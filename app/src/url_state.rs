@@ -1,10 +1,13 @@
-//! The page's state as it lives in the address bar: `?seed=42&speed=2&paused=1`.
+//! The page's state as it lives in the address bar:
+//! `?seed=42&prompt=a+red+ball+to+the+left+of+a+big+blue+box&speed=2&paused=1`.
 //!
-//! A link reproduces what its sender saw: the seed fixes the scene, the speed and pause state
-//! how it runs. Reading never fails: a value that cannot be used falls back to its default and
+//! A link reproduces what its sender saw: the seed fixes the scene (or, with a prompt, how the
+//! sentence is laid out), the speed and pause state how it runs. Reading never fails: a value that cannot be used falls back to its default and
 //! leaves a [`UrlNotice`] naming the key, for the page to show.
 
 use std::fmt;
+
+use crate::prompt::scene_from_prompt;
 
 /// Seed of the scene shown when the URL names none.
 pub const DEFAULT_SEED: u64 = 1;
@@ -16,10 +19,14 @@ pub const SPEEDS: [f32; 5] = [0.25, 0.5, 1.0, 2.0, 4.0];
 const QUOTE_LIMIT: usize = 24;
 
 /// Everything about the page a link carries.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PageState {
-    /// Seed of the procedural scene (`world::scene::Scene::generate`).
+    /// Seed of the procedural scene (`world::scene::Scene::generate`), or of the layout of the
+    /// prompt's scene when there is one.
     pub seed: u64,
+    /// A sentence the scene is made from ("two red balls"); `None` for the seed's own scene.
+    /// Always one that [`scene_from_prompt`] accepts with `seed`.
+    pub prompt: Option<String>,
     /// Simulated seconds per wall-clock second; one of [`SPEEDS`].
     pub speed: f32,
     /// Whether the simulation waits for the step button instead of running.
@@ -30,6 +37,7 @@ impl Default for PageState {
     fn default() -> PageState {
         PageState {
             seed: DEFAULT_SEED,
+            prompt: None,
             speed: 1.0,
             paused: false,
         }
@@ -39,7 +47,7 @@ impl Default for PageState {
 /// A query parameter that could not be used, and what was used instead.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UrlNotice {
-    /// The parameter's name as written in the URL (`seed`, `speed`, `paused`).
+    /// The parameter's name as written in the URL (`seed`, `prompt`, `speed`, `paused`).
     pub key: String,
     /// What was wrong and what the page does instead, for people.
     pub message: String,
@@ -54,13 +62,20 @@ impl fmt::Display for UrlNotice {
 impl PageState {
     /// Reads a query string (with or without its leading `?`). Unknown keys are ignored, so
     /// links made by later versions of the page still open; when a key repeats, the last
-    /// occurrence wins.
+    /// occurrence wins. A prompt that cannot be made into a scene is dropped, with a notice
+    /// that quotes the reason, and the seed's own scene is shown.
     pub fn from_query(query: &str) -> (PageState, Vec<UrlNotice>) {
         let mut state = PageState::default();
         let mut notices = Vec::new();
         for (key, value) in parse_query(query) {
             let problem = match key.as_str() {
                 "seed" => parse_seed(&value).map(|seed| state.seed = seed).err(),
+                // Checked below, once the seed that lays it out is known.
+                "prompt" => {
+                    let text = value.trim();
+                    state.prompt = (!text.is_empty()).then(|| text.to_string());
+                    None
+                }
                 "speed" => match parse_speed(&value) {
                     Ok(speed) => {
                         state.speed = speed;
@@ -104,13 +119,27 @@ impl PageState {
                 notices.push(UrlNotice { key, message });
             }
         }
+        if let Some(text) = &state.prompt {
+            if let Err(problem) = scene_from_prompt(text, state.seed) {
+                notices.push(UrlNotice {
+                    key: "prompt".into(),
+                    message: format!("{problem}; showing the scene of seed {}", state.seed),
+                });
+                state.prompt = None;
+            }
+        }
         (state, notices)
     }
 
     /// The query string for this state, with its leading `?`. The seed is always written so
-    /// a copied link names its scene; speed and pause only when they differ from the default.
+    /// a copied link names its scene; the prompt, speed and pause only when there are ones
+    /// other than the default.
     pub fn to_query(&self) -> String {
         let mut query = format!("?seed={}", self.seed);
+        if let Some(prompt) = &self.prompt {
+            query.push_str("&prompt=");
+            query.push_str(&percent_encode(prompt));
+        }
         if self.speed != PageState::default().speed {
             query.push_str(&format!("&speed={}", self.speed));
         }
@@ -226,6 +255,23 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Escapes a value for a query string so [`parse_query`] reads it back unchanged: a space
+/// becomes `+` and commas stay, so a sentence still reads in the address bar; every other byte
+/// outside `A-Z a-z 0-9 - _ . ~` becomes `%XX`.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
+                out.push(byte as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -272,6 +318,7 @@ mod tests {
             state,
             PageState {
                 seed: 42,
+                prompt: None,
                 speed: 0.25,
                 paused: true
             }
@@ -286,11 +333,16 @@ mod tests {
                 for paused in [false, true] {
                     let state = PageState {
                         seed,
+                        prompt: None,
                         speed,
                         paused,
                     };
                     let query = state.to_query();
-                    assert_eq!(PageState::from_query(&query), (state, vec![]), "{query}");
+                    assert_eq!(
+                        PageState::from_query(&query),
+                        (state.clone(), vec![]),
+                        "{query}"
+                    );
                 }
             }
         }
@@ -301,6 +353,7 @@ mod tests {
         assert_eq!(
             PageState {
                 seed: 9,
+                prompt: None,
                 speed: 1.0,
                 paused: false
             }
@@ -310,6 +363,7 @@ mod tests {
         assert_eq!(
             PageState {
                 seed: 9,
+                prompt: None,
                 speed: 0.5,
                 paused: true
             }
@@ -437,6 +491,133 @@ mod tests {
         assert_eq!(parse_seed(" 42 "), Ok(42));
         assert!(parse_seed("4 2").is_err());
         assert!(parse_seed("+4").is_err());
+    }
+
+    fn with_prompt(seed: u64, prompt: &str) -> PageState {
+        PageState {
+            seed,
+            prompt: Some(prompt.into()),
+            ..PageState::default()
+        }
+    }
+
+    #[test]
+    fn a_prompt_is_read_with_its_seed() {
+        let (state, notices) =
+            PageState::from_query("?seed=3&prompt=a+red+ball+to+the+left+of+a+big+blue+box");
+        assert_eq!(
+            state,
+            with_prompt(3, "a red ball to the left of a big blue box")
+        );
+        assert!(notices.is_empty(), "{notices:?}");
+    }
+
+    #[test]
+    fn printing_then_reading_a_prompt_gives_it_back_unchanged() {
+        let prompts = [
+            "two red balls",
+            "seen from the side, two yellow boxes and a green zone on the right",
+            "a red ball to the left of a big blue box.",
+            "A  Red   Ball",
+        ];
+        for prompt in prompts {
+            let state = PageState {
+                speed: 2.0,
+                paused: true,
+                ..with_prompt(11, prompt)
+            };
+            let query = state.to_query();
+            assert!(!query[1..].contains(' '), "{query}");
+            assert_eq!(
+                PageState::from_query(&query),
+                (state.clone(), vec![]),
+                "{query}"
+            );
+        }
+        assert_eq!(
+            with_prompt(3, "seen from the side, two yellow boxes").to_query(),
+            "?seed=3&prompt=seen+from+the+side,+two+yellow+boxes"
+        );
+    }
+
+    #[test]
+    fn text_the_world_cannot_read_still_survives_the_address_bar_byte_for_byte() {
+        for text in [
+            "café, naïve & 50% = ½ + ünïcødé 🟥",
+            "<script>alert('x')</script>",
+            "a=b&seed=9#top?x",
+        ] {
+            assert_eq!(
+                parse_query(&format!("?prompt={}", percent_encode(text))),
+                vec![("prompt".to_string(), text.to_string())],
+                "{text}"
+            );
+        }
+        let encoded = percent_encode("<script>&");
+        assert!(
+            encoded
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '%'),
+            "{encoded}"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_prompt_falls_back_to_the_seed_with_the_reason() {
+        let (state, notices) = PageState::from_query("?seed=4&prompt=a+red+dragon&speed=2");
+        assert_eq!(state.prompt, None);
+        assert_eq!((state.seed, state.speed), (4, 2.0));
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert_eq!(notices[0].key, "prompt");
+        assert!(
+            notices[0].message.contains("\"dragon\""),
+            "{}",
+            notices[0].message
+        );
+        assert!(
+            notices[0].message.ends_with("showing the scene of seed 4"),
+            "{}",
+            notices[0].message
+        );
+    }
+
+    #[test]
+    fn markup_in_a_prompt_is_refused_and_quoted_as_plain_text() {
+        let (state, notices) = PageState::from_query("?prompt=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+        assert_eq!(state.prompt, None);
+        assert_eq!(notices[0].key, "prompt");
+        assert!(
+            notices[0].message.contains("script"),
+            "{}",
+            notices[0].message
+        );
+    }
+
+    #[test]
+    fn a_prompt_over_the_length_limit_is_dropped_with_a_notice() {
+        let long = "two+red+balls+and+".repeat(20);
+        let (state, notices) = PageState::from_query(&format!("?seed=2&prompt={long}"));
+        assert_eq!(state.prompt, None);
+        assert_eq!(notices[0].key, "prompt");
+        assert!(
+            notices[0].message.contains("at most 300"),
+            "{}",
+            notices[0].message
+        );
+    }
+
+    #[test]
+    fn an_empty_prompt_means_the_seeds_own_scene() {
+        assert_eq!(
+            PageState::from_query("?seed=6&prompt=+"),
+            (
+                PageState {
+                    seed: 6,
+                    ..PageState::default()
+                },
+                vec![]
+            )
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@ const STILL_SCENE: u64 = 7;
 fn paused_at(seed: u64) -> PageState {
     PageState {
         seed,
+        prompt: None,
         speed: 1.0,
         paused: true,
     }
@@ -307,6 +308,7 @@ async fn play_runs_frames_on_its_own_and_pause_stops_them() {
     let page = mount(
         PageState {
             seed: STILL_SCENE,
+            prompt: None,
             speed: 4.0,
             paused: false,
         },
@@ -358,4 +360,109 @@ async fn notices_are_shown_as_text_and_can_be_dismissed() {
         .query_selector("[data-testid='url-notices']")
         .expect("query")
         .is_none());
+}
+
+#[wasm_bindgen_test]
+async fn a_sentence_in_the_prompt_box_builds_its_scene_and_is_reported() {
+    let changes = Arc::new(Mutex::new(Vec::new()));
+    let on_change = Callback::new({
+        let changes = changes.clone();
+        move |state| changes.lock().expect("lock").push(state)
+    });
+    let page = mount(paused_at(STILL_SCENE), vec![], Some(on_change));
+    settle().await;
+    page.click("step-button");
+    settle().await;
+    let before = page.pixels("world-canvas");
+    let seeded_words = page.text("scene-words");
+    assert!(seeded_words.starts_with("seen from "), "{seeded_words}");
+
+    let prompt = "a red ball to the left of a big blue box";
+    let input: HtmlInputElement = page.find("prompt-input");
+    input.set_value(prompt);
+    page.click("make-scene");
+    settle().await;
+
+    let words = page.text("scene-words");
+    assert!(
+        words.contains("red ball") && words.contains("big blue box"),
+        "the scene in words should name the prompt's objects: {words}"
+    );
+    assert_eq!(page.text("prompt-problem"), "");
+    assert_eq!(page.frame(), 0, "a new scene starts at frame 0");
+    assert_ne!(
+        page.pixels("world-canvas"),
+        before,
+        "the world was not redrawn"
+    );
+    assert_eq!(input.value(), prompt);
+    let reported = changes.lock().expect("lock").last().cloned();
+    assert_eq!(
+        reported,
+        Some(PageState {
+            prompt: Some(prompt.into()),
+            ..paused_at(STILL_SCENE)
+        })
+    );
+
+    page.click("random-scene");
+    settle().await;
+    assert_eq!(input.value(), "", "the box is cleared");
+    assert_eq!(
+        page.text("scene-words"),
+        seeded_words,
+        "back to the seed's scene"
+    );
+    assert_eq!(
+        changes.lock().expect("lock").last(),
+        Some(&paused_at(STILL_SCENE))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_sentence_that_cannot_be_read_is_explained_and_kept() {
+    let page = mount(paused_at(STILL_SCENE), vec![], None);
+    settle().await;
+    page.click("step-button");
+    settle().await;
+    let words = page.text("scene-words");
+    let before = page.pixels("world-canvas");
+
+    let input: HtmlInputElement = page.find("prompt-input");
+    input.set_value("a red dragon");
+    page.click("make-scene");
+    settle().await;
+
+    let problem = page.text("prompt-problem");
+    assert!(problem.contains("\"dragon\""), "{problem}");
+    assert_eq!(input.value(), "a red dragon", "the typed text was lost");
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(page.frame(), 1, "the scene on show must not be touched");
+    assert_eq!(page.text("scene-words"), words);
+    assert_eq!(page.pixels("world-canvas"), before);
+
+    // Markup typed into the box is shown as text.
+    input.set_value("<img src=x onerror=alert(1)>");
+    page.click("make-scene");
+    settle().await;
+    let problem: HtmlElement = page.find("prompt-problem");
+    assert!(problem.query_selector("img").expect("query").is_none());
+    assert!(problem.text_content().unwrap_or_default().contains("img"));
+}
+
+#[wasm_bindgen_test]
+async fn a_prompt_to_start_from_is_shown_in_the_box_and_in_words() {
+    let page = mount(
+        PageState {
+            prompt: Some("two red balls".into()),
+            ..paused_at(3)
+        },
+        vec![],
+        None,
+    );
+    settle().await;
+    let input: HtmlInputElement = page.find("prompt-input");
+    assert_eq!(input.value(), "two red balls");
+    assert_eq!(page.text("scene-words"), "seen from above, two red balls");
+    assert!(page.text("scene-description").contains("2 objects"));
 }

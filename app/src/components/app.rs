@@ -4,7 +4,7 @@ use crate::browser::{read_page_state, write_page_state};
 use crate::components::Playground;
 use crate::url_state::PageState;
 
-/// The page: starts from the seed, speed and pause state in the address bar and keeps the
+/// The page: starts from the seed, prompt, speed and pause state in the address bar and keeps the
 /// address in step with them, so a copied link shows the same scene.
 #[component]
 pub fn App() -> impl IntoView {
@@ -17,6 +17,6 @@ pub fn App() -> impl IntoView {
     };
     // Write back what is shown (defaults filled in, bad values replaced) so the address is a
     // link to this very scene from the start.
-    remember(initial);
+    remember(initial.clone());
     view! { <Playground initial notices on_change=Callback::new(remember) /> }
 }

@@ -4,22 +4,24 @@ use wasm_bindgen::JsCast;
 use web_sys::KeyboardEvent;
 
 use crate::browser::{random_seed, FrameLoop};
-use crate::components::{CaptionLog, ModelView, Notices, Readout, SeedField, Transport, WorldView};
+use crate::components::{
+    CaptionLog, ModelView, Notices, PromptField, Readout, SeedField, Transport, WorldView,
+};
 use crate::controls::{key_command, KeyCommand};
 use crate::stage::{Canvases, Stage};
 use crate::url_state::PageState;
 
 /// A scene running live: the world and the model's view of it, play / pause / step / reset,
-/// seed and speed, and the events in words as they happen. Arrow keys or WASD (or a pointer
+/// seed and speed, a sentence to make the scene from, and the events in words as they happen. Arrow keys or WASD (or a pointer
 /// held on the world) drive the agent.
 #[component]
 pub fn Playground(
-    /// Seed, speed and pause state to start from.
+    /// Seed, prompt, speed and pause state to start from.
     initial: PageState,
     /// Problems with the address the page was opened with, shown above the world.
     #[prop(optional)]
     notices: Vec<String>,
-    /// Told every new seed, speed or pause state, e.g. to keep the address bar in step.
+    /// Told every new seed, prompt, speed or pause state, e.g. to keep the address bar in step.
     #[prop(optional, into)]
     on_change: Option<Callback<PageState>>,
 ) -> impl IntoView {
@@ -69,6 +71,7 @@ pub fn Playground(
     let paused = Signal::derive(move || view.page.read().paused);
     let speed = Signal::derive(move || view.page.read().speed);
     let seed = Signal::derive(move || view.page.read().seed);
+    let prompt = Signal::derive(move || view.page.read().prompt.clone());
     let with = |act: fn(&Stage)| {
         let stage = stage.clone();
         move || act(&stage)
@@ -80,6 +83,14 @@ pub fn Playground(
     let on_random = {
         let stage = stage.clone();
         move || stage.set_seed(random_seed())
+    };
+    let on_prompt = {
+        let stage = stage.clone();
+        move |text: String| stage.set_prompt(&text)
+    };
+    let on_clear = {
+        let stage = stage.clone();
+        move || stage.set_prompt("")
     };
     let on_speed = {
         let stage = stage.clone();
@@ -116,9 +127,10 @@ pub fn Playground(
                 />
                 <SeedField seed on_seed on_random />
             </div>
+            <PromptField prompt problem=view.prompt_problem on_prompt on_clear />
             <div class="layout">
                 <section class="stage-column" aria-label="The world">
-                    <WorldView canvas=canvases.world scene=view.scene on_pointer />
+                    <WorldView canvas=canvases.world scene=view.scene words=view.scene_words on_pointer />
                     <Readout frame=view.frame steering=view.steering />
                     <p class="hint">
                         "Drive the agent with " <kbd>"←"</kbd> <kbd>"↑"</kbd> <kbd>"→"</kbd> <kbd>"↓"</kbd>

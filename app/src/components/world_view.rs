@@ -14,6 +14,9 @@ pub fn WorldView(
     /// One line about the scene, e.g. "Top-down table · 3 objects · 1 goal zone".
     #[prop(into)]
     scene: Signal<String>,
+    /// The scene in the world's language, e.g. "seen from above, two red balls".
+    #[prop(into)]
+    words: Signal<String>,
     /// Where the pointer is held, in world units, or `None` once it is let go.
     #[prop(into)]
     on_pointer: UnsyncCallback<Option<[f32; 2]>>,
@@ -68,7 +71,14 @@ pub fn WorldView(
                 on:pointercancel=let_go
                 on:lostpointercapture=let_go
             ></canvas>
-            <figcaption class="scene-description" data-testid="scene-description">{scene}</figcaption>
+            <figcaption>
+                <p class="scene-description" data-testid="scene-description">{scene}</p>
+                <p class="scene-words">
+                    <span class="field-label">"In words"</span>
+                    " "
+                    <q data-testid="scene-words">{words}</q>
+                </p>
+            </figcaption>
         </figure>
     }
 }
