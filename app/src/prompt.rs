@@ -94,6 +94,16 @@ mod tests {
         assert_eq!(scene_in_words(&scene), "seen from above, two red balls");
         let side = scene_from_prompt("seen from the side, a yellow box", 5).expect("scene");
         assert_eq!(scene_in_words(&side), "seen from the side, a yellow box");
+        // Relations are told left to right, each from the object before.
+        let pair = scene_from_prompt(
+            "seen from the side, a yellow box to the left of a blue ball",
+            3,
+        )
+        .expect("scene");
+        assert_eq!(
+            scene_in_words(&pair),
+            "seen from the side, a yellow box and a blue ball to the right of the yellow box"
+        );
     }
 
     #[test]
