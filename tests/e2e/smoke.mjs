@@ -199,6 +199,35 @@ check('bad values in the address fall back with a visible notice', async ({ page
   await page.screenshot({ path: join(OUT, 'notices.png') });
 });
 
+check('a prompt in the address or the box makes its scene; a bad one is explained', async ({ page, base }) => {
+  await open(page, base, '?seed=3&prompt=two+red+balls&paused=1');
+  await expectText(page, 'scene-words', 'seen from above, two red balls');
+  assert.equal(await page.inputValue(byTestId('prompt-input')), 'two red balls');
+  assert.match(page.url(), /\?seed=3&prompt=two\+red\+balls&paused=1$/);
+  const shown = await canvasInfo(page, 'world-canvas');
+
+  // A sentence the world cannot read: explained next to the box, kept there, nothing moves.
+  const canvasBox = JSON.stringify(await page.locator(byTestId('world-canvas')).boundingBox());
+  await page.fill(byTestId('prompt-input'), 'a red dragon');
+  await page.press(byTestId('prompt-input'), 'Enter');
+  await page.waitForFunction((s) => document.querySelector(s).textContent.includes('dragon'), byTestId('prompt-problem'));
+  assert.equal(await page.inputValue(byTestId('prompt-input')), 'a red dragon');
+  assert.equal(JSON.stringify(await page.locator(byTestId('world-canvas')).boundingBox()), canvasBox, 'the error moved the world');
+  assert.equal((await canvasInfo(page, 'world-canvas')).hash, shown.hash);
+
+  await page.fill(byTestId('prompt-input'), 'seen from the side, a yellow box to the left of a blue ball');
+  await page.press(byTestId('prompt-input'), 'Enter');
+  await expectText(page, 'scene-words', 'seen from the side, a yellow box and a blue ball to the right of the yellow box');
+  assert.match(page.url(), /\?seed=3&prompt=seen\+from\+the\+side,\+a\+yellow\+box/);
+  await page.screenshot({ path: join(OUT, 'prompt.png') });
+
+  await open(page, base, '?seed=3&prompt=a+red+dragon%3Cb%3E&paused=1');
+  const notices = await page.textContent(byTestId('url-notices'));
+  assert.match(notices, /prompt: .*"dragon.*showing the scene of seed 3/);
+  assert.equal(await page.locator(`${byTestId('url-notices')} b`).count(), 0, 'a notice was rendered as markup');
+  assert.match(page.url(), /\?seed=3&paused=1$/, 'the address should show what is on screen');
+});
+
 check('the page fits a phone screen', async ({ browser, base }) => {
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
   try {
