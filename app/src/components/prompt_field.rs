@@ -24,8 +24,6 @@ pub fn PromptField(
 ) -> impl IntoView {
     let input = NodeRef::<html::Input>::new();
     view! {
-        // The box's own layout; text only, so it is no place for anything a visitor typed.
-        <style>{include_str!("prompt_field.css")}</style>
         <form
             class="prompt-field"
             data-testid="prompt-form"
