@@ -89,16 +89,16 @@ pub fn generate_episode(seed: u64, config: &EpisodeConfig) -> Result<Episode, Re
         sim.step(Action::from_discrete(a));
         states.push(std::mem::replace(&mut state, sim.state()));
     }
-    let events = sim.events().to_vec();
-    let caption = caption(&scene, &events);
+    let factual = crate::sim::Rollout { states, events: sim.events().to_vec() };
+    let caption = caption(&scene, &factual.events);
     let prompt = ScenePrompt::describe(&scene).text();
     let questions = if config.questions {
         let continuous: Vec<Action> = actions.iter().map(|&a| Action::from_discrete(a)).collect();
-        let factual = crate::sim::Rollout { states: states.clone(), events: events.clone() };
         generate_questions(&scene, &continuous, &factual, &mut rng_from_seed(derive_seed(seed, 2)))
     } else {
         Vec::new()
     };
+    let crate::sim::Rollout { states, events } = factual;
     Ok(Episode {
         seed,
         scene,

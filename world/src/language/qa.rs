@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::action::Action;
 use crate::events::{Entity, EventKind};
 use crate::language::names::is_unambiguous;
-use crate::language::question::{answer, Answer, Clip, ObjRef, Question, QuestionKind, Slot, Template, Thing};
+use crate::language::question::{
+    answer, enters, falls_out, hits, moves, Answer, Clip, ObjRef, Question, QuestionKind, Slot, Template, Thing,
+};
 use crate::scene::{Scene, View};
 use crate::sim::Rollout;
 
@@ -68,14 +70,14 @@ pub fn generate_questions(
     let obj = |i: usize| Slot::Obj(oref(i));
     let thing = |i: usize| Slot::Thing(Thing::Obj(oref(i)));
     let zones: Vec<Slot> = scene.zones.iter().map(|z| Slot::Zone(z.colour)).collect();
-    let mut fixed_things = vec![Slot::Thing(Thing::Agent), Slot::Thing(Thing::Wall)];
+    let mut fixed_things = vec![(Thing::Agent, Entity::Agent), (Thing::Wall, Entity::Wall)];
     if scene.view == View::Side {
-        fixed_things.push(Slot::Thing(Thing::Floor));
+        fixed_things.push((Thing::Floor, Entity::Floor));
     }
     let moved: Vec<usize> = objs
         .iter()
         .copied()
-        .filter(|&i| factual.events.iter().any(|e| e.kind == EventKind::StartMoving { object: i as u8 }))
+        .filter(|&i| moves(&factual.events, i as u8))
         .collect();
 
     let mut out = Vec::new();
@@ -163,37 +165,26 @@ pub fn generate_questions(
         let mut c = Vec::new();
         for &i in objs.iter().filter(|&&i| i != removed) {
             let o = i as u8;
-            let yn = |b: bool| if b { Answer::Yes } else { Answer::No };
             c.push((
                 Question::new(Template::WithoutMove, vec![obj(removed), obj(i)]),
-                yn(cf.iter().any(|e| e.kind == EventKind::StartMoving { object: o })),
+                Answer::yes_no(moves(&cf, o)),
                 frames,
             ));
-            let mut targets: Vec<(Slot, Entity)> = fixed_things
+            let others = objs
                 .iter()
-                .map(|s| {
-                    let e = match s {
-                        Slot::Thing(Thing::Agent) => Entity::Agent,
-                        Slot::Thing(Thing::Floor) => Entity::Floor,
-                        _ => Entity::Wall,
-                    };
-                    (*s, e)
-                })
-                .collect();
-            targets.extend(
-                objs.iter().filter(|&&j| j != i && j != removed).map(|&j| (thing(j), Entity::Object(j as u8))),
-            );
-            for (s, e) in targets {
+                .filter(|&&j| j != i && j != removed)
+                .map(|&j| (Thing::Obj(oref(j)), Entity::Object(j as u8)));
+            for (t, e) in fixed_things.iter().copied().chain(others) {
                 c.push((
-                    Question::new(Template::WithoutHit, vec![obj(removed), obj(i), s]),
-                    yn(cf.iter().any(|ev| ev.kind.is_collision_between(Entity::Object(o), e))),
+                    Question::new(Template::WithoutHit, vec![obj(removed), obj(i), Slot::Thing(t)]),
+                    Answer::yes_no(hits(&cf, Entity::Object(o), e)),
                     frames,
                 ));
             }
             for (zi, z) in zones.iter().enumerate() {
                 c.push((
                     Question::new(Template::WithoutEnter, vec![obj(removed), obj(i), *z]),
-                    yn(cf.iter().any(|e| e.kind == EventKind::EnterZone { object: o, zone: zi as u8 })),
+                    Answer::yes_no(enters(&cf, o, zi as u8)),
                     frames,
                 ));
             }
@@ -233,24 +224,21 @@ fn predictive_candidates(
     let future = clip.future();
     let state = &factual.states[(cut - 1) as usize];
     let obj = |i: usize| Slot::Obj(ObjRef::of(scene, i));
-    let mut push = |q: Question, yes: bool| c.push((q, if yes { Answer::Yes } else { Answer::No }, cut));
+    let mut push = |q: Question, yes: bool| c.push((q, Answer::yes_no(yes), cut));
     for &i in objs.iter().filter(|&&i| state.objects[i].present) {
         let o = Entity::Object(i as u8);
         for (zi, z) in zones.iter().enumerate() {
             if !scene.zones[zi].rect(scene.view).contains(state.objects[i].position) {
-                let yes = future.iter().any(|e| e.kind == EventKind::EnterZone { object: i as u8, zone: zi as u8 });
-                push(Question::new(Template::WillEnter, vec![obj(i), *z]), yes);
+                push(Question::new(Template::WillEnter, vec![obj(i), *z]), enters(&future, i as u8, zi as u8));
             }
         }
         for &j in objs.iter().filter(|&&j| j != i && state.objects[j].present) {
-            let yes = future.iter().any(|e| e.kind.is_collision_between(o, Entity::Object(j as u8)));
+            let yes = hits(&future, o, Entity::Object(j as u8));
             push(Question::new(Template::WillHit, vec![obj(i), Slot::Thing(Thing::Obj(ObjRef::of(scene, j)))]), yes);
         }
-        let yes = future.iter().any(|e| e.kind.is_collision_between(o, Entity::Wall));
-        push(Question::new(Template::WillHit, vec![obj(i), Slot::Thing(Thing::Wall)]), yes);
+        push(Question::new(Template::WillHit, vec![obj(i), Slot::Thing(Thing::Wall)]), hits(&future, o, Entity::Wall));
         if scene.view == View::Side && !scene.side_walls {
-            let yes = future.iter().any(|e| e.kind == EventKind::LeaveArena { object: i as u8 });
-            push(Question::new(Template::WillFallOut, vec![obj(i)]), yes);
+            push(Question::new(Template::WillFallOut, vec![obj(i)]), falls_out(&future, i as u8));
         }
     }
 }

@@ -398,7 +398,7 @@ pub enum Answer {
 }
 
 impl Answer {
-    fn yes_no(b: bool) -> Answer {
+    pub(crate) fn yes_no(b: bool) -> Answer {
         if b { Answer::Yes } else { Answer::No }
     }
 
@@ -476,16 +476,24 @@ fn zone_index(scene: &Scene, z: ZoneColour) -> Result<u8, AnswerError> {
     scene.zone(z).map(|(i, _)| i as u8).ok_or(AnswerError::NoSuchZone(zone_colour_word(z)))
 }
 
-fn hits(events: &[Event], a: Entity, b: Entity) -> bool {
+/// Whether `a` and `b` collide in `events`.
+pub(crate) fn hits(events: &[Event], a: Entity, b: Entity) -> bool {
     events.iter().any(|e| e.kind.is_collision_between(a, b))
 }
 
-fn enters(events: &[Event], object: u8, zone: u8) -> bool {
+/// Whether `object` enters `zone` in `events`.
+pub(crate) fn enters(events: &[Event], object: u8, zone: u8) -> bool {
     events.iter().any(|e| e.kind == EventKind::EnterZone { object, zone })
 }
 
-fn moves(events: &[Event], object: u8) -> bool {
+/// Whether `object` starts moving in `events`.
+pub(crate) fn moves(events: &[Event], object: u8) -> bool {
     events.iter().any(|e| e.kind == EventKind::StartMoving { object })
+}
+
+/// Whether `object` leaves the arena in `events`.
+pub(crate) fn falls_out(events: &[Event], object: u8) -> bool {
+    events.iter().any(|e| e.kind == EventKind::LeaveArena { object })
 }
 
 /// The movable thing that last hit `object` at or before `frame` (within `window` frames).
@@ -618,7 +626,7 @@ pub fn answer(q: &Question, clip: &Clip) -> Result<Answer, AnswerError> {
         }
         WillFallOut => {
             let o = obj(0)?;
-            Answer::yes_no(clip.future().iter().any(|e| e.kind == EventKind::LeaveArena { object: o }))
+            Answer::yes_no(falls_out(&clip.future(), o))
         }
         WithoutHit | WithoutEnter | WithoutMove => {
             let (removed, o) = (obj(0)?, obj(1)?);
