@@ -77,7 +77,14 @@ impl ModelConfig {
 
     /// The browser student: at most a quarter of the teacher's parameters.
     pub fn student() -> ModelConfig {
-        ModelConfig { d_model: 64, layers: 2, heads: 2, d_ff: 128, plan_hidden: 96, ..Self::teacher() }
+        ModelConfig {
+            d_model: 64,
+            layers: 2,
+            heads: 2,
+            d_ff: 128,
+            plan_hidden: 96,
+            ..Self::teacher()
+        }
     }
 
     /// A few-second model for tests and the `tiny` preset.
@@ -96,16 +103,29 @@ impl ModelConfig {
 
     /// A GPU teacher (`--preset full`).
     pub fn full() -> ModelConfig {
-        ModelConfig { d_model: 256, layers: 8, heads: 8, d_ff: 768, plan_hidden: 256, ..Self::teacher() }
+        ModelConfig {
+            d_model: 256,
+            layers: 8,
+            heads: 8,
+            d_ff: 768,
+            plan_hidden: 256,
+            ..Self::teacher()
+        }
     }
 
     /// Checks the sizes fit together; every loader calls this before building anything.
     pub fn validate(&self) -> Result<(), String> {
         if self.patch == 0 || FRAME % self.patch != 0 {
-            return Err(format!("patch {} does not divide the {FRAME}-pixel frame", self.patch));
+            return Err(format!(
+                "patch {} does not divide the {FRAME}-pixel frame",
+                self.patch
+            ));
         }
         if self.heads == 0 || self.d_model % self.heads != 0 {
-            return Err(format!("d_model {} is not a multiple of heads {}", self.d_model, self.heads));
+            return Err(format!(
+                "d_model {} is not a multiple of heads {}",
+                self.d_model, self.heads
+            ));
         }
         if self.vocab != world::language::vocab::vocab_size() {
             return Err(format!(
@@ -151,7 +171,11 @@ impl ModelConfig {
         let per_layer = n * (4 * d * d + 2 * d * f) + 2 * n * n * d;
         let embed = 2 * self.patches() as u64 * self.patch_latent as u64 * d;
         let head = self.patches() as u64 * d * 2 * self.patch_latent as u64;
-        let (p, t, l) = (self.patch_dim() as u64, self.tokenizer_hidden as u64, self.patch_latent as u64);
+        let (p, t, l) = (
+            self.patch_dim() as u64,
+            self.tokenizer_hidden as u64,
+            self.patch_latent as u64,
+        );
         let tokenizer = 2 * self.patches() as u64 * (p * t + t * l);
         2 * (self.layers as u64 * per_layer + embed + head) + tokenizer
     }
@@ -163,7 +187,12 @@ mod tests {
 
     #[test]
     fn presets_are_valid() {
-        for c in [ModelConfig::tiny(), ModelConfig::student(), ModelConfig::teacher(), ModelConfig::full()] {
+        for c in [
+            ModelConfig::tiny(),
+            ModelConfig::student(),
+            ModelConfig::teacher(),
+            ModelConfig::full(),
+        ] {
             c.validate().unwrap();
         }
     }
@@ -172,15 +201,25 @@ mod tests {
     fn planning_path_fits_the_browser_budget() {
         // 120k imagined transitions in 100 ms at 2 TFLOP/s is 1.67 MFLOP each; keep 1.5.
         for c in [ModelConfig::student(), ModelConfig::teacher()] {
-            assert!(c.flops_per_transition() <= 1_500_000, "{}", c.flops_per_transition());
+            assert!(
+                c.flops_per_transition() <= 1_500_000,
+                "{}",
+                c.flops_per_transition()
+            );
         }
     }
 
     #[test]
     fn bad_sizes_are_named() {
-        let c = ModelConfig { patch: 7, ..ModelConfig::tiny() };
+        let c = ModelConfig {
+            patch: 7,
+            ..ModelConfig::tiny()
+        };
         assert!(c.validate().unwrap_err().contains("patch 7"));
-        let c = ModelConfig { heads: 3, ..ModelConfig::tiny() };
+        let c = ModelConfig {
+            heads: 3,
+            ..ModelConfig::tiny()
+        };
         assert!(c.validate().unwrap_err().contains("multiple of heads"));
     }
 }

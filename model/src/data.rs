@@ -61,7 +61,11 @@ impl Sample {
 
 /// "the red ball enters the green zone ." in the world's words.
 pub fn goal_text(scene: &Scene, object: usize, zone: usize) -> String {
-    format!("{} enters {} .", entity_phrase(scene, Entity::Object(object as u8)), zone_phrase(scene, zone))
+    format!(
+        "{} enters {} .",
+        entity_phrase(scene, Entity::Object(object as u8)),
+        zone_phrase(scene, zone)
+    )
 }
 
 /// The cost the planning heads learn for a goal in a state: the planners' per-step cost
@@ -69,7 +73,13 @@ pub fn goal_text(scene: &Scene, object: usize, zone: usize) -> String {
 /// tasks::PushTask::step_cost), so the model's planner and the simulator oracle minimise the
 /// same thing.
 pub fn goal_cost(scene: &Scene, state: &WorldState, object: usize, zone: usize) -> f32 {
-    PushTask { seed: 0, scene: scene.clone(), object, zone }.step_cost(state)
+    PushTask {
+        seed: 0,
+        scene: scene.clone(),
+        object,
+        zone,
+    }
+    .step_cost(state)
 }
 
 /// Token ids of a text in the world's vocabulary; an unknown word is an error naming it.
@@ -124,9 +134,19 @@ pub fn unpatchify(patches: &[f32], patch: usize) -> Vec<u8> {
 }
 
 /// Generates `count` episodes from `first_seed` on `threads` threads, in seed order.
-pub fn generate(c: &ModelConfig, first_seed: u64, count: usize, threads: usize) -> Result<Vec<Sample>, String> {
+pub fn generate(
+    c: &ModelConfig,
+    first_seed: u64,
+    count: usize,
+    threads: usize,
+) -> Result<Vec<Sample>, String> {
     let threads = threads.max(1);
-    let config = EpisodeConfig { steps: 40, width: FRAME as u32, height: FRAME as u32, questions: true };
+    let config = EpisodeConfig {
+        steps: 40,
+        width: FRAME as u32,
+        height: FRAME as u32,
+        questions: true,
+    };
     let results: Vec<Vec<Result<Sample, String>>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|k| {
@@ -139,7 +159,10 @@ pub fn generate(c: &ModelConfig, first_seed: u64, count: usize, threads: usize) 
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("episode generation panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("episode generation panicked"))
+            .collect()
     });
     // Re-interleave into seed order.
     let mut out = Vec::with_capacity(count);
@@ -166,17 +189,29 @@ fn sample(c: &ModelConfig, seed: u64, config: &EpisodeConfig) -> Result<Sample, 
             continue;
         }
         for zone in 0..ep.scene.zones.len() {
-            goals.push(Goal { object, zone, words: words(&goal_text(&ep.scene, object, zone))? });
+            goals.push(Goal {
+                object,
+                zone,
+                words: words(&goal_text(&ep.scene, object, zone))?,
+            });
         }
     }
     for qa in &ep.questions {
         let (seq, _) = qa_sequence(qa)?;
         if seq.len() > c.max_text {
-            return Err(format!("episode {seed}: question of {} tokens exceeds max_text {}", seq.len(), c.max_text));
+            return Err(format!(
+                "episode {seed}: question of {} tokens exceeds max_text {}",
+                seq.len(),
+                c.max_text
+            ));
         }
     }
     if caption.len() > c.max_text {
-        return Err(format!("episode {seed}: caption of {} tokens exceeds max_text {}", caption.len(), c.max_text));
+        return Err(format!(
+            "episode {seed}: caption of {} tokens exceeds max_text {}",
+            caption.len(),
+            c.max_text
+        ));
     }
     Ok(Sample {
         seed,
@@ -196,13 +231,23 @@ fn sample(c: &ModelConfig, seed: u64, config: &EpisodeConfig) -> Result<Sample, 
 pub fn clip_indices(frames: usize, max_clip: usize) -> Vec<usize> {
     let last = frames.saturating_sub(1);
     (0..max_clip)
-        .map(|i| if max_clip == 1 { last } else { (i * last + (max_clip - 1) / 2) / (max_clip - 1) })
+        .map(|i| {
+            if max_clip == 1 {
+                last
+            } else {
+                (i * last + (max_clip - 1) / 2) / (max_clip - 1)
+            }
+        })
         .collect()
 }
 
 /// Pads token ids to `len` with PAD.
 pub fn pad(ids: &[u16], len: usize) -> Vec<i64> {
-    ids.iter().map(|&t| t as i64).chain(std::iter::repeat(PAD as i64)).take(len).collect()
+    ids.iter()
+        .map(|&t| t as i64)
+        .chain(std::iter::repeat(PAD as i64))
+        .take(len)
+        .collect()
 }
 
 #[cfg(test)]
@@ -211,7 +256,9 @@ mod tests {
 
     #[test]
     fn patchify_round_trips() {
-        let frame: Vec<u8> = (0..FRAME * FRAME * 3).map(|i| (i * 7 % 251) as u8).collect();
+        let frame: Vec<u8> = (0..FRAME * FRAME * 3)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
         let mut p = Vec::new();
         patchify(&frame, 8, &mut p);
         assert_eq!(p.len(), FRAME * FRAME * 3);
@@ -232,7 +279,10 @@ mod tests {
     fn generated_texts_fit_and_goals_tokenize() {
         let c = ModelConfig::tiny();
         let samples = generate(&c, 0, 40, 2).unwrap();
-        assert_eq!(samples.iter().map(|s| s.seed).collect::<Vec<_>>(), (0..40).collect::<Vec<_>>());
+        assert_eq!(
+            samples.iter().map(|s| s.seed).collect::<Vec<_>>(),
+            (0..40).collect::<Vec<_>>()
+        );
         assert!(samples.iter().any(|s| !s.goals.is_empty()));
         for s in &samples {
             assert_eq!(s.frame_count(), 41);

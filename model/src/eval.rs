@@ -47,13 +47,25 @@ impl EvalSize {
             tasks: 50,
             task_steps: 40,
             replan_every: 4,
-            cem: CemConfig { population: 128, elites: 16, iterations: 3, horizon: 12, ..CemConfig::default() },
+            cem: CemConfig {
+                population: 128,
+                elites: 16,
+                iterations: 3,
+                horizon: 12,
+                ..CemConfig::default()
+            },
             baseline_episodes: 400,
         }
     }
     /// The small fixed subset the tests recompute from the committed weights.
     pub fn subset() -> EvalSize {
-        EvalSize { episodes: 4, starts: vec![1], tasks: 0, baseline_episodes: 0, ..EvalSize::full() }
+        EvalSize {
+            episodes: 4,
+            starts: vec![1],
+            tasks: 0,
+            baseline_episodes: 0,
+            ..EvalSize::full()
+        }
     }
 }
 
@@ -133,11 +145,20 @@ pub struct Report {
 }
 
 fn mean(v: &[f64]) -> f64 {
-    if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 }
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
 }
 
 /// Held-out episodes with latents from this model's tokenizer.
-pub fn eval_samples(model: &WorldModel, c: &ModelConfig, n: usize, device: &Device) -> Result<Vec<Sample>, String> {
+pub fn eval_samples(
+    model: &WorldModel,
+    c: &ModelConfig,
+    n: usize,
+    device: &Device,
+) -> Result<Vec<Sample>, String> {
     let mut samples = data::generate(c, EVAL_SEED_BASE, n, 2)?;
     crate::train::encode_all(model, c, &mut samples, device);
     Ok(samples)
@@ -146,20 +167,53 @@ pub fn eval_samples(model: &WorldModel, c: &ModelConfig, n: usize, device: &Devi
 /// Objects identifiable by colour alone (their colour is unique in the scene).
 fn colour_unique(s: &Sample) -> Vec<usize> {
     (0..s.scene.objects.len())
-        .filter(|&i| s.scene.objects.iter().filter(|o| o.colour == s.scene.objects[i].colour).count() == 1)
+        .filter(|&i| {
+            s.scene
+                .objects
+                .iter()
+                .filter(|o| o.colour == s.scene.objects[i].colour)
+                .count()
+                == 1
+        })
         .collect()
 }
 
-pub fn generation(model: &WorldModel, c: &ModelConfig, samples: &[Sample], starts: &[usize], device: &Device) -> Generation {
+pub fn generation(
+    model: &WorldModel,
+    c: &ModelConfig,
+    samples: &[Sample],
+    starts: &[usize],
+    device: &Device,
+) -> Generation {
     let per = c.patches() * c.patch_latent;
     let mut g = Generation::default();
-    let picks: Vec<(usize, usize)> = samples.iter().enumerate().flat_map(|(i, _)| starts.iter().map(move |&t| (i, t))).collect();
-    let prev: Vec<f32> = picks.iter().flat_map(|&(i, t)| samples[i].latents(t - 1, per).to_vec()).collect();
-    let cur: Vec<f32> = picks.iter().flat_map(|&(i, t)| samples[i].latents(t, per).to_vec()).collect();
-    let actions: Vec<Vec<u8>> = (0..HORIZON).map(|h| picks.iter().map(|&(i, t)| samples[i].actions[t + h]).collect()).collect();
+    let picks: Vec<(usize, usize)> = samples
+        .iter()
+        .enumerate()
+        .flat_map(|(i, _)| starts.iter().map(move |&t| (i, t)))
+        .collect();
+    let prev: Vec<f32> = picks
+        .iter()
+        .flat_map(|&(i, t)| samples[i].latents(t - 1, per).to_vec())
+        .collect();
+    let cur: Vec<f32> = picks
+        .iter()
+        .flat_map(|&(i, t)| samples[i].latents(t, per).to_vec())
+        .collect();
+    let actions: Vec<Vec<u8>> = (0..HORIZON)
+        .map(|h| {
+            picks
+                .iter()
+                .map(|&(i, t)| samples[i].actions[t + h])
+                .collect()
+        })
+        .collect();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let dreamed = infer::dream(model, c, prev, cur, &actions, 0.0, &mut rng, device);
-    let (mut cen, mut copy_cen) = (vec![Vec::new(); CENTROID_AT.len()], vec![Vec::new(); CENTROID_AT.len()]);
+    let (mut cen, mut copy_cen) = (
+        vec![Vec::new(); CENTROID_AT.len()],
+        vec![Vec::new(); CENTROID_AT.len()],
+    );
     for (h, lat) in dreamed.iter().enumerate() {
         let frames = infer::decode_frames(model, c, lat, device);
         let (mut p, mut s, mut cp, mut cs) = (vec![], vec![], vec![], vec![]);
@@ -211,14 +265,21 @@ pub fn generation(model: &WorldModel, c: &ModelConfig, samples: &[Sample], start
             ps.push(psnr(s.frame(0), f));
             for o in colour_unique(s) {
                 let obj = &s.scene.objects[o];
-                let Some(truth) = find_colour(s.frame(0), FRAME, FRAME, obj.colour.rgb(), COLOUR_TOL) else { continue };
+                let Some(truth) =
+                    find_colour(s.frame(0), FRAME, FRAME, obj.colour.rgb(), COLOUR_TOL)
+                else {
+                    continue;
+                };
                 n += 1;
-                let Some(blob) = find_colour(f, FRAME, FRAME, obj.colour.rgb(), COLOUR_TOL) else { continue };
+                let Some(blob) = find_colour(f, FRAME, FRAME, obj.colour.rgb(), COLOUR_TOL) else {
+                    continue;
+                };
                 colour += 1;
                 let shape_ok = looks_like_box(&blob) == (obj.shape == Shape::Box);
                 // Side: the same third of the frame horizontally and vertically as the truth.
                 let third = |x: f32| (x / (FRAME as f32 / 3.0)).floor() as i32;
-                let side_ok = third(blob.centroid[0]) == third(truth.centroid[0]) && third(blob.centroid[1]) == third(truth.centroid[1]);
+                let side_ok = third(blob.centroid[0]) == third(truth.centroid[0])
+                    && third(blob.centroid[1]) == third(truth.centroid[1]);
                 shape += shape_ok as usize;
                 side += side_ok as usize;
                 all += (shape_ok && side_ok) as usize;
@@ -244,12 +305,24 @@ pub fn majority_answers(baseline: &[Sample]) -> BTreeMap<String, String> {
     let mut counts: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for s in baseline {
         for q in &s.questions {
-            *counts.entry(format!("{:?}", q.template)).or_default().entry(q.answer.clone()).or_default() += 1;
+            *counts
+                .entry(format!("{:?}", q.template))
+                .or_default()
+                .entry(q.answer.clone())
+                .or_default() += 1;
         }
     }
     counts
         .into_iter()
-        .map(|(t, m)| (t, m.into_iter().max_by_key(|(a, n)| (*n, std::cmp::Reverse(a.clone()))).map(|(a, _)| a).unwrap_or_default()))
+        .map(|(t, m)| {
+            (
+                t,
+                m.into_iter()
+                    .max_by_key(|(a, n)| (*n, std::cmp::Reverse(a.clone())))
+                    .map(|(a, _)| a)
+                    .unwrap_or_default(),
+            )
+        })
         .collect()
 }
 
@@ -268,8 +341,15 @@ fn unigram_f1(pred: &[u16], truth: &[u16]) -> f64 {
             hit += 1;
         }
     }
-    let (pr, rc) = (hit as f64 / pred.len() as f64, hit as f64 / truth.len() as f64);
-    if hit == 0 { 0.0 } else { 2.0 * pr * rc / (pr + rc) }
+    let (pr, rc) = (
+        hit as f64 / pred.len() as f64,
+        hit as f64 / truth.len() as f64,
+    );
+    if hit == 0 {
+        0.0
+    } else {
+        2.0 * pr * rc / (pr + rc)
+    }
 }
 
 pub fn understanding(
@@ -286,10 +366,17 @@ pub fn understanding(
     for s in samples {
         let states = infer::clip_states(model, c, &s.latents, &s.actions, device);
         for q in &s.questions {
-            let Ok(mut prefix) = data::words(&q.question) else { continue };
+            let Ok(mut prefix) = data::words(&q.question) else {
+                continue;
+            };
             prefix.insert(0, BOS);
             prefix.push(ANS);
-            clips.push(infer::clip_rows(c, &states, &s.actions, q.clip_frames as usize));
+            clips.push(infer::clip_rows(
+                c,
+                &states,
+                &s.actions,
+                q.clip_frames as usize,
+            ));
             prefixes.push(prefix);
             meta.push(q.clone());
         }
@@ -300,35 +387,97 @@ pub fn understanding(
     for (q, a) in meta.iter().zip(&answers) {
         let said = world::language::vocab::detokenize(a);
         let ok = said.trim() == q.answer.trim();
-        let maj = majority.get(&format!("{:?}", q.template)).is_some_and(|m| m == &q.answer);
+        let maj = majority
+            .get(&format!("{:?}", q.template))
+            .is_some_and(|m| m == &q.answer);
         for score in [
             &mut u.overall,
             u.by_kind.entry(kind_name(q.kind)).or_default(),
-            u.by_template.entry(format!("{:?}", q.template)).or_default(),
+            u.by_template
+                .entry(format!("{:?}", q.template))
+                .or_default(),
         ] {
             score.total += 1;
             score.correct += ok as usize;
             score.majority += maj as usize;
         }
         if u.examples.len() < 12 {
-            u.examples.push((q.question.clone(), q.answer.clone(), said));
+            u.examples
+                .push((q.question.clone(), q.answer.clone(), said));
         }
     }
     let bos = vec![vec![BOS]; cap_clips.len()];
     let caps = infer::continue_text(model, c, &cap_clips, &bos, c.max_text - 1, device);
-    let f1: Vec<f64> = caps.iter().zip(&cap_truth).map(|(p, t)| unigram_f1(p, t)).collect();
+    let f1: Vec<f64> = caps
+        .iter()
+        .zip(&cap_truth)
+        .map(|(p, t)| unigram_f1(p, t))
+        .collect();
     u.caption_f1 = mean(&f1);
-    u.caption_exact = caps.iter().zip(&cap_truth).filter(|(p, t)| p == t).count() as f64 / caps.len().max(1) as f64;
-    u.caption_baseline_f1 = mean(&cap_truth.iter().map(|t| unigram_f1(baseline_caption, t)).collect::<Vec<_>>());
+    u.caption_exact = caps.iter().zip(&cap_truth).filter(|(p, t)| p == t).count() as f64
+        / caps.len().max(1) as f64;
+    u.caption_baseline_f1 = mean(
+        &cap_truth
+            .iter()
+            .map(|t| unigram_f1(baseline_caption, t))
+            .collect::<Vec<_>>(),
+    );
     u.captions = caps.len();
     u
 }
 
+/// Model-predictive control: plan, carry out the first `every` actions, plan again (warm
+/// started from the rest of the previous plan).
+struct Mpc {
+    every: usize,
+    queue: Vec<u8>,
+    last_plan: Vec<u8>,
+}
+
+impl Mpc {
+    fn new(every: usize) -> Mpc {
+        Mpc {
+            every: every.max(1),
+            queue: Vec::new(),
+            last_plan: Vec::new(),
+        }
+    }
+
+    /// The action for step `t`, planning with `plan(warm_start)` when due; planning time in
+    /// milliseconds is appended to `times`.
+    fn act(
+        &mut self,
+        t: usize,
+        times: &mut Vec<f64>,
+        plan: impl FnOnce(Option<&[u8]>) -> Vec<u8>,
+    ) -> u8 {
+        if t % self.every == 0 || self.queue.is_empty() {
+            let started = Instant::now();
+            let warm = (!self.last_plan.is_empty())
+                .then(|| self.last_plan[(self.every - 1).min(self.last_plan.len())..].to_vec());
+            let actions = plan(warm.as_deref());
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+            self.queue = actions.iter().take(self.every).rev().copied().collect();
+            self.last_plan = actions;
+        }
+        self.queue.pop().unwrap_or(0)
+    }
+}
+
 /// Push-to-goal tasks: the model's latent planner, the same planner on the true simulator,
 /// and a uniform random policy.
-pub fn operation(model: &WorldModel, c: &ModelConfig, size: &EvalSize, baselines: bool, device: &Device) -> Operation {
+pub fn operation(
+    model: &WorldModel,
+    c: &ModelConfig,
+    size: &EvalSize,
+    baselines: bool,
+    device: &Device,
+) -> Operation {
     let tasks = make_tasks(TASK_SEED_BASE, size.tasks);
-    let mut op = Operation { tasks: tasks.len(), ..Default::default() };
+    let mut op = Operation {
+        tasks: tasks.len(),
+        ..Default::default()
+    };
     let (mut ms, mut os, mut rs) = (vec![], vec![], vec![]);
     let (mut md, mut od, mut rd) = (vec![], vec![], vec![]);
     let (mut model_ms, mut oracle_ms) = (vec![], vec![]);
@@ -339,23 +488,18 @@ pub fn operation(model: &WorldModel, c: &ModelConfig, size: &EvalSize, baselines
         let mut renderer = Renderer::new(FRAME as u32, FRAME as u32).expect("renderer");
         let mut rng = ChaCha8Rng::seed_from_u64(task.seed);
         let mut prev_frame: Option<Vec<u8>> = None;
-        let mut queue: Vec<u8> = Vec::new();
-        let mut last_plan: Vec<u8> = Vec::new();
+        let mut mpc = Mpc::new(size.replan_every);
         let out = run_task(task, size.task_steps, |sim, t| {
             let frame = renderer.draw_rgb(&task.scene, &sim.state());
-            let prev = prev_frame.replace(frame.clone()).unwrap_or_else(|| frame.clone());
-            if t % size.replan_every == 0 || queue.is_empty() {
-                let started = Instant::now();
+            let prev = prev_frame
+                .replace(frame.clone())
+                .unwrap_or_else(|| frame.clone());
+            mpc.act(t, &mut model_ms, |warm| {
                 let lat = infer::encode_frames(model, c, &[&prev, &frame], device);
                 let per = c.patches() * c.patch_latent;
                 let (_, _, z) = infer::step(model, c, &lat[..per], &lat[per..], &[0], device);
-                let warm = (!last_plan.is_empty()).then(|| last_plan[(size.replan_every - 1).min(last_plan.len())..].to_vec());
-                let plan = infer::plan(model, c, &z, &g, &size.cem, warm.as_deref(), &mut rng, device);
-                model_ms.push(started.elapsed().as_secs_f64() * 1e3);
-                last_plan = plan.actions.clone();
-                queue = plan.actions.into_iter().take(size.replan_every).rev().collect();
-            }
-            queue.pop().unwrap_or(0)
+                infer::plan(model, c, &z, &g, &size.cem, warm, &mut rng, device).actions
+            })
         });
         ms.push(out.success as u8 as f64);
         md.push(out.final_distance as f64);
@@ -365,19 +509,15 @@ pub fn operation(model: &WorldModel, c: &ModelConfig, size: &EvalSize, baselines
         }
         // Oracle: the same planner scoring candidates in the true simulator.
         let mut rng = ChaCha8Rng::seed_from_u64(task.seed);
-        let mut queue: Vec<u8> = Vec::new();
-        let mut last_plan: Vec<u8> = Vec::new();
+        let mut mpc = Mpc::new(size.replan_every);
         let mut history: Vec<u8> = Vec::new();
         let out = run_task(task, size.task_steps, |sim, t| {
-            if t % size.replan_every == 0 || queue.is_empty() {
-                let started = Instant::now();
-                let warm = (!last_plan.is_empty()).then(|| last_plan[(size.replan_every - 1).min(last_plan.len())..].to_vec());
-                let plan = crate::planner::cem_plan(&size.cem, &mut rng, warm.as_deref(), |cands| oracle_cost(sim, task, &history, cands));
-                oracle_ms.push(started.elapsed().as_secs_f64() * 1e3);
-                last_plan = plan.actions.clone();
-                queue = plan.actions.into_iter().take(size.replan_every).rev().collect();
-            }
-            let a = queue.pop().unwrap_or(0);
+            let a = mpc.act(t, &mut oracle_ms, |warm| {
+                crate::planner::cem_plan(&size.cem, &mut rng, warm, |cands| {
+                    oracle_cost(sim, task, &history, cands)
+                })
+                .actions
+            });
             history.push(a);
             a
         });
@@ -401,14 +541,26 @@ pub fn operation(model: &WorldModel, c: &ModelConfig, size: &EvalSize, baselines
 }
 
 /// The whole evaluation of one model; `baselines` adds the oracle and random planners.
-pub fn evaluate(name: &str, model: &WorldModel, c: &ModelConfig, size: &EvalSize, baseline: &[Sample], baselines: bool, device: &Device) -> Result<Report, String> {
+pub fn evaluate(
+    name: &str,
+    model: &WorldModel,
+    c: &ModelConfig,
+    size: &EvalSize,
+    baseline: &[Sample],
+    baselines: bool,
+    device: &Device,
+) -> Result<Report, String> {
     let started = Instant::now();
     let samples = eval_samples(model, c, size.episodes, device)?;
     let majority = majority_answers(baseline);
     let baseline_caption = most_common_caption(baseline);
     let generation = generation(model, c, &samples, &size.starts, device);
     let understanding = understanding(model, c, &samples, &majority, &baseline_caption, device);
-    let operation = if size.tasks > 0 { operation(model, c, size, baselines, device) } else { Operation::default() };
+    let operation = if size.tasks > 0 {
+        operation(model, c, size, baselines, device)
+    } else {
+        Operation::default()
+    };
     Ok(Report {
         name: name.into(),
         parameters: model.param_count(),
@@ -422,9 +574,15 @@ pub fn evaluate(name: &str, model: &WorldModel, c: &ModelConfig, size: &EvalSize
 pub fn most_common_caption(baseline: &[Sample]) -> Vec<u16> {
     let mut counts: BTreeMap<Vec<u16>, usize> = BTreeMap::new();
     for s in baseline {
-        *counts.entry(s.caption[1..s.caption.len() - 1].to_vec()).or_default() += 1;
+        *counts
+            .entry(s.caption[1..s.caption.len() - 1].to_vec())
+            .or_default() += 1;
     }
-    counts.into_iter().max_by_key(|(_, n)| *n).map(|(c, _)| c).unwrap_or_default()
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(c, _)| c)
+        .unwrap_or_default()
 }
 
 /// Keeps `PushTask` in this module's public surface for callers building their own runs.

@@ -73,7 +73,11 @@ pub enum LoadError {
     #[error("the weights were trained with another vocabulary (fingerprint {found}, this build {expected})")]
     Vocabulary { found: String, expected: String },
     #[error("{file} is {found} bytes but the manifest says {expected}: the file is truncated or was replaced")]
-    Length { file: String, found: u64, expected: u64 },
+    Length {
+        file: String,
+        found: u64,
+        expected: u64,
+    },
     #[error("{file} does not match the manifest's sha256 (found {found}): the file was changed or damaged")]
     Checksum { file: String, found: String },
     #[error("{file} is not a readable safetensors file: {reason}")]
@@ -81,7 +85,11 @@ pub enum LoadError {
     #[error("tensor {name} is missing from the weights")]
     Missing { name: String },
     #[error("tensor {name} has shape {found:?}, the architecture needs {expected:?}")]
-    Shape { name: String, found: Vec<usize>, expected: Vec<usize> },
+    Shape {
+        name: String,
+        found: Vec<usize>,
+        expected: Vec<usize>,
+    },
     #[error("tensor {name} has dtype {found}, expected F32")]
     Dtype { name: String, found: String },
     #[error("the weights hold tensors this architecture does not have: {0:?}")]
@@ -108,13 +116,20 @@ pub fn named_tensors(model: &WorldModel) -> Vec<(String, Vec<usize>, Vec<f32>)> 
             self.out.push((self.path.join("."), shape, values));
         }
     }
-    let mut c = Collect { path: Vec::new(), out: Vec::new() };
+    let mut c = Collect {
+        path: Vec::new(),
+        out: Vec::new(),
+    };
     model.visit(&mut c);
     c.out
 }
 
 /// Replaces every parameter of `model` with the tensor of the same name.
-fn set_tensors(model: WorldModel, tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>, device: &Device) -> WorldModel {
+fn set_tensors(
+    model: WorldModel,
+    tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+    device: &Device,
+) -> WorldModel {
     struct Load<'a> {
         path: Vec<String>,
         tensors: &'a BTreeMap<String, (Vec<usize>, Vec<f32>)>,
@@ -129,22 +144,40 @@ fn set_tensors(model: WorldModel, tensors: &BTreeMap<String, (Vec<usize>, Vec<f3
         }
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
             let name = self.path.join(".");
-            let (shape, values) = self.tensors.get(&name).unwrap_or_else(|| panic!("checked before: {name}"));
-            let t = Tensor::<D>::from_data(TensorData::new(values.clone(), shape.clone()), &self.device);
+            let (shape, values) = self
+                .tensors
+                .get(&name)
+                .unwrap_or_else(|| panic!("checked before: {name}"));
+            let t = Tensor::<D>::from_data(
+                TensorData::new(values.clone(), shape.clone()),
+                &self.device,
+            );
             param.map(|_| t)
         }
     }
-    model.map(&mut Load { path: Vec::new(), tensors, device: device.clone() })
+    model.map(&mut Load {
+        path: Vec::new(),
+        tensors,
+        device: device.clone(),
+    })
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn vocabulary() -> Vocabulary {
     use world::language::vocab::{vocab_fingerprint, word};
-    let words = (0..world::language::vocab::vocab_size() as u16).map(|i| word(i).expect("in range").to_string()).collect();
-    Vocabulary { words, fingerprint: format!("{:016x}", vocab_fingerprint()) }
+    let words = (0..world::language::vocab::vocab_size() as u16)
+        .map(|i| word(i).expect("in range").to_string())
+        .collect();
+    Vocabulary {
+        words,
+        fingerprint: format!("{:016x}", vocab_fingerprint()),
+    }
 }
 
 /// The safetensors bytes of a model.
@@ -154,7 +187,10 @@ pub fn to_safetensors(model: &WorldModel) -> Vec<u8> {
         .iter()
         .map(|(name, shape, values)| {
             let bytes: &[u8] = bytemuck_f32(values);
-            (name.clone(), TensorView::new(Dtype::F32, shape.clone(), bytes).expect("consistent shape"))
+            (
+                name.clone(),
+                TensorView::new(Dtype::F32, shape.clone(), bytes).expect("consistent shape"),
+            )
         })
         .collect();
     safetensors::tensor::serialize(views, None).expect("serialisable")
@@ -163,16 +199,27 @@ pub fn to_safetensors(model: &WorldModel) -> Vec<u8> {
 fn bytemuck_f32(values: &[f32]) -> &[u8] {
     // SAFETY: f32 has no padding or invalid bit patterns; the slice covers exactly the values.
     // Safetensors stores little-endian, which is every target this project builds for.
-    unsafe { std::slice::from_raw_parts(values.as_ptr() as *const u8, std::mem::size_of_val(values)) }
+    unsafe {
+        std::slice::from_raw_parts(values.as_ptr() as *const u8, std::mem::size_of_val(values))
+    }
 }
 
 /// Writes `dir/student.safetensors` and `dir/manifest.json` (each atomically).
-pub fn export(model: &WorldModel, config: &ModelConfig, dir: &Path, provenance: BTreeMap<String, serde_json::Value>) -> Result<Manifest, String> {
+pub fn export(
+    model: &WorldModel,
+    config: &ModelConfig,
+    dir: &Path,
+    provenance: BTreeMap<String, serde_json::Value>,
+) -> Result<Manifest, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let bytes = to_safetensors(model);
     let tensors = named_tensors(model)
         .into_iter()
-        .map(|(name, shape, _)| TensorEntry { name, shape, dtype: "F32".into() })
+        .map(|(name, shape, _)| TensorEntry {
+            name,
+            shape,
+            dtype: "F32".into(),
+        })
         .collect();
     let manifest = Manifest {
         format: FORMAT.into(),
@@ -189,7 +236,8 @@ pub fn export(model: &WorldModel, config: &ModelConfig, dir: &Path, provenance: 
         provenance,
         eval: serde_json::Value::Null,
     };
-    write_atomic(&dir.join(WEIGHTS_FILE), &bytes).map_err(|e| format!("cannot write weights: {e}"))?;
+    write_atomic(&dir.join(WEIGHTS_FILE), &bytes)
+        .map_err(|e| format!("cannot write weights: {e}"))?;
     write_manifest(dir, &manifest)?;
     Ok(manifest)
 }
@@ -201,49 +249,91 @@ pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), String> {
 
 pub fn read_manifest(dir: &Path) -> Result<Manifest, LoadError> {
     let path = dir.join(MANIFEST_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| LoadError::Io { path: path.display().to_string(), reason: e.to_string() })?;
-    let manifest: Manifest =
-        serde_json::from_str(&text).map_err(|e| LoadError::Manifest { path: path.display().to_string(), reason: e.to_string() })?;
+    let text = std::fs::read_to_string(&path).map_err(|e| LoadError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| LoadError::Manifest {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
     if manifest.format != FORMAT {
-        return Err(LoadError::Manifest { path: path.display().to_string(), reason: format!("format is \"{}\", not \"{FORMAT}\"", manifest.format) });
+        return Err(LoadError::Manifest {
+            path: path.display().to_string(),
+            reason: format!("format is \"{}\", not \"{FORMAT}\"", manifest.format),
+        });
     }
     Ok(manifest)
 }
 
 /// Checks a manifest and weights bytes against this build's architecture; returns the tensors.
-pub fn check_weights(manifest: &Manifest, bytes: &[u8]) -> Result<BTreeMap<String, (Vec<usize>, Vec<f32>)>, LoadError> {
+pub fn check_weights(
+    manifest: &Manifest,
+    bytes: &[u8],
+) -> Result<BTreeMap<String, (Vec<usize>, Vec<f32>)>, LoadError> {
     if manifest.model_version != MODEL_VERSION {
-        return Err(LoadError::Version { found: manifest.model_version, expected: MODEL_VERSION });
+        return Err(LoadError::Version {
+            found: manifest.model_version,
+            expected: MODEL_VERSION,
+        });
     }
     manifest.config.validate().map_err(LoadError::Config)?;
     let expected_vocab = vocabulary();
     if manifest.vocabulary.fingerprint != expected_vocab.fingerprint {
-        return Err(LoadError::Vocabulary { found: manifest.vocabulary.fingerprint.clone(), expected: expected_vocab.fingerprint });
+        return Err(LoadError::Vocabulary {
+            found: manifest.vocabulary.fingerprint.clone(),
+            expected: expected_vocab.fingerprint,
+        });
     }
     let file = manifest.weights_file.clone();
     if bytes.len() as u64 != manifest.bytes {
-        return Err(LoadError::Length { file, found: bytes.len() as u64, expected: manifest.bytes });
+        return Err(LoadError::Length {
+            file,
+            found: bytes.len() as u64,
+            expected: manifest.bytes,
+        });
     }
     let found = sha256_hex(bytes);
     if found != manifest.sha256 {
         return Err(LoadError::Checksum { file, found });
     }
-    let st = SafeTensors::deserialize(bytes).map_err(|e| LoadError::Safetensors { file: file.clone(), reason: e.to_string() })?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| LoadError::Safetensors {
+        file: file.clone(),
+        reason: e.to_string(),
+    })?;
     // The architecture's own list, from a freshly built model of the manifest's config.
     let reference = WorldModel::new(&manifest.config, &Device::flex());
     let mut out = BTreeMap::new();
     for (name, shape, _) in named_tensors(&reference) {
-        let view = st.tensor(&name).map_err(|_| LoadError::Missing { name: name.clone() })?;
+        let view = st
+            .tensor(&name)
+            .map_err(|_| LoadError::Missing { name: name.clone() })?;
         if view.dtype() != Dtype::F32 {
-            return Err(LoadError::Dtype { name, found: format!("{:?}", view.dtype()) });
+            return Err(LoadError::Dtype {
+                name,
+                found: format!("{:?}", view.dtype()),
+            });
         }
         if view.shape() != shape.as_slice() {
-            return Err(LoadError::Shape { name, found: view.shape().to_vec(), expected: shape });
+            return Err(LoadError::Shape {
+                name,
+                found: view.shape().to_vec(),
+                expected: shape,
+            });
         }
-        let values = view.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect();
+        let values = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+            .collect();
         out.insert(name, (shape, values));
     }
-    let extra: Vec<String> = st.names().into_iter().filter(|n| !out.contains_key(*n)).map(String::from).collect();
+    let extra: Vec<String> = st
+        .names()
+        .into_iter()
+        .filter(|n| !out.contains_key(*n))
+        .map(String::from)
+        .collect();
     if !extra.is_empty() {
         return Err(LoadError::Unexpected(extra));
     }
@@ -254,7 +344,10 @@ pub fn check_weights(manifest: &Manifest, bytes: &[u8]) -> Result<BTreeMap<Strin
 pub fn load(dir: &Path, device: &Device) -> Result<(WorldModel, Manifest), LoadError> {
     let manifest = read_manifest(dir)?;
     let path = dir.join(&manifest.weights_file);
-    let bytes = std::fs::read(&path).map_err(|e| LoadError::Io { path: path.display().to_string(), reason: e.to_string() })?;
+    let bytes = std::fs::read(&path).map_err(|e| LoadError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
     let tensors = check_weights(&manifest, &bytes)?;
     let model = set_tensors(WorldModel::new(&manifest.config, device), &tensors, device);
     Ok((model, manifest))
@@ -262,12 +355,23 @@ pub fn load(dir: &Path, device: &Device) -> Result<(WorldModel, Manifest), LoadE
 
 /// `git rev-parse HEAD`, with `-dirty` when the tree has changes; "unknown" outside git.
 pub fn git_revision() -> String {
-    let run = |args: &[&str]| std::process::Command::new("git").args(args).output().ok().filter(|o| o.status.success());
+    let run = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+    };
     match run(&["rev-parse", "HEAD"]) {
         Some(o) => {
             let rev = String::from_utf8_lossy(&o.stdout).trim().to_string();
-            let dirty = run(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|o| !o.stdout.is_empty());
-            if dirty { format!("{rev}-dirty") } else { rev }
+            let dirty = run(&["status", "--porcelain", "--untracked-files=no"])
+                .is_some_and(|o| !o.stdout.is_empty());
+            if dirty {
+                format!("{rev}-dirty")
+            } else {
+                rev
+            }
         }
         None => "unknown".into(),
     }

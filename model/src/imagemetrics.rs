@@ -58,7 +58,13 @@ const SSIM_C2: f64 = (0.03 * 255.0) * (0.03 * 255.0);
 /// # Panics
 /// If the frames differ in length.
 pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len(), "psnr: frames of {} and {} bytes cannot be compared", a.len(), b.len());
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "psnr: frames of {} and {} bytes cannot be compared",
+        a.len(),
+        b.len()
+    );
     if a.is_empty() {
         return PSNR_CAP;
     }
@@ -105,7 +111,10 @@ pub fn luminance(frame: &[u8], width: usize, height: usize) -> Vec<f64> {
 pub fn ssim(a: &[u8], b: &[u8], width: usize, height: usize) -> f64 {
     check_frame("ssim", a, width, height);
     check_frame("ssim", b, width, height);
-    assert!(width > 0 && height > 0, "ssim: a frame needs at least one pixel, not {width} x {height}");
+    assert!(
+        width > 0 && height > 0,
+        "ssim: a frame needs at least one pixel, not {width} x {height}"
+    );
     let (la, lb) = (luminance(a, width, height), luminance(b, width, height));
     let (ww, wh) = (SSIM_WINDOW.min(width), SSIM_WINDOW.min(height));
     let n = (ww * wh) as f64;
@@ -142,13 +151,19 @@ pub fn ssim(a: &[u8], b: &[u8], width: usize, height: usize) -> f64 {
 /// Where a world point `(x, y)` (world units, y up) falls in a `width` x `height` frame, in
 /// pixel coordinates (x right, y down, pixel centres at `n + 0.5`): the renderer's mapping.
 pub fn world_to_pixel(p: [f32; 2], width: usize, height: usize) -> [f32; 2] {
-    [p[0] * width as f32 / ARENA, height as f32 - p[1] * height as f32 / ARENA]
+    [
+        p[0] * width as f32 / ARENA,
+        height as f32 - p[1] * height as f32 / ARENA,
+    ]
 }
 
 /// The world point (world units, y up) at pixel coordinates `p` of a `width` x `height`
 /// frame: the inverse of [`world_to_pixel`], to turn blob centroids into positions.
 pub fn pixel_to_world(p: [f32; 2], width: usize, height: usize) -> [f32; 2] {
-    [p[0] * ARENA / width as f32, (height as f32 - p[1]) * ARENA / height as f32]
+    [
+        p[0] * ARENA / width as f32,
+        (height as f32 - p[1]) * ARENA / height as f32,
+    ]
 }
 
 /// A patch of one colour in a frame: the largest 8-connected group of pixels that match it.
@@ -185,9 +200,18 @@ fn matches(p: &[u8], rgb: [u8; 3], tol: u8) -> bool {
 ///
 /// # Panics
 /// If `frame` is not `width * height * 3` bytes.
-pub fn find_colour(frame: &[u8], width: usize, height: usize, rgb: [u8; 3], tol: u8) -> Option<Blob> {
+pub fn find_colour(
+    frame: &[u8],
+    width: usize,
+    height: usize,
+    rgb: [u8; 3],
+    tol: u8,
+) -> Option<Blob> {
     check_frame("find_colour", frame, width, height);
-    let mask: Vec<bool> = frame.chunks_exact(3).map(|p| matches(p, rgb, tol)).collect();
+    let mask: Vec<bool> = frame
+        .chunks_exact(3)
+        .map(|p| matches(p, rgb, tol))
+        .collect();
     let mut seen = vec![false; mask.len()];
     let mut best: Vec<usize> = Vec::new();
     let mut group = Vec::new();
@@ -250,7 +274,11 @@ fn describe(indices: &[usize], width: usize) -> Blob {
         im += 4.0 * x * y * (x2 - y2);
         norm += (x2 + y2) * (x2 + y2);
     }
-    let squareness = if norm > 0.0 { ((re * re + im * im).sqrt() / norm) as f32 } else { 0.0 };
+    let squareness = if norm > 0.0 {
+        ((re * re + im * im).sqrt() / norm) as f32
+    } else {
+        0.0
+    };
     let bbox_area = ((max[0] - min[0] + 1) * (max[1] - min[1] + 1)) as f32;
     Blob {
         pixels: n,
@@ -279,16 +307,24 @@ pub fn looks_like_box(blob: &Blob) -> bool {
 ///
 /// # Panics
 /// If either frame is not `width * height * 3` bytes.
-pub fn centroid_error(truth: &[u8], predicted: &[u8], width: usize, height: usize, rgb: [u8; 3]) -> Option<f32> {
+pub fn centroid_error(
+    truth: &[u8],
+    predicted: &[u8],
+    width: usize,
+    height: usize,
+    rgb: [u8; 3],
+) -> Option<f32> {
     check_frame("centroid_error", predicted, width, height);
     let t = find_colour(truth, width, height, rgb, COLOUR_TOL)?;
-    Some(match find_colour(predicted, width, height, rgb, COLOUR_TOL) {
-        Some(p) => {
-            let (dx, dy) = (p.centroid[0] - t.centroid[0], p.centroid[1] - t.centroid[1]);
-            (dx * dx + dy * dy).sqrt()
-        }
-        None => missing_penalty(width, height),
-    })
+    Some(
+        match find_colour(predicted, width, height, rgb, COLOUR_TOL) {
+            Some(p) => {
+                let (dx, dy) = (p.centroid[0] - t.centroid[0], p.centroid[1] - t.centroid[1]);
+                (dx * dx + dy * dy).sqrt()
+            }
+            None => missing_penalty(width, height),
+        },
+    )
 }
 
 /// What [`centroid_error`] charges for an object missing from the prediction: the diagonal of
@@ -342,7 +378,10 @@ mod tests {
     /// `frame` with uniform noise of +-`amplitude` levels added to every byte.
     fn noisy(frame: &[u8], amplitude: i32, seed: u64) -> Vec<u8> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        frame.iter().map(|&v| (v as i32 + rng.random_range(-amplitude..=amplitude)).clamp(0, 255) as u8).collect()
+        frame
+            .iter()
+            .map(|&v| (v as i32 + rng.random_range(-amplitude..=amplitude)).clamp(0, 255) as u8)
+            .collect()
     }
 
     #[test]
@@ -354,7 +393,10 @@ mod tests {
         for (i, a) in objects.iter().enumerate() {
             for b in objects[i + 1..].iter().chain(&non_object_palette()) {
                 let gap = (0..3).map(|k| a[k].abs_diff(b[k])).max().unwrap();
-                assert!(gap > COLOUR_TOL, "{a:?} and {b:?} are only {gap} apart: tolerance {COLOUR_TOL} confuses them");
+                assert!(
+                    gap > COLOUR_TOL,
+                    "{a:?} and {b:?} are only {gap} apart: tolerance {COLOUR_TOL} confuses them"
+                );
                 closest = closest.min(gap);
             }
         }
@@ -370,15 +412,24 @@ mod tests {
         for amplitude in [4, 16, 48, 96] {
             let n = noisy(&frame, amplitude, 7);
             let (p, s) = (psnr(&frame, &n), ssim(&frame, &n, S, S));
-            assert!(p < last.0 && s < last.1, "noise {amplitude}: psnr {p} ssim {s} did not fall from {last:?}");
+            assert!(
+                p < last.0 && s < last.1,
+                "noise {amplitude}: psnr {p} ssim {s} did not fall from {last:?}"
+            );
             last = (p, s);
         }
-        assert!(last.0 < 20.0 && last.1 < 0.5, "heavy noise still scores {last:?}");
+        assert!(
+            last.0 < 20.0 && last.1 < 0.5,
+            "heavy noise still scores {last:?}"
+        );
         // Symmetric, and a known value: every byte off by 1 is 10 log10(255^2) = 48.13 dB.
         let n = noisy(&frame, 30, 1);
         assert_eq!(psnr(&frame, &n), psnr(&n, &frame));
         assert!((ssim(&frame, &n, S, S) - ssim(&n, &frame, S, S)).abs() < 1e-12);
-        let off: Vec<u8> = frame.iter().map(|&v| if v < 255 { v + 1 } else { v - 1 }).collect();
+        let off: Vec<u8> = frame
+            .iter()
+            .map(|&v| if v < 255 { v + 1 } else { v - 1 })
+            .collect();
         assert!((psnr(&frame, &off) - 48.1308).abs() < 1e-3);
     }
 
@@ -417,27 +468,46 @@ mod tests {
                 let blob = find_colour(&frame, S, S, o.colour.rgb(), COLOUR_TOL)
                     .unwrap_or_else(|| panic!("scene {seed}: no {:?} blob", o.colour));
                 let truth = world_to_pixel(o.position, S, S);
-                let err = ((blob.centroid[0] - truth[0]).powi(2) + (blob.centroid[1] - truth[1]).powi(2)).sqrt();
-                assert!(err < 1.5, "scene {seed}: {:?} {:?} centroid {:?}, truth {truth:?}", o.colour, o.shape, blob.centroid);
+                let err = ((blob.centroid[0] - truth[0]).powi(2)
+                    + (blob.centroid[1] - truth[1]).powi(2))
+                .sqrt();
+                assert!(
+                    err < 1.5,
+                    "scene {seed}: {:?} {:?} centroid {:?}, truth {truth:?}",
+                    o.colour,
+                    o.shape,
+                    blob.centroid
+                );
                 worst = worst.max(err);
                 objects += 1;
             }
             // Colours not in the scene are not found.
             for c in Colour::ALL {
                 if scene.objects.iter().all(|o| o.colour != c) {
-                    assert_eq!(find_colour(&frame, S, S, c.rgb(), COLOUR_TOL), None, "scene {seed}: phantom {c:?}");
+                    assert_eq!(
+                        find_colour(&frame, S, S, c.rgb(), COLOUR_TOL),
+                        None,
+                        "scene {seed}: phantom {c:?}"
+                    );
                 }
             }
         }
         println!("{objects} objects in 200 scenes: worst centroid error {worst:.2} px");
         let back = pixel_to_world(world_to_pixel([2.5, 7.25], S, S), S, S);
         assert!((back[0] - 2.5).abs() < 1e-5 && (back[1] - 7.25).abs() < 1e-5);
-        assert_eq!(world_to_pixel([0.0, 0.0], S, S), [0.0, S as f32], "the origin is the bottom-left corner");
+        assert_eq!(
+            world_to_pixel([0.0, 0.0], S, S),
+            [0.0, S as f32],
+            "the origin is the bottom-left corner"
+        );
     }
 
     /// Ball/box accuracy over the objects of scenes `seeds`, each seen after `steps` frames of
     /// random moves (0: the first frame), with the range of squareness seen for each shape.
-    fn shape_accuracy(seeds: std::ops::Range<u64>, steps: usize) -> (usize, usize, [f32; 2], [f32; 2]) {
+    fn shape_accuracy(
+        seeds: std::ops::Range<u64>,
+        steps: usize,
+    ) -> (usize, usize, [f32; 2], [f32; 2]) {
         let mut renderer = Renderer::new(S as u32, S as u32).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(99);
         let (mut right, mut total) = (0, 0);
@@ -452,10 +522,18 @@ mod tests {
             let frame = renderer.draw_rgb(&scene, &state);
             for (o, body) in scene.objects.iter().zip(&state.objects) {
                 let Some(blob) = find_colour(&frame, S, S, o.colour.rgb(), COLOUR_TOL) else {
-                    assert!(!body.present || steps > 0, "scene {seed}: no {:?} blob", o.colour);
+                    assert!(
+                        !body.present || steps > 0,
+                        "scene {seed}: no {:?} blob",
+                        o.colour
+                    );
                     continue;
                 };
-                let range = if o.shape == Shape::Box { &mut boxes } else { &mut balls };
+                let range = if o.shape == Shape::Box {
+                    &mut boxes
+                } else {
+                    &mut balls
+                };
                 *range = [range[0].min(blob.squareness), range[1].max(blob.squareness)];
                 right += usize::from(looks_like_box(&blob) == (o.shape == Shape::Box));
                 total += 1;
@@ -498,15 +576,27 @@ mod tests {
             find_colour(&frame, 24, 24, red, COLOUR_TOL).unwrap()
         };
         let square = draw(&|x, y| x.abs() < 4.0 && y.abs() < 4.0);
-        assert_eq!((square.pixels, square.bbox_min, square.bbox_max), (64, [8, 8], [15, 15]));
+        assert_eq!(
+            (square.pixels, square.bbox_min, square.bbox_max),
+            (64, [8, 8], [15, 15])
+        );
         assert_eq!(square.centroid, [12.0, 12.0]);
         assert!((square.fill - 1.0).abs() < 1e-6);
-        assert!(looks_like_box(&square) && square.squareness > 0.35, "{square:?}");
+        assert!(
+            looks_like_box(&square) && square.squareness > 0.35,
+            "{square:?}"
+        );
         let diamond = draw(&|x, y| x.abs() + y.abs() < 6.0);
-        assert!(looks_like_box(&diamond) && diamond.fill < 0.65, "{diamond:?}");
+        assert!(
+            looks_like_box(&diamond) && diamond.fill < 0.65,
+            "{diamond:?}"
+        );
         let disc = draw(&|x, y| x * x + y * y < 36.0);
         assert!(!looks_like_box(&disc) && disc.squareness < 0.1, "{disc:?}");
-        assert!((disc.fill - std::f32::consts::FRAC_PI_4).abs() < 0.05, "{disc:?}");
+        assert!(
+            (disc.fill - std::f32::consts::FRAC_PI_4).abs() < 0.05,
+            "{disc:?}"
+        );
     }
 
     #[test]
@@ -516,7 +606,11 @@ mod tests {
         for (x, y) in [(1, 1), (2, 1), (1, 2)] {
             frame[(y * 16 + x) * 3..][..3].copy_from_slice(&blue);
         }
-        assert_eq!(find_colour(&frame, 16, 16, blue, COLOUR_TOL), None, "3 pixels are not a blob");
+        assert_eq!(
+            find_colour(&frame, 16, 16, blue, COLOUR_TOL),
+            None,
+            "3 pixels are not a blob"
+        );
         for y in 10..14 {
             for x in 10..14 {
                 frame[(y * 16 + x) * 3..][..3].copy_from_slice(&[50, 70, 230]); // within tolerance
@@ -535,14 +629,21 @@ mod tests {
         assert_eq!(centroid_error(&truth, &truth, S, S, rgb), Some(0.0));
         // Move the object 1 world unit (6.4 pixels) to the right, if there is room.
         let mut moved = scene.clone();
-        let dx = if moved.objects[0].position[0] < 5.0 { 1.0 } else { -1.0 };
+        let dx = if moved.objects[0].position[0] < 5.0 {
+            1.0
+        } else {
+            -1.0
+        };
         moved.objects[0].position[0] += dx;
         let predicted = render_first_frame(&moved);
         let err = centroid_error(&truth, &predicted, S, S, rgb).unwrap();
         assert!((err - 6.4).abs() < 1.0, "moved 6.4 px, measured {err}");
         // Absent from the prediction: the diagonal.
         let blank = vec![236u8; S * S * 3];
-        assert_eq!(centroid_error(&truth, &blank, S, S, rgb), Some(missing_penalty(S, S)));
+        assert_eq!(
+            centroid_error(&truth, &blank, S, S, rgb),
+            Some(missing_penalty(S, S))
+        );
         assert!((missing_penalty(64, 64) - 90.51).abs() < 0.01);
         // Absent from the truth: nothing to say.
         assert_eq!(centroid_error(&blank, &truth, S, S, rgb), None);

@@ -103,13 +103,15 @@ impl Block {
         let k = split(self.k.forward(h.clone()));
         let v = split(self.v.forward(h));
         // [B, heads, n, n]; the mask [B|1, n, n] -> [B|1, 1, n, n] broadcasts over heads.
-        let scores = q.matmul(k.swap_dims(2, 3)).div_scalar((dh as f32).sqrt())
-            + mask.unsqueeze_dim::<4>(1);
+        let scores =
+            q.matmul(k.swap_dims(2, 3)).div_scalar((dh as f32).sqrt()) + mask.unsqueeze_dim::<4>(1);
         let attended = softmax(scores, 3).matmul(v);
         // [B, heads, n, dh] -> [B, n, heads, dh] -> [B, n, d]
         let attended = attended.swap_dims(1, 2).reshape([b, n, d]);
         let x = x + self.o.forward(attended);
-        let h = self.ff2.forward(gelu(self.ff1.forward(self.ln2.forward(x.clone()))));
+        let h = self
+            .ff2
+            .forward(gelu(self.ff1.forward(self.ln2.forward(x.clone()))));
         x + h
     }
 }
@@ -151,7 +153,12 @@ pub struct WorldModel {
 }
 
 /// Additive attention mask `[1 or B, n, n]` from a rule `allow(batch, query, key)`.
-pub fn mask_from(batch: usize, n: usize, device: &Device, allow: impl Fn(usize, usize, usize) -> bool) -> Tensor<3> {
+pub fn mask_from(
+    batch: usize,
+    n: usize,
+    device: &Device,
+    allow: impl Fn(usize, usize, usize) -> bool,
+) -> Tensor<3> {
     let mut m = vec![0.0f32; batch * n * n];
     for b in 0..batch {
         for i in 0..n {
@@ -165,7 +172,11 @@ pub fn mask_from(batch: usize, n: usize, device: &Device, allow: impl Fn(usize, 
     Tensor::from_data(TensorData::new(m, [batch, n, n]), device)
 }
 
-fn int_tensor<const D: usize>(values: Vec<i64>, shape: [usize; D], device: &Device) -> Tensor<D, Int> {
+fn int_tensor<const D: usize>(
+    values: Vec<i64>,
+    shape: [usize; D],
+    device: &Device,
+) -> Tensor<D, Int> {
     Tensor::from_data(TensorData::new(values, shape), device)
 }
 
@@ -204,7 +215,10 @@ impl WorldModel {
     }
 
     fn transformer(&self, c: &ModelConfig, x: Tensor<3>, mask: Tensor<3>) -> Tensor<3> {
-        let x = self.blocks.iter().fold(x, |x, block| block.forward(x, mask.clone(), c.heads));
+        let x = self
+            .blocks
+            .iter()
+            .fold(x, |x, block| block.forward(x, mask.clone(), c.heads));
         self.ln_f.forward(x)
     }
 
@@ -226,7 +240,11 @@ impl WorldModel {
     /// Words `[B, S]` -> `[B, S, d]` with positions.
     fn word_tokens(&self, c: &ModelConfig, words: Tensor<2, Int>) -> Tensor<3> {
         let [_, s] = words.dims();
-        assert!(s <= c.max_text, "text of {s} tokens is longer than max_text {}", c.max_text);
+        assert!(
+            s <= c.max_text,
+            "text of {s} tokens is longer than max_text {}",
+            c.max_text
+        );
         let device = words.device();
         self.word.forward(words) + Self::rows(&self.word_pos, (0..s as i64).collect(), &device)
     }
@@ -268,7 +286,10 @@ impl WorldModel {
         let out = self.frame_head.forward(y.clone().narrow(1, p, p)); // [B, P, 2L]
         let mean = cur + out.clone().narrow(2, 0, l);
         let logvar = out.narrow(2, l, l).clamp(LOGVAR_MIN, LOGVAR_MAX);
-        let z = self.z_head.forward(y.narrow(1, 2 * p + 1, 1)).reshape([b, c.state_latent]); // [B, 1, Z] -> [B, Z]
+        let z = self
+            .z_head
+            .forward(y.narrow(1, 2 * p + 1, 1))
+            .reshape([b, c.state_latent]); // [B, 1, Z] -> [B, Z]
         (mean, logvar, z)
     }
 
@@ -284,7 +305,11 @@ impl WorldModel {
     ) -> Tensor<3> {
         let [_, t, _] = z.dims();
         let [_, s] = words.dims();
-        assert!(t <= c.max_clip, "clip of {t} frames is longer than max_clip {}", c.max_clip);
+        assert!(
+            t <= c.max_clip,
+            "clip of {t} frames is longer than max_clip {}",
+            c.max_clip
+        );
         let device = z.device();
         let clip = self.z_in.forward(z)
             + self.action.forward(actions)
@@ -299,7 +324,8 @@ impl WorldModel {
     pub fn goal(&self, c: &ModelConfig, words: Tensor<2, Int>, lengths: &[usize]) -> Tensor<2> {
         let [b, s] = words.dims();
         let device = words.device();
-        let goal = Self::rows(&self.special, vec![SPECIAL_GOAL as i64], &device).expand([b, 1, c.d_model]);
+        let goal =
+            Self::rows(&self.special, vec![SPECIAL_GOAL as i64], &device).expand([b, 1, c.d_model]);
         let x = Tensor::cat(vec![self.word_tokens(c, words), goal], 1); // [B, S + 1, d]
         let mask = mask_from(b, s + 1, &device, |bi, _, j| j == s || j < lengths[bi]);
         let y = self.transformer(c, x, mask).narrow(1, s, 1); // [B, 1, d]
@@ -307,22 +333,41 @@ impl WorldModel {
     }
 
     /// Prompt mode: a scene sentence `[B, S]` -> the first frame's `(mean, logvar)` `[B, P, L]`.
-    pub fn prompt_frame(&self, c: &ModelConfig, words: Tensor<2, Int>, lengths: &[usize]) -> (Tensor<3>, Tensor<3>) {
+    pub fn prompt_frame(
+        &self,
+        c: &ModelConfig,
+        words: Tensor<2, Int>,
+        lengths: &[usize],
+    ) -> (Tensor<3>, Tensor<3>) {
         let [b, s] = words.dims();
         let (p, l) = (c.patches(), c.patch_latent);
         let device = words.device();
         let queries = Self::rows(&self.patch_pos, (0..p as i64).collect(), &device)
             + Self::rows(&self.slot, vec![SLOT_QUERY as i64], &device); // [1, P, d]
-        let x = Tensor::cat(vec![self.word_tokens(c, words), queries.expand([b, p, c.d_model])], 1); // [B, S + P, d]
+        let x = Tensor::cat(
+            vec![
+                self.word_tokens(c, words),
+                queries.expand([b, p, c.d_model]),
+            ],
+            1,
+        ); // [B, S + P, d]
         let mask = mask_from(b, s + p, &device, |bi, _, j| j >= s || j < lengths[bi]);
-        let out = self.frame_head.forward(self.transformer(c, x, mask).narrow(1, s, p)); // [B, P, 2L]
-        (out.clone().narrow(2, 0, l), out.narrow(2, l, l).clamp(LOGVAR_MIN, LOGVAR_MAX))
+        let out = self
+            .frame_head
+            .forward(self.transformer(c, x, mask).narrow(1, s, p)); // [B, P, 2L]
+        (
+            out.clone().narrow(2, 0, l),
+            out.narrow(2, l, l).clamp(LOGVAR_MIN, LOGVAR_MAX),
+        )
     }
 
     /// Planning path, one imagined step: `z: [N, Z]`, `actions: [N]` -> `[N, Z]`.
     pub fn latent_step(&self, z: Tensor<2>, actions: Tensor<1, Int>) -> Tensor<2> {
         let [n] = actions.dims();
-        let a = self.dyn_a.forward(actions.reshape([n, 1])).reshape([n, self.dyn_z.weight.val().dims()[1]]); // [N, 1, H] -> [N, H]
+        let a = self
+            .dyn_a
+            .forward(actions.reshape([n, 1]))
+            .reshape([n, self.dyn_z.weight.val().dims()[1]]); // [N, 1, H] -> [N, H]
         let h = gelu(self.dyn_z.forward(z.clone()) + a);
         z + self.dyn_out.forward(gelu(self.dyn_hidden.forward(h)))
     }
@@ -332,7 +377,9 @@ impl WorldModel {
     pub fn goal_cost(&self, z: Tensor<2>, g: Tensor<2>) -> Tensor<1> {
         let [n, _] = z.dims();
         let x = Tensor::cat(vec![z.clone(), g.clone(), z * g], 1); // [N, 3Z]
-        self.cost_out.forward(gelu(self.cost_in.forward(x))).reshape([n])
+        self.cost_out
+            .forward(gelu(self.cost_in.forward(x)))
+            .reshape([n])
     }
 
     pub fn param_count(&self) -> usize {

@@ -43,7 +43,14 @@ impl Default for CemConfig {
     /// 256 candidates, 24 elites, 4 iterations (1024 sequences scored per plan), 12 steps
     /// (1.2 s of simulation at 10 frames per second), smoothing 0.5, floor 0.01.
     fn default() -> Self {
-        CemConfig { population: 256, elites: 24, iterations: 4, horizon: 12, smoothing: 0.5, min_prob: 0.01 }
+        CemConfig {
+            population: 256,
+            elites: 24,
+            iterations: 4,
+            horizon: 12,
+            smoothing: 0.5,
+            min_prob: 0.01,
+        }
     }
 }
 
@@ -96,8 +103,12 @@ pub struct Plan {
 /// A previous plan moved one step on, for the next decision: `prev[1..]`, then its last action
 /// repeated until the sequence is `horizon` long (or cut to `horizon`). Empty when `prev` is.
 pub fn shift_plan(prev: &[u8], horizon: usize) -> Vec<u8> {
-    let Some(&last) = prev.last() else { return Vec::new() };
-    (0..horizon).map(|t| prev.get(t + 1).copied().unwrap_or(last)).collect()
+    let Some(&last) = prev.last() else {
+        return Vec::new();
+    };
+    (0..horizon)
+        .map(|t| prev.get(t + 1).copied().unwrap_or(last))
+        .collect()
 }
 
 /// Per-step categorical distributions over the actions.
@@ -110,7 +121,11 @@ fn apply_floor(p: &mut [f32; K], min_prob: f32) {
     let above: f32 = p.iter().map(|&v| v.max(min_prob) - min_prob).sum();
     let room = 1.0 - K as f32 * min_prob;
     for v in p.iter_mut() {
-        *v = if above > 0.0 { min_prob + (v.max(min_prob) - min_prob) * room / above } else { 1.0 / K as f32 };
+        *v = if above > 0.0 {
+            min_prob + (v.max(min_prob) - min_prob) * room / above
+        } else {
+            1.0 / K as f32
+        };
     }
 }
 
@@ -186,9 +201,15 @@ pub fn cem_plan<R: Rng + ?Sized>(
     if let Err(e) = cfg.validate() {
         panic!("cem_plan: {e}");
     }
-    let warm = warm_start.map(|w| shift_plan(w, cfg.horizon)).unwrap_or_default();
+    let warm = warm_start
+        .map(|w| shift_plan(w, cfg.horizon))
+        .unwrap_or_default();
     let mut dist = initial(cfg, &warm);
-    let mut best = Plan { actions: Vec::new(), cost: f32::INFINITY, evaluated: 0 };
+    let mut best = Plan {
+        actions: Vec::new(),
+        cost: f32::INFINITY,
+        evaluated: 0,
+    };
     let mut population: Vec<Vec<u8>> = Vec::with_capacity(cfg.population);
     for iteration in 0..cfg.iterations {
         population.clear();
@@ -206,7 +227,10 @@ pub fn cem_plan<R: Rng + ?Sized>(
             costs.len(),
             population.len()
         );
-        let costs: Vec<f32> = costs.into_iter().map(|c| if c.is_nan() { f32::INFINITY } else { c }).collect();
+        let costs: Vec<f32> = costs
+            .into_iter()
+            .map(|c| if c.is_nan() { f32::INFINITY } else { c })
+            .collect();
         best.evaluated += population.len();
         let mut order: Vec<usize> = (0..population.len()).collect();
         order.sort_by(|&a, &b| costs[a].total_cmp(&costs[b]));
@@ -215,7 +239,10 @@ pub fn cem_plan<R: Rng + ?Sized>(
             best.actions = population[top].clone();
             best.cost = costs[top];
         }
-        let elites: Vec<&Vec<u8>> = order[..cfg.elites].iter().map(|&i| &population[i]).collect();
+        let elites: Vec<&Vec<u8>> = order[..cfg.elites]
+            .iter()
+            .map(|&i| &population[i])
+            .collect();
         refit(&mut dist, &elites, cfg);
     }
     best
@@ -256,7 +283,12 @@ mod tests {
             }
             let d = Action::from_discrete(dir);
             for n in 0..=left {
-                go(dir + 1, left - n, [p[0] + n as f32 * d.x, p[1] + n as f32 * d.y], best);
+                go(
+                    dir + 1,
+                    left - n,
+                    [p[0] + n as f32 * d.x, p[1] + n as f32 * d.y],
+                    best,
+                );
             }
         }
         let mut best = f32::INFINITY;
@@ -274,7 +306,13 @@ mod tests {
         assert_eq!(plan.cost, toy_cost(&plan.actions));
         // Random sequences, as many as CEM scored.
         let random: Vec<f32> = (0..plan.evaluated)
-            .map(|_| toy_cost(&(0..cfg.horizon).map(|_| rng.random_range(0..K as u8)).collect::<Vec<_>>()))
+            .map(|_| {
+                toy_cost(
+                    &(0..cfg.horizon)
+                        .map(|_| rng.random_range(0..K as u8))
+                        .collect::<Vec<_>>(),
+                )
+            })
             .collect();
         let mean = random.iter().sum::<f32>() / random.len() as f32;
         let best_random = random.iter().copied().fold(f32::INFINITY, f32::min);
@@ -283,9 +321,21 @@ mod tests {
             "toy CEM: cost {:.3} after {} candidates (optimum {optimum:.3}); random sequences: mean {mean:.3}, best of {} {best_random:.3}",
             plan.cost, plan.evaluated, plan.evaluated
         );
-        assert!(plan.cost < optimum + 0.25, "CEM cost {} is far from the optimum {optimum}", plan.cost);
-        assert!(plan.cost < 0.1 * mean, "CEM {} vs random mean {mean}", plan.cost);
-        assert!(plan.cost <= best_random, "CEM {} lost to random search {best_random}", plan.cost);
+        assert!(
+            plan.cost < optimum + 0.25,
+            "CEM cost {} is far from the optimum {optimum}",
+            plan.cost
+        );
+        assert!(
+            plan.cost < 0.1 * mean,
+            "CEM {} vs random mean {mean}",
+            plan.cost
+        );
+        assert!(
+            plan.cost <= best_random,
+            "CEM {} lost to random search {best_random}",
+            plan.cost
+        );
     }
 
     #[test]
@@ -293,16 +343,29 @@ mod tests {
         // The same seed gives the same first population, so the cost can only fall.
         let mut last = f32::INFINITY;
         for iterations in 1..=4 {
-            let cfg = CemConfig { iterations, population: 64, elites: 8, ..CemConfig::default() };
+            let cfg = CemConfig {
+                iterations,
+                population: 64,
+                elites: 8,
+                ..CemConfig::default()
+            };
             let plan = cem_plan(&cfg, &mut ChaCha8Rng::seed_from_u64(5), None, toy_score);
-            assert!(plan.cost <= last, "{iterations} iterations: {} after {last}", plan.cost);
+            assert!(
+                plan.cost <= last,
+                "{iterations} iterations: {} after {last}",
+                plan.cost
+            );
             last = plan.cost;
         }
     }
 
     #[test]
     fn same_seed_same_plan() {
-        let cfg = CemConfig { population: 32, elites: 4, ..CemConfig::default() };
+        let cfg = CemConfig {
+            population: 32,
+            elites: 4,
+            ..CemConfig::default()
+        };
         let a = cem_plan(&cfg, &mut ChaCha8Rng::seed_from_u64(9), None, toy_score);
         let b = cem_plan(&cfg, &mut ChaCha8Rng::seed_from_u64(9), None, toy_score);
         assert_eq!(a, b);
@@ -315,22 +378,47 @@ mod tests {
         assert_eq!(shift_plan(&[7], 2), vec![7, 7]);
         assert!(shift_plan(&[], 4).is_empty());
         // With every cost equal, the first candidate is the best: the shifted warm start.
-        let cfg = CemConfig { population: 16, elites: 4, horizon: 4, ..CemConfig::default() };
-        let plan = cem_plan(&cfg, &mut ChaCha8Rng::seed_from_u64(0), Some(&[5, 1, 2, 3]), |pop| vec![1.0; pop.len()]);
+        let cfg = CemConfig {
+            population: 16,
+            elites: 4,
+            horizon: 4,
+            ..CemConfig::default()
+        };
+        let plan = cem_plan(
+            &cfg,
+            &mut ChaCha8Rng::seed_from_u64(0),
+            Some(&[5, 1, 2, 3]),
+            |pop| vec![1.0; pop.len()],
+        );
         assert_eq!(plan.actions, vec![1, 2, 3, 3]);
         // And a good warm start is never lost: the optimum found before survives.
         let cfg = CemConfig::default();
         let first = cem_plan(&cfg, &mut ChaCha8Rng::seed_from_u64(2), None, toy_score);
         let mut prev = vec![0u8];
         prev.extend(&first.actions);
-        let cfg_short = CemConfig { population: 8, elites: 2, iterations: 1, ..cfg };
-        let again = cem_plan(&cfg_short, &mut ChaCha8Rng::seed_from_u64(3), Some(&prev[..cfg.horizon]), toy_score);
+        let cfg_short = CemConfig {
+            population: 8,
+            elites: 2,
+            iterations: 1,
+            ..cfg
+        };
+        let again = cem_plan(
+            &cfg_short,
+            &mut ChaCha8Rng::seed_from_u64(3),
+            Some(&prev[..cfg.horizon]),
+            toy_score,
+        );
         assert!(again.cost <= toy_cost(&shift_plan(&prev[..cfg.horizon], cfg.horizon)));
     }
 
     #[test]
     fn refit_moves_toward_elites_with_smoothing_and_keeps_the_floor() {
-        let cfg = CemConfig { horizon: 2, smoothing: 0.5, min_prob: 0.01, ..CemConfig::default() };
+        let cfg = CemConfig {
+            horizon: 2,
+            smoothing: 0.5,
+            min_prob: 0.01,
+            ..CemConfig::default()
+        };
         let mut dist = initial(&cfg, &[]);
         let elite = vec![4u8, 4];
         refit(&mut dist, &[&elite, &elite], &cfg);
@@ -358,9 +446,16 @@ mod tests {
 
     #[test]
     fn nan_costs_are_never_chosen() {
-        let cfg = CemConfig { population: 32, elites: 4, iterations: 2, ..CemConfig::default() };
+        let cfg = CemConfig {
+            population: 32,
+            elites: 4,
+            iterations: 2,
+            ..CemConfig::default()
+        };
         let plan = cem_plan(&cfg, &mut ChaCha8Rng::seed_from_u64(4), None, |pop| {
-            pop.iter().map(|c| if c[0] == 0 { 0.5 } else { f32::NAN }).collect()
+            pop.iter()
+                .map(|c| if c[0] == 0 { 0.5 } else { f32::NAN })
+                .collect()
         });
         assert_eq!(plan.actions[0], 0);
         assert_eq!(plan.cost, 0.5);
@@ -369,8 +464,14 @@ mod tests {
     #[test]
     #[should_panic(expected = "returned 3 costs for 16 candidates")]
     fn a_scorer_that_miscounts_is_caught() {
-        let cfg = CemConfig { population: 16, elites: 4, ..CemConfig::default() };
-        cem_plan(&cfg, &mut ChaCha8Rng::seed_from_u64(0), None, |_| vec![0.0; 3]);
+        let cfg = CemConfig {
+            population: 16,
+            elites: 4,
+            ..CemConfig::default()
+        };
+        cem_plan(&cfg, &mut ChaCha8Rng::seed_from_u64(0), None, |_| {
+            vec![0.0; 3]
+        });
     }
 
     #[test]
@@ -391,7 +492,11 @@ mod tests {
         assert!(bad(|c| c.min_prob = 0.2).contains("min_prob"));
         assert!(bad(|c| c.min_prob = -0.01).contains("min_prob"));
         // A config travels as JSON unchanged.
-        let c = CemConfig { population: 64, elites: 6, ..CemConfig::default() };
+        let c = CemConfig {
+            population: 64,
+            elites: 6,
+            ..CemConfig::default()
+        };
         let back: CemConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
         assert_eq!(back, c);
     }
@@ -399,7 +504,10 @@ mod tests {
     #[test]
     #[should_panic(expected = "cem_plan: CEM elites")]
     fn planning_with_a_bad_config_panics_with_its_reason() {
-        let cfg = CemConfig { elites: 0, ..CemConfig::default() };
+        let cfg = CemConfig {
+            elites: 0,
+            ..CemConfig::default()
+        };
         cem_plan(&cfg, &mut ChaCha8Rng::seed_from_u64(0), None, toy_score);
     }
 }

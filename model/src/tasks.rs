@@ -74,7 +74,12 @@ impl PushTask {
         }
         let mut rng = rng_from_seed(derive_seed(seed, CHOICE_STREAM));
         let (object, zone) = pairs[rng.random_range(0..pairs.len())];
-        Some(PushTask { seed, scene, object, zone })
+        Some(PushTask {
+            seed,
+            scene,
+            object,
+            zone,
+        })
     }
 
     /// The goal in the world's words, exactly `"the <object> enters the <zone> ."`, e.g.
@@ -98,7 +103,11 @@ impl PushTask {
     /// not present (it left the arena and was removed) or whose centre is outside the arena
     /// counts as [`LOST_DISTANCE`] (1.5).
     pub fn distance(&self, state: &WorldState) -> f32 {
-        match state.objects.get(self.object).filter(|b| b.present && in_arena(b.position)) {
+        match state
+            .objects
+            .get(self.object)
+            .filter(|b| b.present && in_arena(b.position))
+        {
             Some(body) => world::scene::dist(body.position, self.zone_centre()) / ARENA,
             None => LOST_DISTANCE,
         }
@@ -131,21 +140,30 @@ impl PushTask {
     /// from the agent at `agent` to [`PushTask::push_spot`], over `ARENA` (no agent term when
     /// the object is gone).
     pub fn cost_at(&self, object: Option<[f32; 2]>, agent: [f32; 2]) -> f32 {
-        let Some(o) = object.filter(|p| in_arena(*p)) else { return LOST_DISTANCE };
+        let Some(o) = object.filter(|p| in_arena(*p)) else {
+            return LOST_DISTANCE;
+        };
         world::scene::dist(o, self.zone_centre()) / ARENA
             + APPROACH_WEIGHT * world::scene::dist(agent, self.push_spot(o)) / ARENA
     }
 
     /// [`PushTask::cost_at`] for a simulator state.
     pub fn step_cost(&self, state: &WorldState) -> f32 {
-        let object = state.objects.get(self.object).filter(|b| b.present).map(|b| b.position);
+        let object = state
+            .objects
+            .get(self.object)
+            .filter(|b| b.present)
+            .map(|b| b.position);
         self.cost_at(object, state.agent.position)
     }
 
     /// Whether the object's centre is inside the zone's rectangle (edges included): the rule
     /// the simulator uses for its "enters the zone" events.
     pub fn success(&self, state: &WorldState) -> bool {
-        state.objects.get(self.object).is_some_and(|b| b.present && self.zone_rect().contains(b.position))
+        state
+            .objects
+            .get(self.object)
+            .is_some_and(|b| b.present && self.zone_rect().contains(b.position))
     }
 }
 
@@ -186,7 +204,11 @@ pub struct TaskOutcome {
 /// the object's centre is inside the zone after a step, and stops there: the policy is not
 /// asked again, `steps_to_success` says when, and `final_distance` is the distance at that
 /// moment. Otherwise it runs all `steps` and `final_distance` is the distance at the end.
-pub fn run_task(task: &PushTask, steps: usize, mut policy: impl FnMut(&Simulator, usize) -> u8) -> TaskOutcome {
+pub fn run_task(
+    task: &PushTask,
+    steps: usize,
+    mut policy: impl FnMut(&Simulator, usize) -> u8,
+) -> TaskOutcome {
     let mut sim = Simulator::new(&task.scene);
     let mut actions = Vec::with_capacity(steps);
     let mut steps_to_success = None;
@@ -249,7 +271,12 @@ pub fn rollout_cost(task: &PushTask, mut sim: Simulator, candidate: &[u8]) -> f3
 /// # Panics
 /// If `history` does not match `sim`: a different length than the frames it has run, or a
 /// replay that ends in another state (a simulator of another scene, or other actions).
-pub fn oracle_cost(sim: &Simulator, task: &PushTask, history: &[u8], candidates: &[Vec<u8>]) -> Vec<f32> {
+pub fn oracle_cost(
+    sim: &Simulator,
+    task: &PushTask,
+    history: &[u8],
+    candidates: &[Vec<u8>],
+) -> Vec<f32> {
     assert_eq!(
         history.len(),
         sim.frame() as usize,
@@ -284,13 +311,24 @@ pub fn oracle_cost(sim: &Simulator, task: &PushTask, history: &[u8], candidates:
 /// # Panics
 /// When called with a step other than the number of actions it has returned so far, or with
 /// an invalid `cfg`.
-pub fn oracle_policy(task: &PushTask, cfg: CemConfig, seed: u64) -> impl FnMut(&Simulator, usize) -> u8 + '_ {
+pub fn oracle_policy(
+    task: &PushTask,
+    cfg: CemConfig,
+    seed: u64,
+) -> impl FnMut(&Simulator, usize) -> u8 + '_ {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut history: Vec<u8> = Vec::new();
     let mut previous: Option<Vec<u8>> = None;
     move |sim, step| {
-        assert_eq!(step, history.len(), "oracle_policy: asked about step {step} after {} actions", history.len());
-        let plan = cem_plan(&cfg, &mut rng, previous.as_deref(), |pop| oracle_cost(sim, task, &history, pop));
+        assert_eq!(
+            step,
+            history.len(),
+            "oracle_policy: asked about step {step} after {} actions",
+            history.len()
+        );
+        let plan = cem_plan(&cfg, &mut rng, previous.as_deref(), |pop| {
+            oracle_cost(sim, task, &history, pop)
+        });
         let action = plan.actions[0];
         history.push(action);
         previous = Some(plan.actions);
@@ -320,7 +358,11 @@ mod tests {
             assert_eq!(t.scene.view, View::TopDown);
             assert!(names::is_unambiguous(&t.scene, t.object));
             let start = Simulator::new(&t.scene).state();
-            assert!(!t.success(&start), "seed {}: the object starts in the zone", t.seed);
+            assert!(
+                !t.success(&start),
+                "seed {}: the object starts in the zone",
+                t.seed
+            );
             let d = t.distance(&start);
             assert!(d > 0.0 && d < 1.0, "seed {}: distance {d}", t.seed);
             let text = t.goal_text();
@@ -340,7 +382,9 @@ mod tests {
         // Seeds that make no task are skipped, and starting later gives the same tasks.
         let later = make_tasks(tasks[10].seed, 5);
         assert_eq!(&later[..], &tasks[10..15]);
-        assert!(PushTask::from_seed(tasks[0].seed + 1).is_none() || tasks[1].seed == tasks[0].seed + 1);
+        assert!(
+            PushTask::from_seed(tasks[0].seed + 1).is_none() || tasks[1].seed == tasks[0].seed + 1
+        );
     }
 
     #[test]
@@ -385,7 +429,10 @@ mod tests {
         let state = Simulator::new(&task.scene).state();
         assert_eq!(
             task.step_cost(&state),
-            task.cost_at(Some(state.objects[task.object].position), state.agent.position)
+            task.cost_at(
+                Some(state.objects[task.object].position),
+                state.agent.position
+            )
         );
     }
 
@@ -400,10 +447,18 @@ mod tests {
         // The oracle's costs are those of rollouts from the replayed state, in order.
         let stay = vec![0u8; 5];
         let east = vec![1u8; 5];
-        let costs = oracle_cost(&sim, &task, &outcome.actions, &[stay.clone(), east.clone(), stay.clone()]);
+        let costs = oracle_cost(
+            &sim,
+            &task,
+            &outcome.actions,
+            &[stay.clone(), east.clone(), stay.clone()],
+        );
         assert_eq!(costs.len(), 3);
         assert_eq!(costs[0], costs[2]);
-        assert_eq!(costs[1], rollout_cost(&task, replay(&task, &outcome.actions), &east));
+        assert_eq!(
+            costs[1],
+            rollout_cost(&task, replay(&task, &outcome.actions), &east)
+        );
         assert!(costs[0] > 0.0);
     }
 
@@ -440,10 +495,14 @@ mod tests {
                     // nothing for the steps after.
                     let mut longer = outcome.actions.clone();
                     longer.extend([5, 5, 5]);
-                    let before: f32 =
-                        (1..n).map(|k| task.step_cost(&replay(&task, &outcome.actions[..k]).state())).sum();
+                    let before: f32 = (1..n)
+                        .map(|k| task.step_cost(&replay(&task, &outcome.actions[..k]).state()))
+                        .sum();
                     let cost = rollout_cost(&task, Simulator::new(&task.scene), &longer);
-                    assert!((cost - (before - SUCCESS_BONUS)).abs() < 1e-5, "{cost} vs {before}");
+                    assert!(
+                        (cost - (before - SUCCESS_BONUS)).abs() < 1e-5,
+                        "{cost} vs {before}"
+                    );
                     return;
                 }
                 assert_eq!(outcome.actions.len(), 40);
@@ -455,7 +514,13 @@ mod tests {
     #[test]
     fn the_oracle_planner_beats_random_moves() {
         let tasks = make_tasks(1_000_000, 10);
-        let cfg = CemConfig { population: 64, elites: 8, iterations: 3, horizon: 10, ..CemConfig::default() };
+        let cfg = CemConfig {
+            population: 64,
+            elites: 8,
+            iterations: 3,
+            horizon: 10,
+            ..CemConfig::default()
+        };
         let steps = 40;
         let (mut oracle_wins, mut random_wins) = (0, 0);
         let (mut oracle_dist, mut random_dist) = (0.0, 0.0);
@@ -478,7 +543,9 @@ mod tests {
         let mean_ms = |v: &[f64]| 1e3 * v.iter().sum::<f64>() / v.len() as f64;
         let mut rng = ChaCha8Rng::seed_from_u64(17);
         for task in &tasks {
-            let outcome = run_task(task, steps, |_, _| rng.random_range(0..DISCRETE_ACTIONS as u8));
+            let outcome = run_task(task, steps, |_, _| {
+                rng.random_range(0..DISCRETE_ACTIONS as u8)
+            });
             random_wins += usize::from(outcome.success);
             random_dist += outcome.final_distance;
         }
@@ -492,7 +559,10 @@ mod tests {
             mean_ms(&all),
             mean_ms(&first)
         );
-        assert!(oracle_wins >= random_wins + 3, "oracle {oracle_wins}/10 vs random {random_wins}/10");
+        assert!(
+            oracle_wins >= random_wins + 3,
+            "oracle {oracle_wins}/10 vs random {random_wins}/10"
+        );
         assert!(oracle_dist < random_dist);
     }
 }

@@ -93,8 +93,19 @@ impl Preset {
                 lr: 2e-3,
                 ..base(ModelConfig::student())
             },
-            "tiny-student" => Preset { tokenizer_steps: 0, ..base(ModelConfig { d_model: 16, d_ff: 32, ..ModelConfig::tiny() }) },
-            other => return Err(format!("unknown preset \"{other}\": use tiny, default, full or student")),
+            "tiny-student" => Preset {
+                tokenizer_steps: 0,
+                ..base(ModelConfig {
+                    d_model: 16,
+                    d_ff: 32,
+                    ..ModelConfig::tiny()
+                })
+            },
+            other => {
+                return Err(format!(
+                    "unknown preset \"{other}\": use tiny, default, full or student"
+                ))
+            }
         })
     }
 }
@@ -177,9 +188,15 @@ pub struct FrameBatch {
 
 /// Builds frame-mode inputs; `t` is the current frame, prev is `t - 1` (or `t` at the start),
 /// target is `t + 1` (or `t` at the end, where it is unused).
-pub fn frame_batch(c: &ModelConfig, samples: &[Sample], picks: &[(usize, usize)], device: &Device) -> FrameBatch {
+pub fn frame_batch(
+    c: &ModelConfig,
+    samples: &[Sample],
+    picks: &[(usize, usize)],
+    device: &Device,
+) -> FrameBatch {
     let per = c.patches() * c.patch_latent;
-    let (mut prev, mut cur, mut target, mut actions) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut prev, mut cur, mut target, mut actions) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for &(i, t) in picks {
         let s = &samples[i];
         let last = s.frame_count() - 1;
@@ -199,10 +216,21 @@ pub fn frame_batch(c: &ModelConfig, samples: &[Sample], picks: &[(usize, usize)]
 }
 
 /// State latents `[frames, Z]` of every frame of a sample, with a frozen model.
-pub fn sample_latents(model: &WorldModel, c: &ModelConfig, s: &Sample, device: &Device) -> Tensor<2> {
+pub fn sample_latents(
+    model: &WorldModel,
+    c: &ModelConfig,
+    s: &Sample,
+    device: &Device,
+) -> Tensor<2> {
     let picks: Vec<(usize, usize)> = (0..s.frame_count()).map(|t| (0, t)).collect();
     let b = frame_batch(c, std::slice::from_ref(s), &picks, device);
-    let (_, _, z) = model.frame_step(c, b.prev, b.cur, b.actions, WorldModel::frame_mask(c, device));
+    let (_, _, z) = model.frame_step(
+        c,
+        b.prev,
+        b.cur,
+        b.actions,
+        WorldModel::frame_mask(c, device),
+    );
     z
 }
 
@@ -217,7 +245,12 @@ pub struct TextBatch {
 }
 
 /// Questions and captions of the chosen samples, given each sample's frame latents `[F, Z]`.
-pub fn text_batch(c: &ModelConfig, samples: &[&Sample], latents: &[Vec<f32>], device: &Device) -> TextBatch {
+pub fn text_batch(
+    c: &ModelConfig,
+    samples: &[&Sample],
+    latents: &[Vec<f32>],
+    device: &Device,
+) -> TextBatch {
     let z_dim = c.state_latent;
     // (sample index, clip frames, sequence, first index whose next word is scored)
     let mut items: Vec<(usize, usize, Vec<u16>, usize)> = Vec::new();
@@ -230,7 +263,8 @@ pub fn text_batch(c: &ModelConfig, samples: &[&Sample], latents: &[Vec<f32>], de
         items.push((k, s.frame_count(), s.caption.clone(), 0));
     }
     let s_len = items.iter().map(|it| it.2.len()).max().unwrap_or(1);
-    let (mut z, mut acts, mut words, mut targets, mut mask) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut z, mut acts, mut words, mut targets, mut mask) =
+        (vec![], vec![], vec![], vec![], vec![]);
     for (k, frames, seq, from) in &items {
         for t in clip_indices(*frames, c.max_clip) {
             z.extend_from_slice(&latents[*k][t * z_dim..(t + 1) * z_dim]);
@@ -239,7 +273,11 @@ pub fn text_batch(c: &ModelConfig, samples: &[&Sample], latents: &[Vec<f32>], de
         words.extend(pad(seq, s_len));
         targets.extend(pad(&seq[1..], s_len));
         for i in 0..s_len {
-            mask.push(if i >= *from && i + 1 < seq.len() { 1.0 } else { 0.0 });
+            mask.push(if i >= *from && i + 1 < seq.len() {
+                1.0
+            } else {
+                0.0
+            });
         }
     }
     let n = items.len();
@@ -254,7 +292,11 @@ pub fn text_batch(c: &ModelConfig, samples: &[&Sample], latents: &[Vec<f32>], de
 }
 
 /// Mean cross-entropy of `logits [B, S, V]` against `targets [B, S]` where `mask [B, S]` is 1.
-pub fn masked_cross_entropy(logits: Tensor<3>, targets: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<1> {
+pub fn masked_cross_entropy(
+    logits: Tensor<3>,
+    targets: Tensor<2, Int>,
+    mask: Tensor<2>,
+) -> Tensor<1> {
     let [b, s, _] = logits.dims();
     let logp = log_softmax(logits, 2);
     let picked = logp.gather(2, targets.reshape([b, s, 1])).reshape([b, s]); // [B, S, 1] -> [B, S]
@@ -266,11 +308,21 @@ pub fn masked_cross_entropy(logits: Tensor<3>, targets: Tensor<2, Int>, mask: Te
 pub fn sentences(texts: &[&[u16]], device: &Device) -> (Tensor<2, Int>, Vec<usize>) {
     let s = texts.iter().map(|t| t.len()).max().unwrap_or(1).max(1);
     let ids = texts.iter().flat_map(|t| pad(t, s)).collect();
-    (ints(ids, [texts.len(), s], device), texts.iter().map(|t| t.len()).collect())
+    (
+        ints(ids, [texts.len(), s], device),
+        texts.iter().map(|t| t.len()).collect(),
+    )
 }
 
 /// One step of the tokenizer phase: reconstruct random patches.
-fn tokenizer_step(model: &WorldModel, c: &ModelConfig, samples: &[Sample], rng: &mut ChaCha8Rng, batch: usize, device: &Device) -> (Tensor<1>, StepLosses) {
+fn tokenizer_step(
+    model: &WorldModel,
+    c: &ModelConfig,
+    samples: &[Sample],
+    rng: &mut ChaCha8Rng,
+    batch: usize,
+    device: &Device,
+) -> (Tensor<1>, StepLosses) {
     let pd = c.patch_dim();
     let mut frame_patches = Vec::new();
     let mut x = Vec::with_capacity(batch * pd);
@@ -279,16 +331,33 @@ fn tokenizer_step(model: &WorldModel, c: &ModelConfig, samples: &[Sample], rng: 
     while x.len() < batch * pd {
         let s = &samples[rng.random_range(0..samples.len())];
         frame_patches.clear();
-        data::patchify(s.frame(rng.random_range(0..s.frame_count())), c.patch, &mut frame_patches);
+        data::patchify(
+            s.frame(rng.random_range(0..s.frame_count())),
+            c.patch,
+            &mut frame_patches,
+        );
         let take = (batch * pd - x.len()).min(frame_patches.len());
         x.extend_from_slice(&frame_patches[..take]);
     }
     let x = floats(x, [batch, pd], device);
     let y = model.tokenizer.decode(model.tokenizer.encode(x.clone()));
     let loss = (y - x).powi_scalar(2).mean();
-    let flops = 3.0 * 2.0 * batch as f64 * 2.0 * (pd * c.tokenizer_hidden + c.tokenizer_hidden * c.patch_latent) as f64;
+    let flops = 3.0
+        * 2.0
+        * batch as f64
+        * 2.0
+        * (pd * c.tokenizer_hidden + c.tokenizer_hidden * c.patch_latent) as f64;
     let v = scalar(loss.clone());
-    (loss, StepLosses { total: v, tokenizer: v, samples: batch as u64, flops, ..Default::default() })
+    (
+        loss,
+        StepLosses {
+            total: v,
+            tokenizer: v,
+            samples: batch as u64,
+            flops,
+            ..Default::default()
+        },
+    )
 }
 
 fn mse(a: Tensor<2>, b: Tensor<2>) -> Tensor<1> {
@@ -326,10 +395,13 @@ fn world_step(
         })
         .collect();
     // Pass-major order: rows j*B .. (j+1)*B are pass j.
-    let picks: Vec<(usize, usize)> = (0..k).flat_map(|j| windows.iter().map(move |&(i, t)| (i, t + j))).collect();
+    let picks: Vec<(usize, usize)> = (0..k)
+        .flat_map(|j| windows.iter().map(move |&(i, t)| (i, t + j)))
+        .collect();
     let fb = frame_batch(c, samples, &picks, device);
     let mask = WorldModel::frame_mask(c, device);
-    let (mean, logvar, z) = model.frame_step(c, fb.prev.clone(), fb.cur.clone(), fb.actions.clone(), mask);
+    let (mean, logvar, z) =
+        model.frame_step(c, fb.prev.clone(), fb.cur.clone(), fb.actions.clone(), mask);
     let frame_nll = gaussian_nll(mean.clone(), logvar, fb.target.clone());
     let frame_mse = (mean.clone() - fb.target.clone()).powi_scalar(2).mean();
     losses.frame_nll = scalar(frame_nll.clone());
@@ -338,7 +410,9 @@ fn world_step(
 
     // Planning path: roll z forward with the latent dynamics, matching later frames' z.
     let zs: Vec<Tensor<2>> = (0..k).map(|j| z.clone().narrow(0, j * b, b)).collect();
-    let acts: Vec<Tensor<1, Int>> = (0..k).map(|j| fb.actions.clone().narrow(0, j * b, b)).collect();
+    let acts: Vec<Tensor<1, Int>> = (0..k)
+        .map(|j| fb.actions.clone().narrow(0, j * b, b))
+        .collect();
     let mut imagined = vec![zs[0].clone()];
     let mut latent = Tensor::<1>::zeros([1], device);
     for j in 1..k {
@@ -347,7 +421,15 @@ fn world_step(
         imagined.push(next);
     }
     // Keep z spread out (a collapsed z would make the latent loss trivially zero).
-    let spread = (z.clone().var(0).add_scalar(1e-4).sqrt().neg().add_scalar(1.0)).clamp_min(0.0).mean();
+    let spread = (z
+        .clone()
+        .var(0)
+        .add_scalar(1e-4)
+        .sqrt()
+        .neg()
+        .add_scalar(1.0))
+    .clamp_min(0.0)
+    .mean();
     losses.latent = scalar(latent.clone());
     total = total + latent + spread * 0.1;
 
@@ -369,7 +451,12 @@ fn world_step(
         goal_words.push(&g.words);
         weights.push(1.0);
         for (j, tj) in targets.iter_mut().enumerate() {
-            tj.push(data::goal_cost(&s.scene, &s.states[t0 + j], g.object, g.zone));
+            tj.push(data::goal_cost(
+                &s.scene,
+                &s.states[t0 + j],
+                g.object,
+                g.zone,
+            ));
         }
     }
     let (gw, glen) = sentences(&goal_words, device);
@@ -378,9 +465,19 @@ fn world_step(
     let mut cost = Tensor::<1>::zeros([1], device);
     for j in 0..k {
         let target = floats(targets[j].clone(), [b], device);
-        cost = cost + weighted_mse(model.goal_cost(zs[j].clone(), g.clone()), target.clone(), w.clone());
+        cost = cost
+            + weighted_mse(
+                model.goal_cost(zs[j].clone(), g.clone()),
+                target.clone(),
+                w.clone(),
+            );
         if j > 0 {
-            cost = cost + weighted_mse(model.goal_cost(imagined[j].clone(), g.clone()), target, w.clone());
+            cost = cost
+                + weighted_mse(
+                    model.goal_cost(imagined[j].clone(), g.clone()),
+                    target,
+                    w.clone(),
+                );
         }
     }
     losses.cost = scalar(cost.clone());
@@ -394,7 +491,13 @@ fn world_step(
     if let Some(t) = teacher {
         let tm = t.model.valid();
         let fb_plain = frame_batch(&t.config, samples, &picks, plain);
-        let (t_mean, _, _) = tm.frame_step(&t.config, fb_plain.prev, fb_plain.cur, fb_plain.actions, WorldModel::frame_mask(&t.config, plain));
+        let (t_mean, _, _) = tm.frame_step(
+            &t.config,
+            fb_plain.prev,
+            fb_plain.cur,
+            fb_plain.actions,
+            WorldModel::frame_mask(&t.config, plain),
+        );
         let t_mean = Tensor::<3>::from_data(t_mean.into_data(), device);
         let d = (mean - t_mean).powi_scalar(2).mean();
         losses.distill += scalar(d.clone());
@@ -403,7 +506,8 @@ fn world_step(
     }
 
     if step % p.text_every == 0 {
-        let (text, prompt, distill, n, flops) = text_losses(model, p, samples, rng, device, plain, teacher);
+        let (text, prompt, distill, n, flops) =
+            text_losses(model, p, samples, rng, device, plain, teacher);
         losses.text = scalar(text.clone());
         losses.prompt = scalar(prompt.clone());
         losses.flops += flops;
@@ -430,13 +534,20 @@ fn text_losses(
     teacher: Option<&Teacher>,
 ) -> (Tensor<1>, Tensor<1>, Option<Tensor<1>>, usize, f64) {
     let c = &p.config;
-    let chosen: Vec<&Sample> = (0..p.text_episodes).map(|_| &samples[rng.random_range(0..samples.len())]).collect();
+    let chosen: Vec<&Sample> = (0..p.text_episodes)
+        .map(|_| &samples[rng.random_range(0..samples.len())])
+        .collect();
     // The clip's state latents come from the current model without gradients: understanding
     // reads what the dynamics learned to summarise.
     let frozen = model.valid();
     let latents: Vec<Vec<f32>> = chosen
         .iter()
-        .map(|s| sample_latents(&frozen, c, s, plain).into_data().try_into_vec::<f32>().expect("f32"))
+        .map(|s| {
+            sample_latents(&frozen, c, s, plain)
+                .into_data()
+                .try_into_vec::<f32>()
+                .expect("f32")
+        })
         .collect();
     let tb = text_batch(c, &chosen, &latents, device);
     let logits = model.clip_words(c, tb.z.clone(), tb.actions.clone(), tb.words.clone());
@@ -445,28 +556,51 @@ fn text_losses(
     let mut flops = c.flops_per_dream_frame() as f64 * frames as f64;
 
     // Prompt -> first frame.
-    let with_prompt: Vec<&Sample> = chosen.iter().copied().filter(|s| !s.prompt.is_empty()).collect();
-    let with_prompt = if with_prompt.is_empty() { vec![chosen[0]] } else { with_prompt };
+    let with_prompt: Vec<&Sample> = chosen
+        .iter()
+        .copied()
+        .filter(|s| !s.prompt.is_empty())
+        .collect();
+    let with_prompt = if with_prompt.is_empty() {
+        vec![chosen[0]]
+    } else {
+        with_prompt
+    };
     let prompts: Vec<&[u16]> = with_prompt.iter().map(|s| s.prompt.as_slice()).collect();
     let (pw, plen) = sentences(&prompts, device);
     let (mean, logvar) = model.prompt_frame(c, pw, &plen);
     let per = c.patches() * c.patch_latent;
-    let first: Vec<f32> = with_prompt.iter().flat_map(|s| s.latents(0, per).to_vec()).collect();
-    let first = floats(first, [with_prompt.len(), c.patches(), c.patch_latent], device);
+    let first: Vec<f32> = with_prompt
+        .iter()
+        .flat_map(|s| s.latents(0, per).to_vec())
+        .collect();
+    let first = floats(
+        first,
+        [with_prompt.len(), c.patches(), c.patch_latent],
+        device,
+    );
     let prompt = gaussian_nll(mean, logvar, first);
 
     let distill = teacher.map(|t| {
         let tm = t.model.valid();
         let t_lat: Vec<Vec<f32>> = chosen
             .iter()
-            .map(|s| sample_latents(&tm, &t.config, s, plain).into_data().try_into_vec::<f32>().expect("f32"))
+            .map(|s| {
+                sample_latents(&tm, &t.config, s, plain)
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .expect("f32")
+            })
             .collect();
         let ttb = text_batch(&t.config, &chosen, &t_lat, plain);
         let t_logits = tm.clip_words(&t.config, ttb.z, ttb.actions, ttb.words);
         let t_prob = Tensor::<3>::from_data(softmax(t_logits, 2).into_data(), device);
         // Cross-entropy against the teacher's distribution at the scored positions.
         let [b, s, _] = logits.dims();
-        let per_pos = (t_prob * log_softmax(logits.clone(), 2)).sum_dim(2).reshape([b, s]).neg(); // [B, S, 1] -> [B, S]
+        let per_pos = (t_prob * log_softmax(logits.clone(), 2))
+            .sum_dim(2)
+            .reshape([b, s])
+            .neg(); // [B, S, 1] -> [B, S]
         let total = tb.mask.clone().sum().clamp_min(1.0);
         flops += t.config.flops_per_dream_frame() as f64 * frames as f64;
         (per_pos * tb.mask.clone()).sum() / total
@@ -495,14 +629,30 @@ pub struct RunSummary {
 }
 
 const COLUMNS: [&str; 13] = [
-    "loss", "tokenizer_mse", "frame_nll", "frame_mse", "latent", "cost", "text", "prompt", "distill", "lr",
-    "samples_per_s", "gflops_per_s", "elapsed_s",
+    "loss",
+    "tokenizer_mse",
+    "frame_nll",
+    "frame_mse",
+    "latent",
+    "cost",
+    "text",
+    "prompt",
+    "distill",
+    "lr",
+    "samples_per_s",
+    "gflops_per_s",
+    "elapsed_s",
 ];
 
 /// Trains a preset to its end, resuming from `out/checkpoint.bin` when asked.
-pub fn run(preset: Preset, opts: &RunOptions, teacher: Option<(Teacher, String)>) -> Result<RunSummary, String> {
+pub fn run(
+    preset: Preset,
+    opts: &RunOptions,
+    teacher: Option<(Teacher, String)>,
+) -> Result<RunSummary, String> {
     preset.config.validate()?;
-    std::fs::create_dir_all(&opts.out).map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
+    std::fs::create_dir_all(&opts.out)
+        .map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
     let plain = Device::flex();
     let device = plain.clone().autodiff();
     let c = preset.config.clone();
@@ -519,11 +669,19 @@ pub fn run(preset: Preset, opts: &RunOptions, teacher: Option<(Teacher, String)>
         }
         let model = WorldModel::new(&c, &device).load_record(ck.model);
         let optim = AdamConfig::new().init().load_record(ck.optimizer);
-        eprintln!("resuming {} at step {} of {}", ckpt_path.display(), ck.state.step, ck.state.total_steps());
+        eprintln!(
+            "resuming {} at step {} of {}",
+            ckpt_path.display(),
+            ck.state.step,
+            ck.state.total_steps()
+        );
         (model, optim, ck.state)
     } else {
         if ckpt_path.exists() && !opts.resume {
-            return Err(format!("{} exists: pass --resume to continue it, or choose another --out", ckpt_path.display()));
+            return Err(format!(
+                "{} exists: pass --resume to continue it, or choose another --out",
+                ckpt_path.display()
+            ));
         }
         device.seed(preset.seed);
         let mut model = WorldModel::new(&c, &device);
@@ -547,7 +705,12 @@ pub fn run(preset: Preset, opts: &RunOptions, teacher: Option<(Teacher, String)>
     let t_gen = Instant::now();
     let mut samples = data::generate(&c, preset.seed, preset.episodes, opts.threads)?;
     if !opts.quiet {
-        eprintln!("{} training episodes in {:.1}s; {} parameters", samples.len(), t_gen.elapsed().as_secs_f64(), model.param_count());
+        eprintln!(
+            "{} training episodes in {:.1}s; {} parameters",
+            samples.len(),
+            t_gen.elapsed().as_secs_f64(),
+            model.param_count()
+        );
     }
     let total = state.total_steps();
     let mut log = MetricsLog::open(&opts.out, &COLUMNS, Some(state.step).filter(|s| *s > 0))
@@ -564,17 +727,37 @@ pub fn run(preset: Preset, opts: &RunOptions, teacher: Option<(Teacher, String)>
         let started = Instant::now();
         let in_tokenizer = step < preset.tokenizer_steps;
         let (loss, losses) = if in_tokenizer {
-            tokenizer_step(&model, &c, &samples, &mut rng, preset.tokenizer_batch, &device)
+            tokenizer_step(
+                &model,
+                &c,
+                &samples,
+                &mut rng,
+                preset.tokenizer_batch,
+                &device,
+            )
         } else {
             if !encoded {
                 encode_all(&model, &c, &mut samples, &plain);
                 encoded = true;
             }
             let ws = step - preset.tokenizer_steps;
-            world_step(&model, &preset, &samples, ws, &mut rng, &device, &plain, teacher.as_ref())
+            world_step(
+                &model,
+                &preset,
+                &samples,
+                ws,
+                &mut rng,
+                &device,
+                &plain,
+                teacher.as_ref(),
+            )
         };
         if !losses.total.is_finite() {
-            return Err(format!("loss became {} at step {step}; the last checkpoint is intact in {}", losses.total, opts.out.display()));
+            return Err(format!(
+                "loss became {} at step {step}; the last checkpoint is intact in {}",
+                losses.total,
+                opts.out.display()
+            ));
         }
         let lr = learning_rate(&preset, step);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -595,14 +778,30 @@ pub fn run(preset: Preset, opts: &RunOptions, teacher: Option<(Teacher, String)>
             state.step,
             &[
                 ("loss", losses.total),
-                ("tokenizer_mse", if in_tokenizer { losses.tokenizer } else { f64::NAN }),
+                (
+                    "tokenizer_mse",
+                    if in_tokenizer {
+                        losses.tokenizer
+                    } else {
+                        f64::NAN
+                    },
+                ),
                 ("frame_nll", nan_if(in_tokenizer, losses.frame_nll)),
                 ("frame_mse", nan_if(in_tokenizer, losses.frame_mse)),
                 ("latent", nan_if(in_tokenizer, losses.latent)),
                 ("cost", nan_if(in_tokenizer, losses.cost)),
-                ("text", nan_if(in_tokenizer || losses.text == 0.0, losses.text)),
-                ("prompt", nan_if(in_tokenizer || losses.prompt == 0.0, losses.prompt)),
-                ("distill", nan_if(teacher.is_none() || in_tokenizer, losses.distill)),
+                (
+                    "text",
+                    nan_if(in_tokenizer || losses.text == 0.0, losses.text),
+                ),
+                (
+                    "prompt",
+                    nan_if(in_tokenizer || losses.prompt == 0.0, losses.prompt),
+                ),
+                (
+                    "distill",
+                    nan_if(teacher.is_none() || in_tokenizer, losses.distill),
+                ),
                 ("lr", lr),
                 ("samples_per_s", sps),
                 ("gflops_per_s", gflops),
@@ -624,13 +823,29 @@ pub fn run(preset: Preset, opts: &RunOptions, teacher: Option<(Teacher, String)>
         last = losses;
         let phase_end = state.step == preset.tokenizer_steps;
         let stop = opts.stop_after == Some(state.step);
-        if state.step == total || phase_end || stop || last_ckpt.elapsed().as_secs_f64() > opts.checkpoint_every_s || interrupted() {
+        if state.step == total
+            || phase_end
+            || stop
+            || last_ckpt.elapsed().as_secs_f64() > opts.checkpoint_every_s
+            || interrupted()
+        {
             Checkpoint::save(&ckpt_path, &state, model.clone(), &optim)?;
-            let _ = write_svg_plot(&opts.out.join("metrics.csv"), &opts.out.join("metrics.svg"), &format!("training: {}", preset.name));
+            let _ = write_svg_plot(
+                &opts.out.join("metrics.csv"),
+                &opts.out.join("metrics.svg"),
+                &format!("training: {}", preset.name),
+            );
             last_ckpt = Instant::now();
             if interrupted() {
-                bar.abandon_with_message(format!("interrupted: checkpoint at step {} in {}", state.step, ckpt_path.display()));
-                return Err(format!("interrupted at step {}; resume with --resume", state.step));
+                bar.abandon_with_message(format!(
+                    "interrupted: checkpoint at step {} in {}",
+                    state.step,
+                    ckpt_path.display()
+                ));
+                return Err(format!(
+                    "interrupted at step {}; resume with --resume",
+                    state.step
+                ));
             }
             if stop {
                 break;
@@ -638,16 +853,29 @@ pub fn run(preset: Preset, opts: &RunOptions, teacher: Option<(Teacher, String)>
         }
     }
     bar.finish();
-    Ok(RunSummary { state, first: first.unwrap_or_default(), last, model })
+    Ok(RunSummary {
+        state,
+        first: first.unwrap_or_default(),
+        last,
+        model,
+    })
 }
 
 fn nan_if(cond: bool, v: f64) -> f64 {
-    if cond { f64::NAN } else { v }
+    if cond {
+        f64::NAN
+    } else {
+        v
+    }
 }
 
 /// Warm-up then cosine decay, per phase.
 pub fn learning_rate(p: &Preset, step: u64) -> f64 {
-    let (s, n) = if step < p.tokenizer_steps { (step, p.tokenizer_steps) } else { (step - p.tokenizer_steps, p.world_steps) };
+    let (s, n) = if step < p.tokenizer_steps {
+        (step, p.tokenizer_steps)
+    } else {
+        (step - p.tokenizer_steps, p.world_steps)
+    };
     let warm = (n / 20).max(1);
     if s < warm {
         return p.lr * (s + 1) as f64 / warm as f64;
@@ -662,9 +890,11 @@ fn progress(total: u64, at: u64, quiet: bool) -> indicatif::ProgressBar {
     }
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg} (eta {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} {msg} (eta {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_position(at);
     bar
@@ -687,4 +917,3 @@ pub fn load_run(dir: &Path, device: &Device) -> Result<(WorldModel, RunState), S
     let model = WorldModel::new(&ck.state.preset.config, device).load_record(ck.model);
     Ok((model, ck.state))
 }
-

@@ -29,14 +29,29 @@ fn export_then_load_is_exact() {
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x.0, y.0);
         assert_eq!(x.1, y.1);
-        assert!(x.2.iter().zip(&y.2).all(|(p, q)| p.to_bits() == q.to_bits()), "{} changed", x.0);
+        assert!(
+            x.2.iter()
+                .zip(&y.2)
+                .all(|(p, q)| p.to_bits() == q.to_bits()),
+            "{} changed",
+            x.0
+        );
     }
     assert_eq!(manifest.tensors.len(), a.len());
-    assert!(manifest.tensors.iter().any(|t| t.name == "blocks.0.q.weight"), "{:?}", manifest.tensors.iter().map(|t| &t.name).collect::<Vec<_>>());
+    assert!(
+        manifest
+            .tensors
+            .iter()
+            .any(|t| t.name == "blocks.0.q.weight"),
+        "{:?}",
+        manifest.tensors.iter().map(|t| &t.name).collect::<Vec<_>>()
+    );
 }
 
 fn load_err(dir: &Path) -> LoadError {
-    export::load(dir, &Device::flex()).err().expect("load must fail")
+    export::load(dir, &Device::flex())
+        .err()
+        .expect("load must fail")
 }
 
 #[test]
@@ -61,14 +76,23 @@ fn damaged_or_foreign_weights_are_refused_with_a_reason() {
     std::fs::write(&weights, &bytes).unwrap();
 
     // Mis-shaped: the manifest describes a wider model than the file holds.
-    let wider = Manifest { config: ModelConfig { d_model: 64, ..manifest.config.clone() }, ..manifest.clone() };
+    let wider = Manifest {
+        config: ModelConfig {
+            d_model: 64,
+            ..manifest.config.clone()
+        },
+        ..manifest.clone()
+    };
     export::write_manifest(dir.path(), &wider).unwrap();
     let e = load_err(dir.path());
     assert!(matches!(e, LoadError::Shape { .. }), "{e}");
     assert!(e.to_string().contains("shape"), "{e}");
 
     // Wrong version.
-    let old = Manifest { model_version: MODEL_VERSION + 1, ..manifest.clone() };
+    let old = Manifest {
+        model_version: MODEL_VERSION + 1,
+        ..manifest.clone()
+    };
     export::write_manifest(dir.path(), &old).unwrap();
     let e = load_err(dir.path());
     assert!(matches!(e, LoadError::Version { .. }), "{e}");
@@ -96,11 +120,24 @@ fn committed() -> std::path::PathBuf {
 
 #[test]
 fn committed_student_fits_the_browser_budget() {
-    let (model, m) = export::load(&committed(), &Device::flex()).unwrap_or_else(|e| panic!("committed weights: {e}"));
-    assert!(m.bytes <= 4 * 1024 * 1024, "student weights are {} bytes", m.bytes);
+    let (model, m) = export::load(&committed(), &Device::flex())
+        .unwrap_or_else(|e| panic!("committed weights: {e}"));
+    assert!(
+        m.bytes <= 4 * 1024 * 1024,
+        "student weights are {} bytes",
+        m.bytes
+    );
     assert_eq!(m.parameters, model.param_count());
-    let teacher = m.provenance.get("teacher_parameters").and_then(|v| v.as_u64()).expect("teacher size recorded");
-    assert!(m.parameters as u64 * 4 <= teacher, "student {} is more than a quarter of teacher {teacher}", m.parameters);
+    let teacher = m
+        .provenance
+        .get("teacher_parameters")
+        .and_then(|v| v.as_u64())
+        .expect("teacher size recorded");
+    assert!(
+        m.parameters as u64 * 4 <= teacher,
+        "student {} is more than a quarter of teacher {teacher}",
+        m.parameters
+    );
     assert!(m.flops_per_transition <= 1_500_000);
 }
 
@@ -108,15 +145,45 @@ fn committed_student_fits_the_browser_budget() {
 fn committed_student_reproduces_its_committed_subset_numbers() {
     let device = Device::flex();
     let (model, m) = export::load(&committed(), &device).unwrap();
-    let expected: model::eval::Report = serde_json::from_value(m.eval["subset"].clone()).expect("manifest holds the subset evaluation");
-    let got = model::eval::evaluate("student-subset", &model, &m.config, &model::eval::EvalSize::subset(), &[], false, &device).unwrap();
-    for (h, (a, b)) in got.generation.psnr.iter().zip(&expected.generation.psnr).enumerate() {
-        assert!((a - b).abs() < 0.05, "PSNR at h={} is {a:.3}, committed {b:.3}", h + 1);
+    let expected: model::eval::Report = serde_json::from_value(m.eval["subset"].clone())
+        .expect("manifest holds the subset evaluation");
+    let got = model::eval::evaluate(
+        "student-subset",
+        &model,
+        &m.config,
+        &model::eval::EvalSize::subset(),
+        &[],
+        false,
+        &device,
+    )
+    .unwrap();
+    for (h, (a, b)) in got
+        .generation
+        .psnr
+        .iter()
+        .zip(&expected.generation.psnr)
+        .enumerate()
+    {
+        assert!(
+            (a - b).abs() < 0.05,
+            "PSNR at h={} is {a:.3}, committed {b:.3}",
+            h + 1
+        );
     }
     assert!((got.generation.tokenizer_psnr - expected.generation.tokenizer_psnr).abs() < 0.05);
-    let (a, b) = (got.understanding.overall.correct as i64, expected.understanding.overall.correct as i64);
+    let (a, b) = (
+        got.understanding.overall.correct as i64,
+        expected.understanding.overall.correct as i64,
+    );
     assert!((a - b).abs() <= 1, "QA correct {a}, committed {b}");
-    assert_eq!(got.understanding.overall.total, expected.understanding.overall.total);
+    assert_eq!(
+        got.understanding.overall.total,
+        expected.understanding.overall.total
+    );
     // The tokenizer's round trip is bounded: the decoded frames stay close to the truth.
-    assert!(got.generation.tokenizer_psnr > 24.0, "tokenizer round trip PSNR {:.2}", got.generation.tokenizer_psnr);
+    assert!(
+        got.generation.tokenizer_psnr > 24.0,
+        "tokenizer round trip PSNR {:.2}",
+        got.generation.tokenizer_psnr
+    );
 }

@@ -37,13 +37,17 @@ fn main() {
     let mut optim = AdamConfig::new().init();
     let (b, p, l) = (args.batch, c.patches(), c.patch_latent);
     let normal = || Tensor::<3>::random([b, p, l], Distribution::Normal(0.0, 1.0), &device);
-    let actions: Tensor<1, Int> = Tensor::from_data(TensorData::new((0..b as i64).map(|i| i % 9).collect::<Vec<_>>(), [b]), &device);
+    let actions: Tensor<1, Int> = Tensor::from_data(
+        TensorData::new((0..b as i64).map(|i| i % 9).collect::<Vec<_>>(), [b]),
+        &device,
+    );
     let mask = WorldModel::frame_mask(&c, &device);
     let (prev, cur, target) = (normal(), normal(), normal());
     let mut times = Vec::new();
     for i in 0..args.warmup + args.steps {
         let t = std::time::Instant::now();
-        let (mean, logvar, z) = model.frame_step(&c, prev.clone(), cur.clone(), actions.clone(), mask.clone());
+        let (mean, logvar, z) =
+            model.frame_step(&c, prev.clone(), cur.clone(), actions.clone(), mask.clone());
         let loss = gaussian_nll(mean, logvar, target.clone()) + z.sum() * 0.0;
         let _ = loss.clone().into_scalar::<f32>();
         let grads = GradientsParams::from_grads(loss.backward(), &model);

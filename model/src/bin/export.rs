@@ -30,13 +30,21 @@ fn run(args: &Args) -> Result<(), String> {
     let device = burn::tensor::Device::flex();
     let (model, state) = model::train::load_run(&args.run, &device)?;
     if state.step < state.total_steps() {
-        return Err(format!("{} stopped at step {} of {}: finish it with --resume first", args.run.display(), state.step, state.total_steps()));
+        return Err(format!(
+            "{} stopped at step {} of {}: finish it with --resume first",
+            args.run.display(),
+            state.step,
+            state.total_steps()
+        ));
     }
     let p = &state.preset;
     let mut provenance = BTreeMap::new();
     provenance.insert("preset".into(), json!(p.name));
     provenance.insert("training".into(), json!(p));
-    provenance.insert("train_seeds".into(), json!([p.seed, p.seed + p.episodes as u64]));
+    provenance.insert(
+        "train_seeds".into(),
+        json!([p.seed, p.seed + p.episodes as u64]),
+    );
     provenance.insert("eval_seed_base".into(), json!(model::data::EVAL_SEED_BASE));
     provenance.insert("task_seed_base".into(), json!(model::data::TASK_SEED_BASE));
     provenance.insert("steps".into(), json!(state.step));
@@ -51,6 +59,12 @@ fn run(args: &Args) -> Result<(), String> {
     }
     provenance.insert("git_revision".into(), json!(model::export::git_revision()));
     let m = model::export::export(&model, &p.config, &args.to, provenance)?;
-    println!("exported {} parameters, {} bytes (sha256 {}) to {}", m.parameters, m.bytes, m.sha256, args.to.display());
+    println!(
+        "exported {} parameters, {} bytes (sha256 {}) to {}",
+        m.parameters,
+        m.bytes,
+        m.sha256,
+        args.to.display()
+    );
     Ok(())
 }

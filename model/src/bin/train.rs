@@ -64,17 +64,32 @@ fn run(args: Args) -> Result<(), String> {
             preset.name, preset.device
         ));
     }
-    let out = args.out.unwrap_or_else(|| PathBuf::from("runs").join(&preset.name));
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("runs").join(&preset.name));
     let teacher = match &args.teacher {
         Some(dir) => {
             let device = burn::tensor::Device::flex();
             let (model, state) = train::load_run(dir, &device)?;
-            Some((Teacher { model, config: state.preset.config }, dir.display().to_string()))
+            Some((
+                Teacher {
+                    model,
+                    config: state.preset.config,
+                },
+                dir.display().to_string(),
+            ))
         }
         None => None,
     };
     train::install_interrupt_handler();
-    let opts = RunOptions { out: out.clone(), resume: args.resume, threads: args.threads, quiet: false, checkpoint_every_s: args.checkpoint_every, stop_after: None };
+    let opts = RunOptions {
+        out: out.clone(),
+        resume: args.resume,
+        threads: args.threads,
+        quiet: false,
+        checkpoint_every_s: args.checkpoint_every,
+        stop_after: None,
+    };
     let summary = train::run(preset, &opts, teacher)?;
     let s = &summary.state;
     println!(
