@@ -651,9 +651,9 @@ pub fn run(
     teacher: Option<(Teacher, String)>,
 ) -> Result<RunSummary, String> {
     preset.config.validate()?;
+    let plain = device_for(&preset)?;
     std::fs::create_dir_all(&opts.out)
         .map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
-    let plain = Device::flex();
     let device = plain.clone().autodiff();
     let c = preset.config.clone();
     let ckpt_path = opts.out.join(checkpoint::FILE);
@@ -859,6 +859,20 @@ pub fn run(
         last,
         model,
     })
+}
+
+/// The device a preset trains on: burn's `flex` CPU backend, or with the `gpu` feature its
+/// wgpu backend (the default adapter) for `--preset full`.
+pub fn device_for(preset: &Preset) -> Result<Device, String> {
+    match preset.device.as_str() {
+        "flex" => Ok(Device::flex()),
+        #[cfg(feature = "gpu")]
+        "wgpu" => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+        other => Err(format!(
+            "preset {} trains on the {other} device, which this build lacks: build with `--features gpu` on a GPU machine",
+            preset.name
+        )),
+    }
 }
 
 fn nan_if(cond: bool, v: f64) -> f64 {

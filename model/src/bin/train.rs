@@ -58,12 +58,6 @@ fn run(args: Args) -> Result<(), String> {
     if let Some(e) = args.episodes {
         preset.episodes = e;
     }
-    if preset.device != "flex" {
-        return Err(format!(
-            "preset {} is meant for a {} device; this build trains on the CPU (flex). Build with `--features gpu` on a GPU machine",
-            preset.name, preset.device
-        ));
-    }
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("runs").join(&preset.name));
