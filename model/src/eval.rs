@@ -19,7 +19,7 @@ use crate::imagemetrics::{centroid_error, find_colour, looks_like_box, psnr, ssi
 use crate::infer;
 use crate::net::WorldModel;
 use crate::planner::CemConfig;
-use crate::tasks::{make_tasks, oracle_cost, run_task, PushTask};
+use crate::tasks::{make_tasks, oracle_cost, run_task};
 
 pub const HORIZON: usize = 16;
 /// Horizons at which object centroids are compared.
@@ -584,6 +584,3 @@ pub fn most_common_caption(baseline: &[Sample]) -> Vec<u16> {
         .map(|(c, _)| c)
         .unwrap_or_default()
 }
-
-/// Keeps `PushTask` in this module's public surface for callers building their own runs.
-pub type Task = PushTask;

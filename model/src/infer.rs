@@ -1,22 +1,14 @@
 //! Using a trained model: dreaming frames, answering, captioning, making a first frame from a
 //! sentence and planning in latent space. The reference CPU path for the browser runtime.
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::ModelConfig;
 use crate::data::{self, clip_indices, pad};
-use crate::net::WorldModel;
+use crate::net::{floats, ints, WorldModel};
 use crate::planner::{cem_plan, CemConfig, Plan};
-
-fn floats<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) -> Tensor<D> {
-    Tensor::from_data(TensorData::new(values, shape), device)
-}
-
-fn ints<const D: usize>(values: Vec<i64>, shape: [usize; D], device: &Device) -> Tensor<D, Int> {
-    Tensor::from_data(TensorData::new(values, shape), device)
-}
 
 pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_into_vec::<f32>().expect("f32 tensor")

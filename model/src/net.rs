@@ -172,7 +172,13 @@ pub fn mask_from(
     Tensor::from_data(TensorData::new(m, [batch, n, n]), device)
 }
 
-fn int_tensor<const D: usize>(
+/// A float tensor of `shape` from row-major values.
+pub fn floats<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) -> Tensor<D> {
+    Tensor::from_data(TensorData::new(values, shape), device)
+}
+
+/// An integer tensor of `shape` from row-major values.
+pub fn ints<const D: usize>(
     values: Vec<i64>,
     shape: [usize; D],
     device: &Device,
@@ -225,7 +231,7 @@ impl WorldModel {
     /// Embedding rows `[n]` of `table` for fixed indices, as `[1, n, d]`.
     fn rows(table: &Embedding, indices: Vec<i64>, device: &Device) -> Tensor<3> {
         let n = indices.len();
-        table.forward(int_tensor(indices, [1, n], device))
+        table.forward(ints(indices, [1, n], device))
     }
 
     /// Patch tokens of a frame: `[B, P, L]` latents -> `[B, P, d]` with position and role.

@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::eval::{EvalSize, Report, CENTROID_AT, HORIZON};
+use std::collections::BTreeMap;
+
+use crate::eval::{EvalSize, Report, Score, CENTROID_AT, HORIZON};
 
 fn mark(ok: bool) -> &'static str {
     if ok {
@@ -149,41 +151,26 @@ pub fn markdown(reports: &[Report], size: &EvalSize, subset: &Report, seconds: f
                 .join(" | "),
             pct(first.understanding.overall.majority_accuracy())
         );
-        for (k, score) in &first.understanding.by_kind {
-            let _ = writeln!(
-                w,
-                "| {k} ({}) | {} | {} |",
-                score.total,
-                reports
-                    .iter()
-                    .map(|r| pct(r
-                        .understanding
-                        .by_kind
-                        .get(k)
-                        .map(|s| s.accuracy())
-                        .unwrap_or(f64::NAN)))
-                    .collect::<Vec<_>>()
-                    .join(" | "),
-                pct(score.majority_accuracy())
-            );
+        fn kinds(r: &Report) -> &BTreeMap<String, Score> {
+            &r.understanding.by_kind
         }
-        for (k, score) in &first.understanding.by_template {
-            let _ = writeln!(
-                w,
-                "| {k} ({}) | {} | {} |",
-                score.total,
-                reports
-                    .iter()
-                    .map(|r| pct(r
-                        .understanding
-                        .by_template
-                        .get(k)
-                        .map(|s| s.accuracy())
-                        .unwrap_or(f64::NAN)))
-                    .collect::<Vec<_>>()
-                    .join(" | "),
-                pct(score.majority_accuracy())
-            );
+        fn templates(r: &Report) -> &BTreeMap<String, Score> {
+            &r.understanding.by_template
+        }
+        for table in [kinds as fn(&Report) -> &BTreeMap<String, Score>, templates] {
+            for (k, score) in table(first) {
+                let _ = writeln!(
+                    w,
+                    "| {k} ({}) | {} | {} |",
+                    score.total,
+                    reports
+                        .iter()
+                        .map(|r| pct(table(r).get(k).map(|s| s.accuracy()).unwrap_or(f64::NAN)))
+                        .collect::<Vec<_>>()
+                        .join(" | "),
+                    pct(score.majority_accuracy())
+                );
+            }
         }
     }
     row(

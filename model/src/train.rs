@@ -7,7 +7,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::{log_softmax, softmax};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ use crate::checkpoint::{self, Checkpoint};
 use crate::config::ModelConfig;
 use crate::data::{self, clip_indices, pad, qa_sequence, Sample};
 use crate::metrics::{write_svg_plot, MetricsLog};
-use crate::net::{gaussian_nll, WorldModel};
+use crate::net::{floats, gaussian_nll, ints, WorldModel};
 
 /// Everything that decides a run. Stored in the checkpoint; a resume with other settings is
 /// refused.
@@ -152,14 +152,6 @@ pub struct StepLosses {
 
 fn scalar(t: Tensor<1>) -> f64 {
     t.into_scalar::<f32>() as f64
-}
-
-fn floats<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) -> Tensor<D> {
-    Tensor::from_data(TensorData::new(values, shape), device)
-}
-
-fn ints<const D: usize>(values: Vec<i64>, shape: [usize; D], device: &Device) -> Tensor<D, Int> {
-    Tensor::from_data(TensorData::new(values, shape), device)
 }
 
 /// Encodes every frame of every sample with the (frozen) tokenizer into `sample.latents`.
@@ -441,8 +433,7 @@ fn world_step(
         if s.goals.is_empty() {
             goal_words.push(&[world::language::vocab::EOS]);
             weights.push(0.0);
-            for (j, tj) in targets.iter_mut().enumerate() {
-                let _ = t0 + j;
+            for tj in targets.iter_mut() {
                 tj.push(0.0);
             }
             continue;
