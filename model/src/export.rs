@@ -1,100 +1,22 @@
-//! Exported weights: a safetensors file plus a JSON manifest, the only thing the playground
-//! loads. Tensor names are the model's field paths (`blocks.0.q.weight`); linear weights are
-//! `[in, out]` (y = x W + b), embeddings `[rows, d]`, all f32 little-endian.
-//!
-//! Loading checks, in order: the manifest parses, its format and model version are this
-//! build's, the config is valid, the vocabulary fingerprint matches, the weights file's length
-//! and sha256 match the manifest, and every tensor the architecture needs is present with its
-//! shape and nothing else is. Each failure names what is wrong.
+//! Writing and reading the exported weights (safetensors + manifest) for a burn model. The
+//! format, its names and shapes and every check a loader runs live in `layout::weights`, shared
+//! with the browser runtime; this module only moves tensors between it and burn.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor, TensorData};
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use safetensors::tensor::{Dtype, TensorView};
 
 use crate::config::{ModelConfig, MODEL_VERSION};
 use crate::metrics::write_atomic;
 use crate::net::WorldModel;
 
-pub const FORMAT: &str = "world-model-weights";
-pub const WEIGHTS_FILE: &str = "student.safetensors";
-pub const MANIFEST_FILE: &str = "manifest.json";
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TensorEntry {
-    pub name: String,
-    pub shape: Vec<usize>,
-    pub dtype: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Vocabulary {
-    pub words: Vec<String>,
-    /// world::language::vocab_fingerprint() as 16 hex digits.
-    pub fingerprint: String,
-}
-
-/// Everything needed to know what a weights file is and where it came from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    pub format: String,
-    pub model_version: u32,
-    pub config: ModelConfig,
-    pub vocabulary: Vocabulary,
-    pub weights_file: String,
-    pub bytes: u64,
-    pub sha256: String,
-    pub parameters: usize,
-    pub tensors: Vec<TensorEntry>,
-    pub flops_per_transition: u64,
-    pub flops_per_dream_frame: u64,
-    /// How it was made: presets, data seeds, teacher size, git revision.
-    pub provenance: BTreeMap<String, serde_json::Value>,
-    /// Filled in by the evaluation (`eval --update-manifest`).
-    #[serde(default)]
-    pub eval: serde_json::Value,
-}
-
-/// Why weights could not be loaded.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum LoadError {
-    #[error("cannot read {path}: {reason}")]
-    Io { path: String, reason: String },
-    #[error("manifest {path} is not valid: {reason}")]
-    Manifest { path: String, reason: String },
-    #[error("weights are model version {found}, this build runs version {expected}: re-export them with this build")]
-    Version { found: u32, expected: u32 },
-    #[error("the manifest's config is invalid: {0}")]
-    Config(String),
-    #[error("the weights were trained with another vocabulary (fingerprint {found}, this build {expected})")]
-    Vocabulary { found: String, expected: String },
-    #[error("{file} is {found} bytes but the manifest says {expected}: the file is truncated or was replaced")]
-    Length {
-        file: String,
-        found: u64,
-        expected: u64,
-    },
-    #[error("{file} does not match the manifest's sha256 (found {found}): the file was changed or damaged")]
-    Checksum { file: String, found: String },
-    #[error("{file} is not a readable safetensors file: {reason}")]
-    Safetensors { file: String, reason: String },
-    #[error("tensor {name} is missing from the weights")]
-    Missing { name: String },
-    #[error("tensor {name} has shape {found:?}, the architecture needs {expected:?}")]
-    Shape {
-        name: String,
-        found: Vec<usize>,
-        expected: Vec<usize>,
-    },
-    #[error("tensor {name} has dtype {found}, expected F32")]
-    Dtype { name: String, found: String },
-    #[error("the weights hold tensors this architecture does not have: {0:?}")]
-    Unexpected(Vec<String>),
-}
+pub use layout::weights::{
+    check_weights, sha256_hex, vocabulary, LoadError, Manifest, TensorEntry, Vocabulary, Weights,
+    FORMAT, MANIFEST_FILE, WEIGHTS_FILE,
+};
 
 /// Every parameter of a model as (name, shape, values), in visiting order.
 pub fn named_tensors(model: &WorldModel) -> Vec<(String, Vec<usize>, Vec<f32>)> {
@@ -160,24 +82,6 @@ fn set_tensors(
         tensors,
         device: device.clone(),
     })
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn vocabulary() -> Vocabulary {
-    use world::language::vocab::{vocab_fingerprint, word};
-    let words = (0..world::language::vocab::vocab_size() as u16)
-        .map(|i| word(i).expect("in range").to_string())
-        .collect();
-    Vocabulary {
-        words,
-        fingerprint: format!("{:016x}", vocab_fingerprint()),
-    }
 }
 
 /// The safetensors bytes of a model.
@@ -253,91 +157,7 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, LoadError> {
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
-    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| LoadError::Manifest {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    if manifest.format != FORMAT {
-        return Err(LoadError::Manifest {
-            path: path.display().to_string(),
-            reason: format!("format is \"{}\", not \"{FORMAT}\"", manifest.format),
-        });
-    }
-    Ok(manifest)
-}
-
-/// Checks a manifest and weights bytes against this build's architecture; returns the tensors.
-pub fn check_weights(
-    manifest: &Manifest,
-    bytes: &[u8],
-) -> Result<BTreeMap<String, (Vec<usize>, Vec<f32>)>, LoadError> {
-    if manifest.model_version != MODEL_VERSION {
-        return Err(LoadError::Version {
-            found: manifest.model_version,
-            expected: MODEL_VERSION,
-        });
-    }
-    manifest.config.validate().map_err(LoadError::Config)?;
-    let expected_vocab = vocabulary();
-    if manifest.vocabulary.fingerprint != expected_vocab.fingerprint {
-        return Err(LoadError::Vocabulary {
-            found: manifest.vocabulary.fingerprint.clone(),
-            expected: expected_vocab.fingerprint,
-        });
-    }
-    let file = manifest.weights_file.clone();
-    if bytes.len() as u64 != manifest.bytes {
-        return Err(LoadError::Length {
-            file,
-            found: bytes.len() as u64,
-            expected: manifest.bytes,
-        });
-    }
-    let found = sha256_hex(bytes);
-    if found != manifest.sha256 {
-        return Err(LoadError::Checksum { file, found });
-    }
-    let st = SafeTensors::deserialize(bytes).map_err(|e| LoadError::Safetensors {
-        file: file.clone(),
-        reason: e.to_string(),
-    })?;
-    // The architecture's own list, from a freshly built model of the manifest's config.
-    let reference = WorldModel::new(&manifest.config, &Device::flex());
-    let mut out = BTreeMap::new();
-    for (name, shape, _) in named_tensors(&reference) {
-        let view = st
-            .tensor(&name)
-            .map_err(|_| LoadError::Missing { name: name.clone() })?;
-        if view.dtype() != Dtype::F32 {
-            return Err(LoadError::Dtype {
-                name,
-                found: format!("{:?}", view.dtype()),
-            });
-        }
-        if view.shape() != shape.as_slice() {
-            return Err(LoadError::Shape {
-                name,
-                found: view.shape().to_vec(),
-                expected: shape,
-            });
-        }
-        let values = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
-            .collect();
-        out.insert(name, (shape, values));
-    }
-    let extra: Vec<String> = st
-        .names()
-        .into_iter()
-        .filter(|n| !out.contains_key(*n))
-        .map(String::from)
-        .collect();
-    if !extra.is_empty() {
-        return Err(LoadError::Unexpected(extra));
-    }
-    Ok(out)
+    layout::weights::parse_manifest(&text, &path.display().to_string())
 }
 
 /// Loads exported weights from `dir` onto `device`, checking everything first.
@@ -348,8 +168,8 @@ pub fn load(dir: &Path, device: &Device) -> Result<(WorldModel, Manifest), LoadE
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
-    let tensors = check_weights(&manifest, &bytes)?;
-    let model = set_tensors(WorldModel::new(&manifest.config, device), &tensors, device);
+    let weights = check_weights(&manifest, &bytes)?;
+    let model = set_tensors(WorldModel::new(&manifest.config, device), &weights.tensors, device);
     Ok((model, manifest))
 }
 
@@ -377,7 +197,7 @@ pub fn git_revision() -> String {
     }
 }
 
-/// Parameters of a model built from `config`, without training it.
+/// Parameters of a model of `config`.
 pub fn parameter_count(config: &ModelConfig) -> usize {
-    WorldModel::new(config, &Device::flex()).num_params()
+    layout::tensors::parameter_count(config)
 }

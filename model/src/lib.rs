@@ -2,7 +2,8 @@
 //! distilled into a browser-sized student and exported as safetensors.
 
 pub mod checkpoint;
-pub mod config;
+/// Sizes and token layout: the shared `layout` crate, re-exported.
+pub use layout::config;
 pub mod data;
 pub mod eval;
 pub mod export;

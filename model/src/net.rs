@@ -18,19 +18,10 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::config::{ModelConfig, ACTIONS};
 
-/// Added to attention scores a token may not look at.
-pub const MASKED: f32 = -1e9;
-/// Bounds of the predicted log-variance of a patch latent.
-pub const LOGVAR_MIN: f32 = -8.0;
-pub const LOGVAR_MAX: f32 = 4.0;
-
-/// Token roles added to frame tokens (`slot` embedding rows).
-pub const SLOT_PREV: usize = 0;
-pub const SLOT_CUR: usize = 1;
-pub const SLOT_QUERY: usize = 2;
-/// Rows of the `special` embedding.
-pub const SPECIAL_SUMMARY: usize = 0;
-pub const SPECIAL_GOAL: usize = 1;
+pub use crate::config::{
+    LOGVAR_MAX, LOGVAR_MIN, MASKED, SLOT_CUR, SLOT_PREV, SLOT_QUERY, SPECIAL_GOAL,
+    SPECIAL_SUMMARY,
+};
 
 /// Per-patch autoencoder: an 8x8 RGB patch (values 0..1) <-> `patch_latent` numbers.
 #[derive(Module, Debug)]

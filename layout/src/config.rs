@@ -15,6 +15,22 @@ pub const FRAME: usize = world::render::FRAME_SIZE as usize;
 /// Discrete actions (world::Action::to_discrete): stay plus 8 directions.
 pub const ACTIONS: usize = 9;
 
+/// Added to attention scores a token may not look at.
+pub const MASKED: f32 = -1e9;
+/// Bounds of the predicted log-variance of a patch latent.
+pub const LOGVAR_MIN: f32 = -8.0;
+pub const LOGVAR_MAX: f32 = 4.0;
+/// Epsilon of every layer norm (burn's `LayerNormConfig` default).
+pub const LAYER_NORM_EPS: f32 = 1e-5;
+
+/// Token roles added to frame tokens (rows of the `slot` embedding).
+pub const SLOT_PREV: usize = 0;
+pub const SLOT_CUR: usize = 1;
+pub const SLOT_QUERY: usize = 2;
+/// Rows of the `special` embedding.
+pub const SPECIAL_SUMMARY: usize = 0;
+pub const SPECIAL_GOAL: usize = 1;
+
 /// Every size of the model. Linear weights are stored `[in, out]` (y = x W + b), row-major.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {

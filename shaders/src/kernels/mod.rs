@@ -1,0 +1,1 @@
+//! WGSL kernels, one file each, with the Rust that records them.

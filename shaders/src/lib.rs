@@ -1,0 +1,19 @@
+//! The student world model in the browser: the project's own WGSL kernels, driven by wgpu
+//! (WebGPU on the web, Vulkan, Metal or DX12 natively), and a plain-Rust CPU path used when no
+//! GPU adapter is granted and as the reference every kernel is tested against.
+//!
+//! The model's forward pass is written once, in [`graph`], over the [`Exec`] trait: a handful
+//! of operations on row-major matrices (`linear`, `layer_norm`, `attention`, gathers and row
+//! copies). [`cpu::Cpu`] runs them immediately on `Vec<f32>`; [`gpu::Gpu`] records one WGSL
+//! dispatch each into a command encoder and reads nothing back until asked, so a whole
+//! planning iteration is one submission. Sizes, tensor names and the weights format come from
+//! the `layout` crate, shared with training and export: nothing here restates the architecture.
+
+pub mod cpu;
+pub mod exec;
+pub mod gpu;
+pub mod graph;
+pub mod kernels;
+pub mod rng;
+
+pub use exec::{Act, Exec, Shape};

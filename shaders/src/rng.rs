@@ -1,0 +1,1 @@
+//! Counter-based random numbers shared by the CPU and GPU paths.
