@@ -100,7 +100,13 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), specs.len());
         // 2 layers x 16 tensors each, plus the rest.
-        assert_eq!(specs.iter().filter(|s| s.name.starts_with("blocks.")).count(), 32);
+        assert_eq!(
+            specs
+                .iter()
+                .filter(|s| s.name.starts_with("blocks."))
+                .count(),
+            32
+        );
         assert!(parameter_count(&c) < parameter_count(&ModelConfig::teacher()) / 4);
     }
 }

@@ -169,7 +169,11 @@ pub fn load(dir: &Path, device: &Device) -> Result<(WorldModel, Manifest), LoadE
         reason: e.to_string(),
     })?;
     let weights = check_weights(&manifest, &bytes)?;
-    let model = set_tensors(WorldModel::new(&manifest.config, device), &weights.tensors, device);
+    let model = set_tensors(
+        WorldModel::new(&manifest.config, device),
+        &weights.tensors,
+        device,
+    );
     Ok((model, manifest))
 }
 

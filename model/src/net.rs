@@ -19,8 +19,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use crate::config::{ModelConfig, ACTIONS};
 
 pub use crate::config::{
-    LOGVAR_MAX, LOGVAR_MIN, MASKED, SLOT_CUR, SLOT_PREV, SLOT_QUERY, SPECIAL_GOAL,
-    SPECIAL_SUMMARY,
+    LOGVAR_MAX, LOGVAR_MIN, MASKED, SLOT_CUR, SLOT_PREV, SLOT_QUERY, SPECIAL_GOAL, SPECIAL_SUMMARY,
 };
 
 /// Per-patch autoencoder: an 8x8 RGB patch (values 0..1) <-> `patch_latent` numbers.

@@ -104,8 +104,8 @@ pub fn attention(
                 let mut best = f32::NEG_INFINITY;
                 for j in 0..n {
                     let kj = &k[(b * n + j) * d + col..(b * n + j) * d + col + dh];
-                    let s = qi.iter().zip(kj).map(|(a, c)| a * c).sum::<f32>() * scale
-                        + m[i * n + j];
+                    let s =
+                        qi.iter().zip(kj).map(|(a, c)| a * c).sum::<f32>() * scale + m[i * n + j];
                     scores[j] = s;
                     best = best.max(s);
                 }
@@ -147,10 +147,7 @@ pub fn add_rows(x: &[f32], y: &[f32]) -> Vec<f32> {
         y.len(),
         x.len()
     );
-    x.iter()
-        .zip(y.iter().cycle())
-        .map(|(a, b)| a + b)
-        .collect()
+    x.iter().zip(y.iter().cycle()).map(|(a, b)| a + b).collect()
 }
 
 /// See [`Exec::assemble`]: parts are `(values, rows per batch entry, shared)`.
@@ -168,9 +165,17 @@ pub fn assemble(batch: usize, d: usize, parts: &[(&[f32], usize, bool)]) -> Vec<
 /// Tokens `start..start + len` of each of `batch` sequences of `x [batch * n, d]`.
 pub fn select(x: &[f32], batch: usize, d: usize, start: usize, len: usize) -> Vec<f32> {
     let n = x.len() / (batch * d);
-    assert!(start + len <= n, "select: tokens {start}..{} of {n}", start + len);
+    assert!(
+        start + len <= n,
+        "select: tokens {start}..{} of {n}",
+        start + len
+    );
     (0..batch)
-        .flat_map(|b| x[(b * n + start) * d..(b * n + start + len) * d].iter().copied())
+        .flat_map(|b| {
+            x[(b * n + start) * d..(b * n + start + len) * d]
+                .iter()
+                .copied()
+        })
         .collect()
 }
 
@@ -212,7 +217,12 @@ pub struct Mat {
 
 impl Mat {
     pub fn new(data: Vec<f32>, rows: usize, cols: usize) -> Mat {
-        assert_eq!(data.len(), rows * cols, "{} values are not [{rows}, {cols}]", data.len());
+        assert_eq!(
+            data.len(),
+            rows * cols,
+            "{} values are not [{rows}, {cols}]",
+            data.len()
+        );
         Mat {
             rows,
             cols,
@@ -265,9 +275,22 @@ impl Exec for Cpu {
     fn linear(&mut self, x: &Mat, layer: &str, act: Act, add: Option<&Mat>) -> Mat {
         let (shape, w) = self.param(&format!("{layer}.weight"));
         let (k, n) = (shape[0], shape[1]);
-        assert_eq!(x.cols, k, "{layer}: input has {} columns, weight is [{k}, {n}]", x.cols);
+        assert_eq!(
+            x.cols, k,
+            "{layer}: input has {} columns, weight is [{k}, {n}]",
+            x.cols
+        );
         let (_, b) = self.param(&format!("{layer}.bias"));
-        let out = linear(&x.data, w, b, x.rows, k, n, act, add.map(|a| a.data.as_slice()));
+        let out = linear(
+            &x.data,
+            w,
+            b,
+            x.rows,
+            k,
+            n,
+            act,
+            add.map(|a| a.data.as_slice()),
+        );
         Mat::new(out, x.rows, n)
     }
 
@@ -277,9 +300,19 @@ impl Exec for Cpu {
         Mat::new(layer_norm(&x.data, gamma, beta, x.cols), x.rows, x.cols)
     }
 
-    fn attention(&mut self, q: &Mat, k: &Mat, v: &Mat, batch: usize, heads: usize, mask: &Mat) -> Mat {
+    fn attention(
+        &mut self,
+        q: &Mat,
+        k: &Mat,
+        v: &Mat,
+        batch: usize,
+        heads: usize,
+        mask: &Mat,
+    ) -> Mat {
         let n = q.rows / batch;
-        let out = attention(&q.data, &k.data, &v.data, batch, n, q.cols, heads, &mask.data);
+        let out = attention(
+            &q.data, &k.data, &v.data, batch, n, q.cols, heads, &mask.data,
+        );
         Mat::new(out, q.rows, q.cols)
     }
 
@@ -308,7 +341,11 @@ impl Exec for Cpu {
     }
 
     fn select(&mut self, x: &Mat, batch: usize, start: usize, len: usize) -> Mat {
-        Mat::new(select(&x.data, batch, x.cols, start, len), batch * len, x.cols)
+        Mat::new(
+            select(&x.data, batch, x.cols, start, len),
+            batch * len,
+            x.cols,
+        )
     }
 
     fn gaussian(&mut self, out: &Mat, base: Option<&Mat>) -> (Mat, Mat) {

@@ -1,1 +1,475 @@
-//! The GPU executor.
+//! The GPU executor: each operation of [`Exec`] records one WGSL dispatch into a command
+//! encoder; nothing is read back until [`Gpu::read`], so a planner iteration or a dream step is
+//! one submission. Runs on WebGPU in the browser and on Vulkan, Metal or DX12 natively.
+//!
+//! Limits: the device is requested with the adapter's own storage-buffer limits (WebGPU
+//! guarantees 128 MiB per binding, 256 MiB per buffer); an operation whose output would exceed
+//! them is refused with [`GpuError::TooLarge`] and callers chunk their batches with
+//! [`Gpu::max_rows`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use layout::weights::Weights;
+use wgpu::util::DeviceExt;
+
+use crate::exec::{Act, Exec, Shape};
+use crate::kernels::{self, Kernel};
+
+/// Why the GPU path cannot run.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum GpuError {
+    #[error("no GPU adapter was granted (WebGPU unavailable or disabled): using the CPU path")]
+    NoAdapter,
+    #[error("the GPU refused a device: {0}")]
+    Device(String),
+    #[error("the GPU device was lost ({0}): rebuild the runtime to continue")]
+    Lost(String),
+    #[error("the GPU reported an error: {0}")]
+    Validation(String),
+    #[error("reading results back from the GPU failed: {0}")]
+    Readback(String),
+    #[error("{what} needs {bytes} bytes in one buffer, over this GPU's limit of {limit}: use a smaller batch")]
+    TooLarge {
+        what: String,
+        bytes: u64,
+        limit: u64,
+    },
+}
+
+/// An adapter, its device and queue, and what went wrong on them.
+pub struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub limits: wgpu::Limits,
+    lost: Arc<Mutex<Option<String>>>,
+    error: Arc<Mutex<Option<String>>>,
+}
+
+impl GpuContext {
+    /// Requests a high-performance adapter and a device with its storage limits. Fails with
+    /// [`GpuError::NoAdapter`] when none is granted (the caller then uses the CPU path).
+    pub async fn new() -> Result<GpuContext, GpuError> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                force_fallback_adapter: false,
+                compatible_surface: None,
+                ..Default::default()
+            })
+            .await
+            .map_err(|_| GpuError::NoAdapter)?;
+        let granted = adapter.limits();
+        let limits = wgpu::Limits {
+            max_storage_buffer_binding_size: granted.max_storage_buffer_binding_size,
+            max_buffer_size: granted.max_buffer_size,
+            max_storage_buffers_per_shader_stage: granted
+                .max_storage_buffers_per_shader_stage
+                .min(8),
+            ..wgpu::Limits::downlevel_defaults()
+        };
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("world-model runtime"),
+                required_features: wgpu::Features::empty(),
+                required_limits: limits.clone(),
+                experimental_features: wgpu::ExperimentalFeatures::disabled(),
+                memory_hints: wgpu::MemoryHints::Performance,
+                trace: Default::default(),
+            })
+            .await
+            .map_err(|e| GpuError::Device(e.to_string()))?;
+        let lost = Arc::new(Mutex::new(None));
+        let error = Arc::new(Mutex::new(None));
+        {
+            let lost = lost.clone();
+            device.set_device_lost_callback(move |reason, message| {
+                *lost.lock().unwrap() = Some(format!("{reason:?}: {message}"));
+            });
+            let error = error.clone();
+            device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+                error.lock().unwrap().get_or_insert_with(|| e.to_string());
+            }));
+        }
+        Ok(GpuContext {
+            device,
+            queue,
+            info: adapter.get_info(),
+            limits,
+            lost,
+            error,
+        })
+    }
+
+    /// The first error since the last check: a lost device, or a validation error.
+    pub fn check(&self) -> Result<(), GpuError> {
+        if let Some(reason) = self.lost.lock().unwrap().clone() {
+            return Err(GpuError::Lost(reason));
+        }
+        if let Some(e) = self.error.lock().unwrap().take() {
+            return Err(GpuError::Validation(e));
+        }
+        Ok(())
+    }
+
+    /// Whether the device has been lost (the runtime must be rebuilt).
+    pub fn is_lost(&self) -> bool {
+        self.lost.lock().unwrap().is_some()
+    }
+
+    /// Describes the adapter, e.g. "llvmpipe (Vulkan, Cpu)".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({:?}, {:?})",
+            self.info.name, self.info.backend, self.info.device_type
+        )
+    }
+}
+
+/// A row-major f32 matrix in a storage buffer.
+#[derive(Clone, Debug)]
+pub struct GpuMat {
+    pub buffer: Arc<wgpu::Buffer>,
+    pub rows: usize,
+    pub cols: usize,
+}
+
+impl Shape for GpuMat {
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn cols(&self) -> usize {
+        self.cols
+    }
+}
+
+/// A u32 index vector in a storage buffer.
+#[derive(Clone, Debug)]
+pub struct GpuIds {
+    pub buffer: Arc<wgpu::Buffer>,
+    pub len: usize,
+}
+
+/// The GPU executor over one context, with the model's parameters uploaded once.
+pub struct Gpu {
+    pub ctx: Arc<GpuContext>,
+    params: HashMap<String, (Vec<usize>, Arc<wgpu::Buffer>)>,
+    pipelines: HashMap<Kernel, wgpu::ComputePipeline>,
+    encoder: Option<wgpu::CommandEncoder>,
+    /// Dispatches recorded since the last submission.
+    pub recorded: usize,
+}
+
+const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+
+impl Gpu {
+    /// Uploads `weights` to the context's device.
+    pub fn new(ctx: Arc<GpuContext>, weights: &Weights) -> Gpu {
+        let params = weights
+            .tensors
+            .iter()
+            .map(|(name, (shape, values))| {
+                let buffer = ctx
+                    .device
+                    .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                        label: Some(name),
+                        contents: bytemuck::cast_slice(values),
+                        usage: STORAGE,
+                    });
+                (name.clone(), (shape.clone(), Arc::new(buffer)))
+            })
+            .collect();
+        Gpu {
+            ctx,
+            params,
+            pipelines: HashMap::new(),
+            encoder: None,
+            recorded: 0,
+        }
+    }
+
+    /// The most rows of `cols` floats one buffer may hold on this device.
+    pub fn max_rows(&self, cols: usize) -> usize {
+        let limit = self
+            .ctx
+            .limits
+            .max_storage_buffer_binding_size
+            .min(self.ctx.limits.max_buffer_size);
+        (limit / (4 * cols.max(1) as u64)) as usize
+    }
+
+    pub(crate) fn param(&self, name: &str) -> (&[usize], &Arc<wgpu::Buffer>) {
+        match self.params.get(name) {
+            Some((shape, buffer)) => (shape, buffer),
+            None => panic!("no parameter {name}: the graph asked for a tensor the layout lacks"),
+        }
+    }
+
+    /// A new storage buffer of `rows x cols` floats, or the limit it would break.
+    pub fn output(&self, what: &str, rows: usize, cols: usize) -> Result<GpuMat, GpuError> {
+        let bytes = (rows * cols).max(1) as u64 * 4;
+        let limit = self
+            .ctx
+            .limits
+            .max_storage_buffer_binding_size
+            .min(self.ctx.limits.max_buffer_size);
+        if bytes > limit {
+            return Err(GpuError::TooLarge {
+                what: what.to_string(),
+                bytes,
+                limit,
+            });
+        }
+        let buffer = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(what),
+            size: bytes,
+            usage: STORAGE,
+            mapped_at_creation: false,
+        });
+        Ok(GpuMat {
+            buffer: Arc::new(buffer),
+            rows,
+            cols,
+        })
+    }
+
+    /// Records one dispatch of `kernel`: `params` (u32 words, f32 by bit pattern) go in a
+    /// uniform at binding 0, `buffers` at bindings 1.. in order.
+    pub fn dispatch(
+        &mut self,
+        kernel: Kernel,
+        params: &[u32],
+        buffers: &[&wgpu::Buffer],
+        groups: [u32; 3],
+    ) {
+        let device = &self.ctx.device;
+        let pipeline = self.pipelines.entry(kernel).or_insert_with(|| {
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(kernel.name()),
+                source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
+            });
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(kernel.name()),
+                layout: None,
+                module: &module,
+                entry_point: Some("main"),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        });
+        let mut words = params.to_vec();
+        words.resize(words.len().div_ceil(4).max(1) * 4, 0);
+        let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("params"),
+            contents: bytemuck::cast_slice(&words),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: uniform.as_entire_binding(),
+        }];
+        for (i, b) in buffers.iter().enumerate() {
+            entries.push(wgpu::BindGroupEntry {
+                binding: i as u32 + 1,
+                resource: b.as_entire_binding(),
+            });
+        }
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(kernel.name()),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        let encoder = self.encoder.get_or_insert_with(|| {
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("runtime"),
+            })
+        });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(kernel.name()),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+        }
+        self.recorded += 1;
+    }
+
+    /// Submits everything recorded so far.
+    pub fn submit(&mut self) {
+        if let Some(encoder) = self.encoder.take() {
+            self.ctx.queue.submit([encoder.finish()]);
+        }
+        self.recorded = 0;
+    }
+
+    /// Submits the recorded work and reads `bytes` of `buffer` back (async on the web, polled
+    /// natively).
+    pub async fn read_bytes(
+        &mut self,
+        buffer: &wgpu::Buffer,
+        bytes: u64,
+    ) -> Result<Vec<u8>, GpuError> {
+        self.ctx.check()?;
+        let staging = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("read-back"),
+            size: bytes.max(4),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let device = &self.ctx.device;
+        let encoder = self.encoder.get_or_insert_with(|| {
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("runtime"),
+            })
+        });
+        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes);
+        self.submit();
+        let (tx, rx) = futures_channel::oneshot::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        self.ctx
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let mapped = rx
+            .await
+            .map_err(|_| GpuError::Readback("the map callback was dropped".into()))?;
+        self.ctx.check()?;
+        mapped.map_err(|e| GpuError::Readback(e.to_string()))?;
+        let out = staging
+            .get_mapped_range(..)
+            .map_err(|e| GpuError::Readback(e.to_string()))?
+            .to_vec();
+        staging.unmap();
+        Ok(out)
+    }
+
+    /// Reads a matrix back as row-major floats.
+    pub async fn read(&mut self, m: &GpuMat) -> Result<Vec<f32>, GpuError> {
+        let bytes = self
+            .read_bytes(&m.buffer, (m.rows * m.cols * 4) as u64)
+            .await?;
+        Ok(bytemuck::cast_slice(&bytes).to_vec())
+    }
+
+    fn ok<T>(r: Result<T, GpuError>) -> T {
+        // Exec's operations are infallible by signature; a buffer over the device's limit is
+        // a caller bug (batches are chunked with max_rows before the graph runs).
+        r.unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl Exec for Gpu {
+    type T = GpuMat;
+    type I = GpuIds;
+
+    fn input(&mut self, values: &[f32], rows: usize, cols: usize) -> GpuMat {
+        assert_eq!(
+            values.len(),
+            rows * cols,
+            "{} values are not [{rows}, {cols}]",
+            values.len()
+        );
+        let contents: &[u8] = if values.is_empty() {
+            &[0; 4]
+        } else {
+            bytemuck::cast_slice(values)
+        };
+        let buffer = self
+            .ctx
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("input"),
+                contents,
+                usage: STORAGE,
+            });
+        GpuMat {
+            buffer: Arc::new(buffer),
+            rows,
+            cols,
+        }
+    }
+
+    fn ids(&mut self, ids: &[u32]) -> GpuIds {
+        let contents: &[u8] = if ids.is_empty() {
+            &[0; 4]
+        } else {
+            bytemuck::cast_slice(ids)
+        };
+        let buffer = self
+            .ctx
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("ids"),
+                contents,
+                usage: STORAGE,
+            });
+        GpuIds {
+            buffer: Arc::new(buffer),
+            len: ids.len(),
+        }
+    }
+
+    fn linear(&mut self, x: &GpuMat, layer: &str, act: Act, add: Option<&GpuMat>) -> GpuMat {
+        Self::ok(kernels::linear::record(self, x, layer, act, add))
+    }
+
+    fn layer_norm(&mut self, x: &GpuMat, norm: &str) -> GpuMat {
+        Self::ok(kernels::layer_norm::record(self, x, norm))
+    }
+
+    fn attention(
+        &mut self,
+        q: &GpuMat,
+        k: &GpuMat,
+        v: &GpuMat,
+        batch: usize,
+        heads: usize,
+        mask: &GpuMat,
+    ) -> GpuMat {
+        Self::ok(kernels::attention::record(
+            self, q, k, v, batch, heads, mask,
+        ))
+    }
+
+    fn gather(&mut self, table: &str, ids: &GpuIds) -> GpuMat {
+        Self::ok(kernels::gather::record(self, table, ids))
+    }
+
+    fn add_rows(&mut self, x: &GpuMat, y: &GpuMat) -> GpuMat {
+        Self::ok(kernels::add_rows::record(self, x, y))
+    }
+
+    fn assemble(&mut self, batch: usize, parts: &[(&GpuMat, bool)]) -> GpuMat {
+        Self::ok(kernels::assemble::record(self, batch, parts))
+    }
+
+    fn select(&mut self, x: &GpuMat, batch: usize, start: usize, len: usize) -> GpuMat {
+        Self::ok(kernels::select::record(self, x, batch, start, len))
+    }
+
+    fn gaussian(&mut self, out: &GpuMat, base: Option<&GpuMat>) -> (GpuMat, GpuMat) {
+        Self::ok(kernels::gaussian::record(self, out, base))
+    }
+
+    fn goal_features(&mut self, z: &GpuMat, g: &GpuMat) -> GpuMat {
+        Self::ok(kernels::goal_features::record(self, z, g))
+    }
+}
+
+/// Workgroups for `threads` invocations of a 1-D kernel with 256 per group, spread over x and y
+/// so no dimension passes WebGPU's 65535 (kernels rebuild the index as `y * 65535*256 + ...`).
+pub fn groups_1d(threads: usize) -> [u32; 3] {
+    let groups = threads.div_ceil(256).max(1);
+    let x = groups.min(65535);
+    [x as u32, groups.div_ceil(65535) as u32, 1]
+}

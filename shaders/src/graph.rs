@@ -56,7 +56,11 @@ fn patch_roles<E: Exec>(e: &mut E, c: &ModelConfig, slot: usize) -> E::T {
 
 /// Words `[B * S]` -> tokens `[B * S, d]` with positions.
 fn word_tokens<E: Exec>(e: &mut E, c: &ModelConfig, words: &E::I, s: usize) -> E::T {
-    assert!(s <= c.max_text, "text of {s} tokens is longer than max_text {}", c.max_text);
+    assert!(
+        s <= c.max_text,
+        "text of {s} tokens is longer than max_text {}",
+        c.max_text
+    );
     let w = e.gather("word", words);
     let pos_ids = e.ids(&range(s));
     let pos = e.gather("word_pos", &pos_ids);
@@ -91,7 +95,15 @@ pub fn frame_step<E: Exec>(
     let act = e.gather("action", actions); // [B, d]
     let summary_id = e.ids(&[SPECIAL_SUMMARY as u32]);
     let summary = e.gather("special", &summary_id); // [1, d], shared
-    let x = e.assemble(batch, &[(&prev_t, false), (&cur_t, false), (&act, false), (&summary, true)]);
+    let x = e.assemble(
+        batch,
+        &[
+            (&prev_t, false),
+            (&cur_t, false),
+            (&act, false),
+            (&summary, true),
+        ],
+    );
     let y = transformer(e, c, x, batch, mask); // [B * (2P + 2), d]
     let patches = e.select(&y, batch, p, p); // [B * P, d]
     let out = e.linear(&patches, "frame_head", Act::None, None); // [B * P, 2L]
@@ -113,7 +125,11 @@ pub fn clip_words<E: Exec>(
     s: usize,
 ) -> E::T {
     let t = z.rows() / batch;
-    assert!(t <= c.max_clip, "clip of {t} frames is longer than max_clip {}", c.max_clip);
+    assert!(
+        t <= c.max_clip,
+        "clip of {t} frames is longer than max_clip {}",
+        c.max_clip
+    );
     let a = e.gather("action", actions);
     let clip = e.linear(z, "z_in", Act::None, Some(&a));
     let pos_ids = e.ids(&range(t));
@@ -129,7 +145,13 @@ pub fn clip_words<E: Exec>(
 }
 
 /// Goal mode: sentences `[B * S]` (PAD after each one's `lengths[b]` words) -> `[B, Z]`.
-pub fn goal<E: Exec>(e: &mut E, c: &ModelConfig, words: &E::I, lengths: &[usize], s: usize) -> E::T {
+pub fn goal<E: Exec>(
+    e: &mut E,
+    c: &ModelConfig,
+    words: &E::I,
+    lengths: &[usize],
+    s: usize,
+) -> E::T {
     let batch = lengths.len();
     let w = word_tokens(e, c, words, s);
     let goal_id = e.ids(&[SPECIAL_GOAL as u32]);

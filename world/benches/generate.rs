@@ -23,7 +23,10 @@ fn generation(c: &mut Criterion) {
 
     let mut seed = 0u64;
     g.bench_function("episode, no questions (simulate + render 64x64)", |b| {
-        let cfg = EpisodeConfig { questions: false, ..config };
+        let cfg = EpisodeConfig {
+            questions: false,
+            ..config
+        };
         b.iter(|| {
             seed += 1;
             black_box(generate_episode(seed, &cfg).expect("episode"))
@@ -36,7 +39,9 @@ fn generation(c: &mut Criterion) {
         })
     });
     g.bench_function("physics only", |b| {
-        let actions: Vec<Action> = (0..config.steps).map(|t| Action::from_discrete((t / 5 % 9) as u8)).collect();
+        let actions: Vec<Action> = (0..config.steps)
+            .map(|t| Action::from_discrete((t / 5 % 9) as u8))
+            .collect();
         b.iter(|| {
             seed += 1;
             black_box(rollout(&Scene::generate(seed), &[], &actions))

@@ -32,8 +32,17 @@ const DIRECTIONS: [[f32; 2]; DISCRETE_ACTIONS] = [
 ];
 
 /// Names of the discrete moves, for display.
-pub const DISCRETE_NAMES: [&str; DISCRETE_ACTIONS] =
-    ["stay", "east", "north-east", "north", "north-west", "west", "south-west", "south", "south-east"];
+pub const DISCRETE_NAMES: [&str; DISCRETE_ACTIONS] = [
+    "stay",
+    "east",
+    "north-east",
+    "north",
+    "north-west",
+    "west",
+    "south-west",
+    "south",
+    "south-east",
+];
 
 impl Action {
     pub const STAY: Action = Action { x: 0.0, y: 0.0 };
@@ -45,7 +54,10 @@ impl Action {
         let len2 = x * x + y * y;
         if len2 > 1.0 {
             let len = len2.sqrt();
-            Action { x: x / len, y: y / len }
+            Action {
+                x: x / len,
+                y: y / len,
+            }
         } else {
             Action { x, y }
         }
@@ -53,7 +65,10 @@ impl Action {
 
     /// The discrete move with this index (0 = stay); indices past 8 mean stay.
     pub fn from_discrete(index: u8) -> Action {
-        let [x, y] = DIRECTIONS.get(index as usize).copied().unwrap_or([0.0, 0.0]);
+        let [x, y] = DIRECTIONS
+            .get(index as usize)
+            .copied()
+            .unwrap_or([0.0, 0.0]);
         Action { x, y }
     }
 

@@ -14,7 +14,10 @@ use world::events::{Entity, EventKind};
 use world::scene::derive_seed;
 
 #[derive(Parser)]
-#[command(name = "world", about = "Generate and check datasets of the 2D physics world")]
+#[command(
+    name = "world",
+    about = "Generate and check datasets of the 2D physics world"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,8 +65,23 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Gen { seed, episodes, out, steps, size, shard_episodes, no_questions, jobs, force } => {
-            let config = EpisodeConfig { steps, width: size, height: size, questions: !no_questions };
+        Command::Gen {
+            seed,
+            episodes,
+            out,
+            steps,
+            size,
+            shard_episodes,
+            no_questions,
+            jobs,
+            force,
+        } => {
+            let config = EpisodeConfig {
+                steps,
+                width: size,
+                height: size,
+                questions: !no_questions,
+            };
             generate(seed, episodes, &out, config, shard_episodes, jobs, force)
         }
         Command::Check { dir } => check(&dir),
@@ -98,7 +116,9 @@ fn generate(
     // Check the frame size before creating anything.
     world::render::Renderer::new(config.width, config.height)?;
     let mut writer = DatasetWriter::create(out, seed, config, shard_episodes, force)?;
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
     let bar = progress(episodes);
     let start = Instant::now();
     // Episodes are generated in parallel batches and written in order, so the bytes do not
@@ -118,10 +138,14 @@ fn generate(
                     })
                 })
                 .collect();
-            let mut all: Vec<(u64, Result<Episode, _>)> =
-                handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect();
+            let mut all: Vec<(u64, Result<Episode, _>)> = handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect();
             all.sort_by_key(|(i, _)| *i);
-            all.into_iter().map(|(_, r)| r.map_err(DatasetError::from)).collect()
+            all.into_iter()
+                .map(|(_, r)| r.map_err(DatasetError::from))
+                .collect()
         });
         if results.len() as u64 != end - next {
             return Err(DatasetError::Decode {
@@ -161,13 +185,25 @@ fn check(dir: &std::path::Path) -> Result<(), DatasetError> {
         count += 1;
         frames += e.frame_count() as u64;
         let hit = e.events.iter().any(|ev| {
-            matches!(ev.kind, EventKind::Collision { a: Entity::Agent, b: Entity::Object(_) })
+            matches!(
+                ev.kind,
+                EventKind::Collision {
+                    a: Entity::Agent,
+                    b: Entity::Object(_)
+                }
+            )
         });
         touched += hit as u64;
         for q in &e.questions {
             questions += 1;
-            let yes_no = if q.answer == "yes" || q.answer == "no" { q.answer.clone() } else { "other".into() };
-            *answers.entry((q.kind.name().to_string(), yes_no)).or_default() += 1;
+            let yes_no = if q.answer == "yes" || q.answer == "no" {
+                q.answer.clone()
+            } else {
+                "other".into()
+            };
+            *answers
+                .entry((q.kind.name().to_string(), yes_no))
+                .or_default() += 1;
         }
         bar.inc(1);
     }
@@ -175,11 +211,20 @@ fn check(dir: &std::path::Path) -> Result<(), DatasetError> {
     if count != dataset.manifest.episodes {
         return Err(DatasetError::Manifest {
             path: dir.join(world::dataset::MANIFEST),
-            reason: format!("manifest lists {} episodes, the shards hold {count}", dataset.manifest.episodes),
+            reason: format!(
+                "manifest lists {} episodes, the shards hold {count}",
+                dataset.manifest.episodes
+            ),
         });
     }
-    println!("{}: {count} episodes, {frames} frames, all chunks verified", dir.display());
-    println!("agent touched an object in {touched} of {count} episodes ({:.0}%)", 100.0 * touched as f64 / count.max(1) as f64);
+    println!(
+        "{}: {count} episodes, {frames} frames, all chunks verified",
+        dir.display()
+    );
+    println!(
+        "agent touched an object in {touched} of {count} episodes ({:.0}%)",
+        100.0 * touched as f64 / count.max(1) as f64
+    );
     println!("{questions} questions:");
     for ((kind, answer), n) in answers {
         println!("  {kind:<15} {answer:<6} {n}");

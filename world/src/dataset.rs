@@ -75,17 +75,44 @@ pub struct Manifest {
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: chunk at byte {offset} is truncated: it needs {needed} bytes but the file has {available} left")]
-    Truncated { path: PathBuf, offset: u64, needed: u64, available: u64 },
+    Truncated {
+        path: PathBuf,
+        offset: u64,
+        needed: u64,
+        available: u64,
+    },
     #[error("{path}: no chunk starts at byte {offset} (found bytes {found:02x?}, expected \"WMC1\"): the file is corrupt or not a dataset shard")]
-    BadMagic { path: PathBuf, offset: u64, found: [u8; 4] },
+    BadMagic {
+        path: PathBuf,
+        offset: u64,
+        found: [u8; 4],
+    },
     #[error("{path}: chunk at byte {offset} claims {length} bytes, more than the {MAX_PAYLOAD} a chunk may hold: the header is corrupt")]
-    BadLength { path: PathBuf, offset: u64, length: u32 },
-    #[error("{path}: chunk at byte {offset} is corrupt: checksum {found:08x}, expected {expected:08x}")]
-    Checksum { path: PathBuf, offset: u64, expected: u32, found: u32 },
+    BadLength {
+        path: PathBuf,
+        offset: u64,
+        length: u32,
+    },
+    #[error(
+        "{path}: chunk at byte {offset} is corrupt: checksum {found:08x}, expected {expected:08x}"
+    )]
+    Checksum {
+        path: PathBuf,
+        offset: u64,
+        expected: u32,
+        found: u32,
+    },
     #[error("{path}: chunk at byte {offset} does not decode: {reason}")]
-    Decode { path: PathBuf, offset: u64, reason: String },
+    Decode {
+        path: PathBuf,
+        offset: u64,
+        reason: String,
+    },
     #[error("{path}: {reason}")]
     Manifest { path: PathBuf, reason: String },
     #[error("{0} already holds a dataset: choose another folder or pass --force to replace it")]
@@ -95,7 +122,10 @@ pub enum DatasetError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DatasetError + '_ {
-    move |source| DatasetError::Io { path: path.to_path_buf(), source }
+    move |source| DatasetError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn xor_delta(frames: &[u8], frame_len: usize) -> Vec<u8> {
@@ -140,11 +170,18 @@ pub fn encode_chunk(e: &Episode) -> Vec<u8> {
 }
 
 fn decode_payload(payload: &[u8], path: &Path, offset: u64) -> Result<Episode, DatasetError> {
-    let fail = |reason: String| DatasetError::Decode { path: path.to_path_buf(), offset, reason };
+    let fail = |reason: String| DatasetError::Decode {
+        path: path.to_path_buf(),
+        offset,
+        reason,
+    };
     let r: EpisodeRecord = postcard::from_bytes(payload).map_err(|e| fail(e.to_string()))?;
     let frame_len = r.width as usize * r.height as usize * 3;
-    let mut frames = lz4_flex::decompress_size_prepended(&r.frames_lz4).map_err(|e| fail(format!("frames: {e}")))?;
-    if frames.len() != frame_len * r.frame_count as usize || r.states.len() != r.frame_count as usize {
+    let mut frames = lz4_flex::decompress_size_prepended(&r.frames_lz4)
+        .map_err(|e| fail(format!("frames: {e}")))?;
+    if frames.len() != frame_len * r.frame_count as usize
+        || r.states.len() != r.frame_count as usize
+    {
         return Err(fail(format!(
             "{} frame bytes and {} states for {} frames of {}x{}",
             frames.len(),
@@ -155,7 +192,11 @@ fn decode_payload(payload: &[u8], path: &Path, offset: u64) -> Result<Episode, D
         )));
     }
     if r.actions.len() + 1 != r.frame_count as usize {
-        return Err(fail(format!("{} actions for {} frames", r.actions.len(), r.frame_count)));
+        return Err(fail(format!(
+            "{} actions for {} frames",
+            r.actions.len(),
+            r.frame_count
+        )));
     }
     undo_xor_delta(&mut frames, frame_len);
     Ok(Episode {
@@ -185,7 +226,12 @@ impl ShardReader {
     pub fn open(path: &Path) -> Result<ShardReader, DatasetError> {
         let file = File::open(path).map_err(io(path))?;
         let len = file.metadata().map_err(io(path))?.len();
-        Ok(ShardReader { path: path.to_path_buf(), file: BufReader::new(file), offset: 0, len })
+        Ok(ShardReader {
+            path: path.to_path_buf(),
+            file: BufReader::new(file),
+            offset: 0,
+            len,
+        })
     }
 
     /// The next episode, `None` at a clean end of file, or an error naming the byte offset.
@@ -199,7 +245,12 @@ impl ShardReader {
     fn read_chunk(&mut self) -> Result<Episode, DatasetError> {
         let (path, offset) = (self.path.clone(), self.offset);
         let available = self.len - offset;
-        let truncated = |needed: u64| DatasetError::Truncated { path: path.clone(), offset, needed, available };
+        let truncated = |needed: u64| DatasetError::Truncated {
+            path: path.clone(),
+            offset,
+            needed,
+            available,
+        };
         if available < CHUNK_HEADER as u64 {
             self.offset = self.len;
             return Err(truncated(CHUNK_HEADER as u64));
@@ -212,10 +263,18 @@ impl ShardReader {
         // After a bad header nothing further can be trusted: stop reading this shard.
         self.offset = self.len;
         if magic != CHUNK_MAGIC {
-            return Err(DatasetError::BadMagic { path, offset, found: magic });
+            return Err(DatasetError::BadMagic {
+                path,
+                offset,
+                found: magic,
+            });
         }
         if length > MAX_PAYLOAD {
-            return Err(DatasetError::BadLength { path, offset, length });
+            return Err(DatasetError::BadLength {
+                path,
+                offset,
+                length,
+            });
         }
         let needed = CHUNK_HEADER as u64 + length as u64;
         if needed > available {
@@ -225,7 +284,12 @@ impl ShardReader {
         self.file.read_exact(&mut payload).map_err(io(&path))?;
         let found = crc32fast::hash(&payload);
         if found != expected {
-            return Err(DatasetError::Checksum { path, offset, expected, found });
+            return Err(DatasetError::Checksum {
+                path,
+                offset,
+                expected,
+                found,
+            });
         }
         self.offset = offset + needed;
         decode_payload(&payload, &path, offset)
@@ -250,7 +314,10 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
     {
         let mut f = BufWriter::new(File::create(&tmp).map_err(io(&tmp))?);
         f.write_all(bytes).map_err(io(&tmp))?;
-        f.into_inner().map_err(|e| io(&tmp)(e.into_error()))?.sync_all().map_err(io(&tmp))?;
+        f.into_inner()
+            .map_err(|e| io(&tmp)(e.into_error()))?
+            .sync_all()
+            .map_err(io(&tmp))?;
     }
     fs::rename(&tmp, path).map_err(io(path))
 }
@@ -349,10 +416,13 @@ impl Dataset {
     /// Opens `dir`, checking the manifest's format, version, vocabulary and shard sizes.
     pub fn open(dir: &Path) -> Result<Dataset, DatasetError> {
         let path = dir.join(MANIFEST);
-        let bad = |reason: String| DatasetError::Manifest { path: path.clone(), reason };
+        let bad = |reason: String| DatasetError::Manifest {
+            path: path.clone(),
+            reason,
+        };
         let bytes = fs::read(&path).map_err(io(&path))?;
-        let manifest: Manifest =
-            serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a dataset manifest: {e}")))?;
+        let manifest: Manifest = serde_json::from_slice(&bytes)
+            .map_err(|e| bad(format!("not a dataset manifest: {e}")))?;
         if manifest.format != FORMAT || manifest.version != FORMAT_VERSION {
             return Err(bad(format!(
                 "format {} v{}; this build reads {FORMAT} v{FORMAT_VERSION}: regenerate the dataset",
@@ -370,10 +440,18 @@ impl Dataset {
             let p = dir.join(&s.file);
             let len = fs::metadata(&p).map_err(io(&p))?.len();
             if len != s.bytes {
-                return Err(DatasetError::Truncated { path: p, offset: 0, needed: s.bytes, available: len });
+                return Err(DatasetError::Truncated {
+                    path: p,
+                    offset: 0,
+                    needed: s.bytes,
+                    available: len,
+                });
             }
         }
-        Ok(Dataset { dir: dir.to_path_buf(), manifest })
+        Ok(Dataset {
+            dir: dir.to_path_buf(),
+            manifest,
+        })
     }
 
     /// Every episode in order, each checked; stops at the first error.

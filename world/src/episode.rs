@@ -26,7 +26,12 @@ pub struct EpisodeConfig {
 
 impl Default for EpisodeConfig {
     fn default() -> Self {
-        EpisodeConfig { steps: 40, width: FRAME_SIZE, height: FRAME_SIZE, questions: true }
+        EpisodeConfig {
+            steps: 40,
+            width: FRAME_SIZE,
+            height: FRAME_SIZE,
+            questions: true,
+        }
     }
 }
 
@@ -62,7 +67,10 @@ impl Episode {
     }
 
     pub fn continuous_actions(&self) -> Vec<Action> {
-        self.actions.iter().map(|&a| Action::from_discrete(a)).collect()
+        self.actions
+            .iter()
+            .map(|&a| Action::from_discrete(a))
+            .collect()
     }
 }
 
@@ -89,12 +97,20 @@ pub fn generate_episode(seed: u64, config: &EpisodeConfig) -> Result<Episode, Re
         sim.step(Action::from_discrete(a));
         states.push(std::mem::replace(&mut state, sim.state()));
     }
-    let factual = crate::sim::Rollout { states, events: sim.events().to_vec() };
+    let factual = crate::sim::Rollout {
+        states,
+        events: sim.events().to_vec(),
+    };
     let caption = caption(&scene, &factual.events);
     let prompt = ScenePrompt::describe(&scene).text();
     let questions = if config.questions {
         let continuous: Vec<Action> = actions.iter().map(|&a| Action::from_discrete(a)).collect();
-        generate_questions(&scene, &continuous, &factual, &mut rng_from_seed(derive_seed(seed, 2)))
+        generate_questions(
+            &scene,
+            &continuous,
+            &factual,
+            &mut rng_from_seed(derive_seed(seed, 2)),
+        )
     } else {
         Vec::new()
     };

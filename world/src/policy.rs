@@ -15,7 +15,13 @@ use crate::sim::WorldState;
 enum Mode {
     /// Go behind `target` (giving up after `patience` frames) and push it along `dir` for
     /// `frames` frames.
-    Seek { target: usize, dir: [f32; 2], pushing: bool, frames: u32, patience: u32 },
+    Seek {
+        target: usize,
+        dir: [f32; 2],
+        pushing: bool,
+        frames: u32,
+        patience: u32,
+    },
     /// Keep going one way, turning now and then.
     Wander { dir: [f32; 2] },
 }
@@ -31,7 +37,10 @@ pub struct ExplorationPolicy {
 /// A random unit vector, by rejection (no trigonometry: the same bits on every platform).
 fn random_direction(rng: &mut ChaCha8Rng) -> [f32; 2] {
     loop {
-        let (x, y) = (rng.random_range(-1.0f32..1.0), rng.random_range(-1.0f32..1.0));
+        let (x, y) = (
+            rng.random_range(-1.0f32..1.0),
+            rng.random_range(-1.0f32..1.0),
+        );
         let len2 = x * x + y * y;
         if (0.04..=1.0).contains(&len2) {
             let len = len2.sqrt();
@@ -49,13 +58,21 @@ impl ExplorationPolicy {
     /// A policy with its own random stream. Episodes draw how eager it is to push things.
     pub fn new(mut rng: ChaCha8Rng) -> ExplorationPolicy {
         let seek_bias = rng.random_range(0.5..0.95);
-        ExplorationPolicy { rng, mode: Mode::Wander { dir: [1.0, 0.0] }, seek_bias }
+        ExplorationPolicy {
+            rng,
+            mode: Mode::Wander { dir: [1.0, 0.0] },
+            seek_bias,
+        }
     }
 
     fn choose(&mut self, scene: &Scene, state: &WorldState) -> Mode {
-        let present: Vec<usize> = (0..state.objects.len()).filter(|&i| state.objects[i].present).collect();
+        let present: Vec<usize> = (0..state.objects.len())
+            .filter(|&i| state.objects[i].present)
+            .collect();
         if present.is_empty() || !self.rng.random_bool(self.seek_bias) {
-            return Mode::Wander { dir: random_direction(&mut self.rng) };
+            return Mode::Wander {
+                dir: random_direction(&mut self.rng),
+            };
         }
         let target = present[self.rng.random_range(0..present.len())];
         // Half the pushes aim at a zone, when there is one, so objects enter zones often.
@@ -68,7 +85,13 @@ impl ExplorationPolicy {
             }
             _ => random_direction(&mut self.rng),
         };
-        Mode::Seek { target, dir, pushing: false, frames: self.rng.random_range(4..14), patience: 25 }
+        Mode::Seek {
+            target,
+            dir,
+            pushing: false,
+            frames: self.rng.random_range(4..14),
+            patience: 25,
+        }
     }
 
     /// The next discrete action (see [`Action::from_discrete`]) for the current state.
@@ -85,23 +108,45 @@ impl ExplorationPolicy {
                     }
                     return Action::new(dir[0], dir[1]).to_discrete();
                 }
-                Mode::Seek { target, dir, pushing, frames, patience } => {
+                Mode::Seek {
+                    target,
+                    dir,
+                    pushing,
+                    frames,
+                    patience,
+                } => {
                     let o = &state.objects[target];
                     if !o.present || frames == 0 || patience == 0 {
                         self.mode = self.choose(scene, state);
                         continue;
                     }
                     let reach = scene.objects[target].bounding_radius() + AGENT_RADIUS + 0.4;
-                    let behind = [o.position[0] - dir[0] * reach, o.position[1] - dir[1] * reach];
+                    let behind = [
+                        o.position[0] - dir[0] * reach,
+                        o.position[1] - dir[1] * reach,
+                    ];
                     let a = state.agent.position;
                     let to_behind = [behind[0] - a[0], behind[1] - a[1]];
-                    let close = to_behind[0] * to_behind[0] + to_behind[1] * to_behind[1] < 0.6 * 0.6;
+                    let close =
+                        to_behind[0] * to_behind[0] + to_behind[1] * to_behind[1] < 0.6 * 0.6;
                     let heading = if pushing || close {
-                        self.mode = Mode::Seek { target, dir, pushing: true, frames: frames - 1, patience };
+                        self.mode = Mode::Seek {
+                            target,
+                            dir,
+                            pushing: true,
+                            frames: frames - 1,
+                            patience,
+                        };
                         // Push through the object's centre.
                         normalized([o.position[0] - a[0], o.position[1] - a[1]]).unwrap_or(dir)
                     } else {
-                        self.mode = Mode::Seek { target, dir, pushing, frames, patience: patience - 1 };
+                        self.mode = Mode::Seek {
+                            target,
+                            dir,
+                            pushing,
+                            frames,
+                            patience: patience - 1,
+                        };
                         normalized(to_behind).unwrap_or(dir)
                     };
                     return Action::new(heading[0], heading[1]).to_discrete();

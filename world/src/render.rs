@@ -44,7 +44,10 @@ impl Renderer {
             return Err(RenderError::BadSize(width, height));
         }
         let pixmap = Pixmap::new(width, height).ok_or(RenderError::BadSize(width, height))?;
-        Ok(Renderer { pixmap, scale: width as f32 / ARENA })
+        Ok(Renderer {
+            pixmap,
+            scale: width as f32 / ARENA,
+        })
     }
 
     pub fn width(&self) -> u32 {
@@ -80,8 +83,13 @@ impl Renderer {
     /// Draws `state` of `scene`; returns premultiplied RGBA bytes (every pixel is opaque, so
     /// they are plain RGBA), `width * height * 4` long.
     pub fn draw(&mut self, scene: &Scene, state: &WorldState) -> &[u8] {
-        let bg = if scene.view == View::TopDown { TABLE } else { SKY };
-        self.pixmap.fill(Color::from_rgba8(bg[0], bg[1], bg[2], 255));
+        let bg = if scene.view == View::TopDown {
+            TABLE
+        } else {
+            SKY
+        };
+        self.pixmap
+            .fill(Color::from_rgba8(bg[0], bg[1], bg[2], 255));
 
         for zone in &scene.zones {
             let r = zone.rect(scene.view);
@@ -117,14 +125,21 @@ impl Renderer {
                 Shape::Box => SkRect::from_ltrb(-h, -h, h, h).map(PathBuilder::from_rect),
             };
             if let Some(path) = path {
-                self.pixmap.fill_path(&path, &paint(object.colour.rgb()), FillRule::Winding, transform, None);
+                self.pixmap.fill_path(
+                    &path,
+                    &paint(object.colour.rgb()),
+                    FillRule::Winding,
+                    transform,
+                    None,
+                );
             }
         }
 
         let transform = self.body_transform(state.agent.position, [1.0, 0.0]);
         for (r, rgb) in [(AGENT_RADIUS, AGENT_RGB), (AGENT_RADIUS * 0.35, AGENT_DOT)] {
             if let Some(path) = PathBuilder::from_circle(0.0, 0.0, r) {
-                self.pixmap.fill_path(&path, &paint(rgb), FillRule::Winding, transform, None);
+                self.pixmap
+                    .fill_path(&path, &paint(rgb), FillRule::Winding, transform, None);
             }
         }
         self.pixmap.data()

@@ -195,16 +195,30 @@ impl Zone {
         let (lo, hi) = (WALL, ARENA - WALL);
         let depth = 2.6;
         match (view, self.anchor) {
-            (View::TopDown, Anchor::Left) => Rect { min: [lo, 3.0], max: [lo + depth, 7.0] },
-            (View::TopDown, Anchor::Right) => Rect { min: [hi - depth, 3.0], max: [hi, 7.0] },
-            (View::TopDown, Anchor::Top) => Rect { min: [3.0, hi - depth], max: [7.0, hi] },
-            (View::TopDown, Anchor::Bottom) => Rect { min: [3.0, lo], max: [7.0, lo + depth] },
-            (View::Side, Anchor::Left | Anchor::Top) => {
-                Rect { min: [lo, lo], max: [lo + depth, lo + 2.0] }
-            }
-            (View::Side, Anchor::Right | Anchor::Bottom) => {
-                Rect { min: [hi - depth, lo], max: [hi, lo + 2.0] }
-            }
+            (View::TopDown, Anchor::Left) => Rect {
+                min: [lo, 3.0],
+                max: [lo + depth, 7.0],
+            },
+            (View::TopDown, Anchor::Right) => Rect {
+                min: [hi - depth, 3.0],
+                max: [hi, 7.0],
+            },
+            (View::TopDown, Anchor::Top) => Rect {
+                min: [3.0, hi - depth],
+                max: [7.0, hi],
+            },
+            (View::TopDown, Anchor::Bottom) => Rect {
+                min: [3.0, lo],
+                max: [7.0, lo + depth],
+            },
+            (View::Side, Anchor::Left | Anchor::Top) => Rect {
+                min: [lo, lo],
+                max: [lo + depth, lo + 2.0],
+            },
+            (View::Side, Anchor::Right | Anchor::Bottom) => Rect {
+                min: [hi - depth, lo],
+                max: [hi, lo + 2.0],
+            },
         }
     }
 }
@@ -252,7 +266,9 @@ pub struct Scene {
 pub enum SceneError {
     #[error("a scene holds at most {MAX_OBJECTS} objects; this one asks for {0}")]
     TooManyObjects(usize),
-    #[error("could not place {0} without overlap after {1} tries: ask for fewer or smaller objects")]
+    #[error(
+        "could not place {0} without overlap after {1} tries: ask for fewer or smaller objects"
+    )]
     NoRoom(String, u32),
     #[error("the layout cannot be satisfied: {0}")]
     Contradiction(String),
@@ -286,14 +302,26 @@ impl Scene {
     /// 0 to 2 goal zones, top-down (60%) or side view (40%).
     pub fn generate(seed: u64) -> Scene {
         let mut rng = rng_from_seed(seed);
-        let view = if rng.random_bool(0.6) { View::TopDown } else { View::Side };
+        let view = if rng.random_bool(0.6) {
+            View::TopDown
+        } else {
+            View::Side
+        };
         let count = rng.random_range(1..=MAX_OBJECTS);
         let mut colours = Colour::ALL.to_vec();
         let mut looks = Vec::with_capacity(count);
         for _ in 0..count {
             let colour = colours.remove(rng.random_range(0..colours.len()));
-            let shape = if rng.random_bool(0.5) { Shape::Ball } else { Shape::Box };
-            looks.push(ObjectLooks { shape, colour, size: pick(&mut rng, &Size::ALL) });
+            let shape = if rng.random_bool(0.5) {
+                Shape::Ball
+            } else {
+                Shape::Box
+            };
+            looks.push(ObjectLooks {
+                shape,
+                colour,
+                size: pick(&mut rng, &Size::ALL),
+            });
         }
         let zone_count = rng.random_range(0..=2usize);
         let anchors: &[Anchor] = match view {
@@ -308,7 +336,11 @@ impl Scene {
                 anchor: free_anchors.remove(rng.random_range(0..free_anchors.len())),
             })
             .collect();
-        let floor = if rng.random_bool(0.5) { Friction::Slippery } else { Friction::Rough };
+        let floor = if rng.random_bool(0.5) {
+            Friction::Slippery
+        } else {
+            Friction::Rough
+        };
         let side_walls = view == View::TopDown || rng.random_bool(0.5);
         let mut scene = Scene {
             view,
@@ -362,13 +394,23 @@ impl Scene {
                         View::TopDown => o.bounding_radius(),
                         View::Side => o.size.half_extent(),
                     };
-                    let clear = objects
-                        .iter()
-                        .all(|b| dist(candidate.position, b.position) > reach(&candidate) + reach(b) + 0.15);
-                    let related = relations.iter().filter(|&&(a, _, b)| a.max(b) == i).all(|&(a, rel, b)| {
-                        let pos = |k: usize| if k == i { candidate.position } else { objects[k].position };
-                        rel.holds(pos(a), pos(b))
+                    let clear = objects.iter().all(|b| {
+                        dist(candidate.position, b.position) > reach(&candidate) + reach(b) + 0.15
                     });
+                    let related =
+                        relations
+                            .iter()
+                            .filter(|&&(a, _, b)| a.max(b) == i)
+                            .all(|&(a, rel, b)| {
+                                let pos = |k: usize| {
+                                    if k == i {
+                                        candidate.position
+                                    } else {
+                                        objects[k].position
+                                    }
+                                };
+                                rel.holds(pos(a), pos(b))
+                            });
                     if clear && related {
                         objects.push(candidate);
                         break;
@@ -400,8 +442,14 @@ impl Scene {
                 }
             }
         }
-        let names: Vec<String> = looks.iter().map(|l| format!("{:?} {:?}", l.colour, l.shape)).collect();
-        Err(SceneError::NoRoom(names.join(", ").to_lowercase(), RESTARTS * SPOTS))
+        let names: Vec<String> = looks
+            .iter()
+            .map(|l| format!("{:?} {:?}", l.colour, l.shape))
+            .collect();
+        Err(SceneError::NoRoom(
+            names.join(", ").to_lowercase(),
+            RESTARTS * SPOTS,
+        ))
     }
 
     /// Side view: objects stand in a row on the floor. Orders them left to right at random
@@ -423,8 +471,13 @@ impl Scene {
                 Relation::Above | Relation::Below => None,
             })
             .collect();
-        if relations.iter().any(|r| matches!(r.1, Relation::Above | Relation::Below)) {
-            return Err(SceneError::Contradiction("objects seen from the side rest on the floor: nothing is above or below".into()));
+        if relations
+            .iter()
+            .any(|r| matches!(r.1, Relation::Above | Relation::Below))
+        {
+            return Err(SceneError::Contradiction(
+                "objects seen from the side rest on the floor: nothing is above or below".into(),
+            ));
         }
         let mut order = Vec::with_capacity(n);
         let mut placed = vec![false; n];
@@ -433,7 +486,9 @@ impl Scene {
                 .filter(|&i| !placed[i] && edges.iter().all(|&(l, r)| r != i || placed[l]))
                 .collect();
             if ready.is_empty() {
-                return Err(SceneError::Contradiction("the left/right relations form a circle".into()));
+                return Err(SceneError::Contradiction(
+                    "the left/right relations form a circle".into(),
+                ));
             }
             let next = ready[rng.random_range(0..ready.len())];
             placed[next] = true;
@@ -444,7 +499,10 @@ impl Scene {
         let widths: f32 = looks.iter().map(|l| 2.0 * l.size.half_extent()).sum();
         let free = (hi - lo) - widths - GAP * (n.saturating_sub(1)) as f32;
         if free < 0.0 {
-            let names: Vec<String> = looks.iter().map(|l| format!("{:?} {:?}", l.colour, l.shape)).collect();
+            let names: Vec<String> = looks
+                .iter()
+                .map(|l| format!("{:?} {:?}", l.colour, l.shape))
+                .collect();
             return Err(SceneError::NoRoom(names.join(", ").to_lowercase(), 1));
         }
         let shares: Vec<f32> = (0..=n).map(|_| rng.random_range(0.0f32..1.0)).collect();
@@ -467,15 +525,28 @@ impl Scene {
 
     /// A random spot for an object with these looks: anywhere on the table seen from above,
     /// resting on the floor (boxes flat) seen from the side.
-    fn random_spot(&self, look: &ObjectLooks, hidden: (Mass, Friction, Bounce), rng: &mut ChaCha8Rng) -> Object {
+    fn random_spot(
+        &self,
+        look: &ObjectLooks,
+        hidden: (Mass, Friction, Bounce),
+        rng: &mut ChaCha8Rng,
+    ) -> Object {
         let r = look.size.half_extent();
         let (x, y, angle) = match self.view {
             View::TopDown => (
                 rng.random_range(WALL + r + 0.9..ARENA - WALL - r - 0.9),
                 rng.random_range(WALL + r + 0.9..ARENA - WALL - r - 0.9),
-                if look.shape == Shape::Box { rng.random_range(0.0..std::f32::consts::FRAC_PI_2) } else { 0.0 },
+                if look.shape == Shape::Box {
+                    rng.random_range(0.0..std::f32::consts::FRAC_PI_2)
+                } else {
+                    0.0
+                },
             ),
-            View::Side => (rng.random_range(WALL + r + 1.2..ARENA - WALL - r - 1.2), FLOOR_TOP + r, 0.0),
+            View::Side => (
+                rng.random_range(WALL + r + 1.2..ARENA - WALL - r - 1.2),
+                FLOOR_TOP + r,
+                0.0,
+            ),
         };
         Object {
             shape: look.shape,
@@ -496,7 +567,11 @@ impl Scene {
         }
         for (index, o) in self.objects.iter().enumerate() {
             let [x, y] = o.position;
-            if !(x.is_finite() && y.is_finite() && (0.0..=ARENA).contains(&x) && (0.0..=ARENA).contains(&y)) {
+            if !(x.is_finite()
+                && y.is_finite()
+                && (0.0..=ARENA).contains(&x)
+                && (0.0..=ARENA).contains(&y))
+            {
                 return Err(SceneError::OutOfArena { index, x, y });
             }
         }
@@ -505,16 +580,31 @@ impl Scene {
 
     /// The zone of a colour, if the scene has one.
     pub fn zone(&self, colour: ZoneColour) -> Option<(usize, &Zone)> {
-        self.zones.iter().enumerate().find(|(_, z)| z.colour == colour)
+        self.zones
+            .iter()
+            .enumerate()
+            .find(|(_, z)| z.colour == colour)
     }
 }
 
 /// Hidden properties drawn at random, each value equally likely.
 fn random_hidden(rng: &mut ChaCha8Rng) -> (Mass, Friction, Bounce) {
     (
-        if rng.random_bool(0.5) { Mass::Light } else { Mass::Heavy },
-        if rng.random_bool(0.5) { Friction::Slippery } else { Friction::Rough },
-        if rng.random_bool(0.5) { Bounce::Dull } else { Bounce::Bouncy },
+        if rng.random_bool(0.5) {
+            Mass::Light
+        } else {
+            Mass::Heavy
+        },
+        if rng.random_bool(0.5) {
+            Friction::Slippery
+        } else {
+            Friction::Rough
+        },
+        if rng.random_bool(0.5) {
+            Bounce::Dull
+        } else {
+            Bounce::Bouncy
+        },
     )
 }
 
@@ -528,7 +618,11 @@ pub struct ObjectLooks {
 
 impl From<&Object> for ObjectLooks {
     fn from(o: &Object) -> Self {
-        ObjectLooks { shape: o.shape, colour: o.colour, size: o.size }
+        ObjectLooks {
+            shape: o.shape,
+            colour: o.colour,
+            size: o.size,
+        }
     }
 }
 

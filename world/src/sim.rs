@@ -114,7 +114,10 @@ impl Simulator {
             View::TopDown => Vector::ZERO,
             View::Side => Vector::new(0.0, -GRAVITY),
         };
-        let mut world = PhysicsWorld { gravity, ..PhysicsWorld::default() };
+        let mut world = PhysicsWorld {
+            gravity,
+            ..PhysicsWorld::default()
+        };
         world.integration_parameters.dt = DT;
 
         // Walls: a frame of fixed boxes; from the side the bottom one is the floor and the
@@ -130,7 +133,11 @@ impl Simulator {
                     .user_data(entity_data(entity)),
             );
         };
-        let bottom = if scene.view == View::Side { Entity::Floor } else { Entity::Wall };
+        let bottom = if scene.view == View::Side {
+            Entity::Floor
+        } else {
+            Entity::Wall
+        };
         add_wall([half, t], [half, t], bottom);
         if scene.view == View::TopDown {
             add_wall([half, ARENA - t], [half, t], Entity::Wall);
@@ -147,7 +154,11 @@ impl Simulator {
                 objects.push(None);
                 continue;
             }
-            let damping = if table { scene.floor.table_damping() * damping_factor(o) } else { 0.0 };
+            let damping = if table {
+                scene.floor.table_damping() * damping_factor(o)
+            } else {
+                0.0
+            };
             let body = RigidBodyBuilder::dynamic()
                 .translation(Vector::new(o.position[0], o.position[1]))
                 .rotation(o.angle)
@@ -186,7 +197,13 @@ impl Simulator {
         let in_zone = scene
             .objects
             .iter()
-            .map(|o| scene.zones.iter().map(|z| z.rect(scene.view).contains(o.position)).collect())
+            .map(|o| {
+                scene
+                    .zones
+                    .iter()
+                    .map(|z| z.rect(scene.view).contains(o.position))
+                    .collect()
+            })
             .collect();
         Simulator {
             scene: scene.clone(),
@@ -273,7 +290,10 @@ impl Simulator {
             if rearmed {
                 self.events.push(Event {
                     frame: self.frame + 1,
-                    kind: EventKind::Collision { a: pair.0, b: pair.1 },
+                    kind: EventKind::Collision {
+                        a: pair.0,
+                        b: pair.1,
+                    },
                 });
             }
         }
@@ -282,7 +302,9 @@ impl Simulator {
     fn record_zones_and_arena(&mut self) {
         let view = self.scene.view;
         for i in 0..self.objects.len() {
-            let Some(handle) = self.objects[i] else { continue };
+            let Some(handle) = self.objects[i] else {
+                continue;
+            };
             let p = self.world.bodies[handle].translation();
             let p = [p.x, p.y];
             let outside = p[0] < -LEAVE_MARGIN
@@ -299,7 +321,10 @@ impl Simulator {
                     } else {
                         EventKind::ExitZone { object, zone }
                     };
-                    self.events.push(Event { frame: self.frame + 1, kind });
+                    self.events.push(Event {
+                        frame: self.frame + 1,
+                        kind,
+                    });
                 }
             }
             if outside {
@@ -315,7 +340,9 @@ impl Simulator {
 
     fn record_motion(&mut self) {
         for i in 0..self.objects.len() {
-            let Some(handle) = self.objects[i] else { continue };
+            let Some(handle) = self.objects[i] else {
+                continue;
+            };
             let v = self.world.bodies[handle].linvel();
             let speed = (v.x * v.x + v.y * v.y).sqrt();
             let m = &mut self.motion[i];
@@ -323,12 +350,22 @@ impl Simulator {
             if !m.moving && speed > MOVING_SPEED {
                 m.moving = true;
                 m.slow_frames = 0;
-                self.events.push(Event { frame: self.frame + 1, kind: EventKind::StartMoving { object } });
+                self.events.push(Event {
+                    frame: self.frame + 1,
+                    kind: EventKind::StartMoving { object },
+                });
             } else if m.moving {
-                m.slow_frames = if speed < REST_SPEED { m.slow_frames + 1 } else { 0 };
+                m.slow_frames = if speed < REST_SPEED {
+                    m.slow_frames + 1
+                } else {
+                    0
+                };
                 if m.slow_frames >= REST_FRAMES {
                     m.moving = false;
-                    self.events.push(Event { frame: self.frame + 1, kind: EventKind::ComeToRest { object } });
+                    self.events.push(Event {
+                        frame: self.frame + 1,
+                        kind: EventKind::ComeToRest { object },
+                    });
                 }
             }
         }
@@ -388,5 +425,8 @@ pub fn rollout(scene: &Scene, removed: &[usize], actions: &[Action]) -> Rollout 
         sim.step(a);
         states.push(sim.state());
     }
-    Rollout { states, events: sim.events }
+    Rollout {
+        states,
+        events: sim.events,
+    }
 }

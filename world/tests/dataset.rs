@@ -9,14 +9,18 @@ use world::episode::{generate_episode, Episode, EpisodeConfig};
 use world::scene::derive_seed;
 
 fn small_config() -> EpisodeConfig {
-    EpisodeConfig { steps: 12, ..EpisodeConfig::default() }
+    EpisodeConfig {
+        steps: 12,
+        ..EpisodeConfig::default()
+    }
 }
 
 fn write(dir: &std::path::Path, seed: u64, episodes: u64, per_shard: u32) -> Vec<Episode> {
     let config = small_config();
     let mut w = DatasetWriter::create(dir, seed, config, per_shard, false).expect("create");
-    let eps: Vec<Episode> =
-        (0..episodes).map(|i| generate_episode(derive_seed(seed, i), &config).expect("episode")).collect();
+    let eps: Vec<Episode> = (0..episodes)
+        .map(|i| generate_episode(derive_seed(seed, i), &config).expect("episode"))
+        .collect();
     for e in &eps {
         w.push(e).expect("push");
     }
@@ -36,26 +40,42 @@ fn episodes_read_back_exactly_as_written() {
     // Frames are stored compressed: far smaller than raw RGB.
     let bytes: u64 = ds.manifest.shards.iter().map(|s| s.bytes).sum();
     let raw: usize = written.iter().map(|e| e.frames.len()).sum();
-    assert!((bytes as usize) < raw / 5, "{bytes} bytes on disk for {raw} bytes of frames");
+    assert!(
+        (bytes as usize) < raw / 5,
+        "{bytes} bytes on disk for {raw} bytes of frames"
+    );
 }
 
 #[test]
 fn the_same_seed_gives_the_same_bytes() {
-    let (a, b) = (tempfile::tempdir().expect("a"), tempfile::tempdir().expect("b"));
+    let (a, b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
     write(a.path(), 3, 4, 3);
     write(b.path(), 3, 4, 3);
     for name in [MANIFEST, "shard-00000.wmds", "shard-00001.wmds"] {
-        assert_eq!(fs::read(a.path().join(name)).ok(), fs::read(b.path().join(name)).ok(), "{name} differs");
+        assert_eq!(
+            fs::read(a.path().join(name)).ok(),
+            fs::read(b.path().join(name)).ok(),
+            "{name} differs"
+        );
     }
     let c = tempfile::tempdir().expect("c");
     write(c.path(), 4, 4, 3);
-    assert_ne!(fs::read(a.path().join("shard-00000.wmds")).ok(), fs::read(c.path().join("shard-00000.wmds")).ok());
+    assert_ne!(
+        fs::read(a.path().join("shard-00000.wmds")).ok(),
+        fs::read(c.path().join("shard-00000.wmds")).ok()
+    );
 }
 
 fn shard_with_two_chunks() -> (tempfile::TempDir, std::path::PathBuf, usize) {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = small_config();
-    let (e0, e1) = (generate_episode(1, &config).expect("e0"), generate_episode(2, &config).expect("e1"));
+    let (e0, e1) = (
+        generate_episode(1, &config).expect("e0"),
+        generate_episode(2, &config).expect("e1"),
+    );
     let first = encode_chunk(&e0);
     let mut bytes = first.clone();
     bytes.extend(encode_chunk(&e1));
@@ -68,12 +88,20 @@ fn shard_with_two_chunks() -> (tempfile::TempDir, std::path::PathBuf, usize) {
 fn a_truncated_chunk_is_rejected_with_its_offset() {
     let (_dir, path, first_len) = shard_with_two_chunks();
     let len = fs::metadata(&path).expect("meta").len();
-    let f = fs::OpenOptions::new().write(true).open(&path).expect("open");
+    let f = fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open");
     f.set_len(len - 100).expect("truncate");
     let mut r = ShardReader::open(&path).expect("open");
-    assert!(r.next().expect("first").is_ok(), "the intact first chunk still reads");
+    assert!(
+        r.next().expect("first").is_ok(),
+        "the intact first chunk still reads"
+    );
     match r.next() {
-        Some(Err(DatasetError::Truncated { offset, available, .. })) => {
+        Some(Err(DatasetError::Truncated {
+            offset, available, ..
+        })) => {
             assert_eq!(offset, first_len as u64);
             assert_eq!(available, len - 100 - first_len as u64);
         }
@@ -85,7 +113,12 @@ fn a_truncated_chunk_is_rejected_with_its_offset() {
         r.next();
         r.next().expect("err").unwrap_err().to_string()
     };
-    assert!(msg.contains("shard-00000.wmds") && msg.contains(&format!("byte {first_len}")) && msg.contains("truncated"), "{msg}");
+    assert!(
+        msg.contains("shard-00000.wmds")
+            && msg.contains(&format!("byte {first_len}"))
+            && msg.contains("truncated"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -96,7 +129,9 @@ fn a_flipped_byte_fails_the_checksum() {
     fs::write(&path, &bytes).expect("write");
     let mut r = ShardReader::open(&path).expect("open");
     assert!(r.next().expect("first").is_ok());
-    assert!(matches!(r.next(), Some(Err(DatasetError::Checksum { offset, .. })) if offset == first_len as u64));
+    assert!(
+        matches!(r.next(), Some(Err(DatasetError::Checksum { offset, .. })) if offset == first_len as u64)
+    );
 }
 
 #[test]
@@ -107,18 +142,31 @@ fn garbage_and_bad_headers_are_named() {
     fs::write(&path, &bytes).expect("write");
     let mut r = ShardReader::open(&path).expect("open");
     r.next();
-    assert!(matches!(r.next(), Some(Err(DatasetError::BadMagic { offset, .. })) if offset == first_len as u64));
+    assert!(
+        matches!(r.next(), Some(Err(DatasetError::BadMagic { offset, .. })) if offset == first_len as u64)
+    );
 
     bytes[first_len] = b'W';
     bytes[first_len + 4..first_len + 8].copy_from_slice(&u32::MAX.to_le_bytes());
     fs::write(&path, &bytes).expect("write");
     let mut r = ShardReader::open(&path).expect("open");
     r.next();
-    assert!(matches!(r.next(), Some(Err(DatasetError::BadLength { .. }))));
+    assert!(matches!(
+        r.next(),
+        Some(Err(DatasetError::BadLength { .. }))
+    ));
 
     fs::write(&path, b"WMC").expect("write");
     let mut r = ShardReader::open(&path).expect("open");
-    assert!(matches!(r.next(), Some(Err(DatasetError::Truncated { offset: 0, needed: 12, available: 3, .. }))));
+    assert!(matches!(
+        r.next(),
+        Some(Err(DatasetError::Truncated {
+            offset: 0,
+            needed: 12,
+            available: 3,
+            ..
+        }))
+    ));
 }
 
 #[test]
@@ -127,9 +175,20 @@ fn a_shard_shorter_than_the_manifest_says_is_caught_on_open() {
     write(dir.path(), 5, 3, 2);
     let shard = dir.path().join("shard-00001.wmds");
     let len = fs::metadata(&shard).expect("meta").len();
-    fs::OpenOptions::new().write(true).open(&shard).expect("open").set_len(len / 2).expect("cut");
-    let err = Dataset::open(dir.path()).err().expect("must fail").to_string();
-    assert!(err.contains("shard-00001.wmds") && err.contains("truncated"), "{err}");
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&shard)
+        .expect("open")
+        .set_len(len / 2)
+        .expect("cut");
+    let err = Dataset::open(dir.path())
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert!(
+        err.contains("shard-00001.wmds") && err.contains("truncated"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -141,13 +200,21 @@ fn an_existing_dataset_is_not_overwritten_without_force() {
         DatasetWriter::create(dir.path(), 6, small_config(), 2, false),
         Err(DatasetError::Exists(_))
     ));
-    assert_eq!(fs::read(dir.path().join("shard-00000.wmds")).expect("read"), before, "nothing was touched");
+    assert_eq!(
+        fs::read(dir.path().join("shard-00000.wmds")).expect("read"),
+        before,
+        "nothing was touched"
+    );
     // With force, old shards go: a 1-episode dataset leaves no stale second shard behind.
     let mut w = DatasetWriter::create(dir.path(), 6, small_config(), 2, true).expect("force");
-    w.push(&generate_episode(9, &small_config()).expect("e")).expect("push");
+    w.push(&generate_episode(9, &small_config()).expect("e"))
+        .expect("push");
     w.finish().expect("finish");
     assert!(!dir.path().join("shard-00001.wmds").exists());
-    assert_eq!(Dataset::open(dir.path()).expect("open").episodes().count(), 1);
+    assert_eq!(
+        Dataset::open(dir.path()).expect("open").episodes().count(),
+        1
+    );
 }
 
 #[test]
@@ -155,10 +222,19 @@ fn a_manifest_from_another_format_version_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), 5, 1, 2);
     let path = dir.path().join(MANIFEST);
-    let text = fs::read_to_string(&path).expect("read").replace("\"version\": 1", "\"version\": 99");
+    let text = fs::read_to_string(&path)
+        .expect("read")
+        .replace("\"version\": 1", "\"version\": 99");
     fs::write(&path, text).expect("write");
-    let err = Dataset::open(dir.path()).err().expect("must fail").to_string();
+    let err = Dataset::open(dir.path())
+        .err()
+        .expect("must fail")
+        .to_string();
     assert!(err.contains("v99") && err.contains("regenerate"), "{err}");
     fs::write(&path, "{ not json").expect("write");
-    assert!(Dataset::open(dir.path()).err().expect("must fail").to_string().contains("not a dataset manifest"));
+    assert!(Dataset::open(dir.path())
+        .err()
+        .expect("must fail")
+        .to_string()
+        .contains("not a dataset manifest"));
 }

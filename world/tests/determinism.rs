@@ -18,7 +18,9 @@ const SEEDS: [u64; 4] = [0, 1, 2, 12345];
 
 /// 64-bit FNV-1a.
 fn fnv(bytes: impl IntoIterator<Item = u8>) -> u64 {
-    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 fn state_bits(e: &Episode) -> Vec<u8> {
@@ -39,7 +41,10 @@ fn fingerprints() -> String {
         .iter()
         .map(|&seed| {
             let e = generate_episode(seed, &config).expect("episode");
-            let record = format!("{:?} {:?} {:?} {} {} {:?}", e.scene, e.actions, e.events, e.caption, e.prompt, e.questions);
+            let record = format!(
+                "{:?} {:?} {:?} {} {} {:?}",
+                e.scene, e.actions, e.events, e.caption, e.prompt, e.questions
+            );
             let chunk = if cfg!(target_pointer_width = "64") {
                 format!("{:016x}", fnv(encode_chunk(&e)))
             } else {
@@ -69,7 +74,9 @@ fn episodes_match_the_recorded_fingerprints() {
         if cfg!(target_pointer_width = "64") {
             text.to_string()
         } else {
-            text.lines().map(|l| l.split(" chunk ").next().unwrap_or(l).to_string() + "\n").collect()
+            text.lines()
+                .map(|l| l.split(" chunk ").next().unwrap_or(l).to_string() + "\n")
+                .collect()
         }
     };
     assert_eq!(
@@ -84,7 +91,13 @@ fn episodes_match_the_recorded_fingerprints() {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn the_same_seed_twice_in_one_process_is_identical() {
     let config = EpisodeConfig::default();
-    let (a, b) = (generate_episode(77, &config).expect("a"), generate_episode(77, &config).expect("b"));
+    let (a, b) = (
+        generate_episode(77, &config).expect("a"),
+        generate_episode(77, &config).expect("b"),
+    );
     assert_eq!(encode_chunk(&a), encode_chunk(&b));
-    assert_ne!(encode_chunk(&a), encode_chunk(&generate_episode(78, &config).expect("c")));
+    assert_ne!(
+        encode_chunk(&a),
+        encode_chunk(&generate_episode(78, &config).expect("c"))
+    );
 }

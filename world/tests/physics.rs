@@ -21,7 +21,14 @@ fn object(shape: Shape, colour: Colour, size: Size, position: [f32; 2]) -> Objec
 }
 
 fn scene(view: View, objects: Vec<Object>, agent: [f32; 2]) -> Scene {
-    Scene { view, floor: Friction::Slippery, side_walls: true, objects, zones: vec![], agent_start: agent }
+    Scene {
+        view,
+        floor: Friction::Slippery,
+        side_walls: true,
+        objects,
+        zones: vec![],
+        agent_start: agent,
+    }
 }
 
 /// Whether a body of radius `r` at `p` is inside the walls. Contacts may overlap a little
@@ -29,7 +36,10 @@ fn scene(view: View, objects: Vec<Object>, agent: [f32; 2]) -> Scene {
 /// 0.1 units (under a pixel at 64x64) is tolerated; tunnelling would put it a full body away.
 fn inside(p: [f32; 2], r: f32) -> bool {
     const SLOP: f32 = 0.1;
-    p[0] - r >= WALL - SLOP && p[0] + r <= ARENA - WALL + SLOP && p[1] - r >= WALL - SLOP && p[1] + r <= ARENA - WALL + SLOP
+    p[0] - r >= WALL - SLOP
+        && p[0] + r <= ARENA - WALL + SLOP
+        && p[1] - r >= WALL - SLOP
+        && p[1] + r <= ARENA - WALL + SLOP
 }
 
 #[test]
@@ -41,9 +51,16 @@ fn agent_at_top_speed_never_leaves_the_walled_arena() {
         for _ in 0..50 {
             sim.step(Action::from_discrete(dir));
             let p = sim.state().agent.position;
-            assert!(inside(p, AGENT_RADIUS), "direction {dir}: agent at {p:?} is through a wall");
+            assert!(
+                inside(p, AGENT_RADIUS),
+                "direction {dir}: agent at {p:?} is through a wall"
+            );
         }
-        assert!(sim.events().iter().any(|e| e.kind == EventKind::Collision { a: Entity::Agent, b: Entity::Wall }));
+        assert!(sim.events().iter().any(|e| e.kind
+            == EventKind::Collision {
+                a: Entity::Agent,
+                b: Entity::Wall
+            }));
     }
 }
 
@@ -51,7 +68,11 @@ fn agent_at_top_speed_never_leaves_the_walled_arena() {
 fn small_bouncy_ball_hit_at_top_speed_stays_inside() {
     // The agent slams a small, light, bouncy, slippery ball into each wall repeatedly.
     for dir in [1u8, 3, 5, 7, 2, 6] {
-        let s = scene(View::TopDown, vec![object(Shape::Ball, Colour::Red, Size::Small, [5.0, 5.0])], [5.0, 5.0 - 1.5]);
+        let s = scene(
+            View::TopDown,
+            vec![object(Shape::Ball, Colour::Red, Size::Small, [5.0, 5.0])],
+            [5.0, 5.0 - 1.5],
+        );
         let mut s = s;
         let d = Action::from_discrete(dir);
         s.agent_start = [5.0 - d.x * 1.5, 5.0 - d.y * 1.5];
@@ -59,17 +80,30 @@ fn small_bouncy_ball_hit_at_top_speed_stays_inside() {
         for _ in 0..60 {
             sim.step(d);
             let st = sim.state();
-            assert!(inside(st.objects[0].position, 0.45), "direction {dir}: ball at {:?}", st.objects[0].position);
+            assert!(
+                inside(st.objects[0].position, 0.45),
+                "direction {dir}: ball at {:?}",
+                st.objects[0].position
+            );
             assert!(inside(st.agent.position, AGENT_RADIUS));
         }
-        assert!(sim.events().iter().any(|e| e.kind.is_collision_between(Entity::Object(0), Entity::Wall)));
+        assert!(sim
+            .events()
+            .iter()
+            .any(|e| e.kind.is_collision_between(Entity::Object(0), Entity::Wall)));
     }
 }
 
 #[test]
 fn objects_at_rest_stay_at_rest() {
     for view in [View::TopDown, View::Side] {
-        let y = |r: f32| if view == View::Side { FLOOR_TOP + r } else { 5.0 };
+        let y = |r: f32| {
+            if view == View::Side {
+                FLOOR_TOP + r
+            } else {
+                5.0
+            }
+        };
         let objects = vec![
             object(Shape::Box, Colour::Blue, Size::Large, [2.5, y(0.9)]),
             object(Shape::Ball, Colour::Red, Size::Medium, [5.0, y(0.65)]),
@@ -83,43 +117,93 @@ fn objects_at_rest_stay_at_rest() {
         }
         let end = sim.state();
         for (a, b) in start.objects.iter().zip(&end.objects) {
-            let moved = ((a.position[0] - b.position[0]).powi(2) + (a.position[1] - b.position[1]).powi(2)).sqrt();
+            let moved = ((a.position[0] - b.position[0]).powi(2)
+                + (a.position[1] - b.position[1]).powi(2))
+            .sqrt();
             assert!(moved < 0.01, "{view:?}: object at rest moved {moved} units");
         }
         let unexpected: Vec<_> = sim
             .events()
             .iter()
-            .filter(|e| !matches!(e.kind, EventKind::Collision { a: Entity::Agent, .. }))
+            .filter(|e| {
+                !matches!(
+                    e.kind,
+                    EventKind::Collision {
+                        a: Entity::Agent,
+                        ..
+                    }
+                )
+            })
             .collect();
-        assert!(unexpected.is_empty(), "{view:?}: resting objects produced events {unexpected:?}");
+        assert!(
+            unexpected.is_empty(),
+            "{view:?}: resting objects produced events {unexpected:?}"
+        );
     }
 }
 
 #[test]
 fn pushing_logs_collision_motion_and_zone_entry() {
-    let mut s = scene(View::TopDown, vec![object(Shape::Box, Colour::Red, Size::Medium, [5.0, 5.0])], [2.5, 5.0]);
-    s.zones.push(Zone { colour: ZoneColour::Green, anchor: Anchor::Right });
+    let mut s = scene(
+        View::TopDown,
+        vec![object(Shape::Box, Colour::Red, Size::Medium, [5.0, 5.0])],
+        [2.5, 5.0],
+    );
+    s.zones.push(Zone {
+        colour: ZoneColour::Green,
+        anchor: Anchor::Right,
+    });
     let mut sim = Simulator::new(&s);
     for _ in 0..30 {
         sim.step(Action::from_discrete(1)); // east
     }
     let kinds: Vec<EventKind> = sim.events().iter().map(|e| e.kind).collect();
-    let hit = kinds.iter().position(|k| *k == EventKind::Collision { a: Entity::Agent, b: Entity::Object(0) });
-    let moved = kinds.iter().position(|k| *k == EventKind::StartMoving { object: 0 });
-    let entered = kinds.iter().position(|k| *k == EventKind::EnterZone { object: 0, zone: 0 });
-    assert!(hit.is_some() && moved.is_some() && entered.is_some(), "events: {kinds:?}");
-    assert!(hit < entered, "the hit comes before the zone entry: {kinds:?}");
+    let hit = kinds.iter().position(|k| {
+        *k == EventKind::Collision {
+            a: Entity::Agent,
+            b: Entity::Object(0),
+        }
+    });
+    let moved = kinds
+        .iter()
+        .position(|k| *k == EventKind::StartMoving { object: 0 });
+    let entered = kinds
+        .iter()
+        .position(|k| *k == EventKind::EnterZone { object: 0, zone: 0 });
+    assert!(
+        hit.is_some() && moved.is_some() && entered.is_some(),
+        "events: {kinds:?}"
+    );
+    assert!(
+        hit < entered,
+        "the hit comes before the zone entry: {kinds:?}"
+    );
 }
 
 #[test]
 fn object_pushed_off_an_open_side_leaves_the_arena() {
-    let mut s = scene(View::Side, vec![object(Shape::Ball, Colour::Red, Size::Small, [8.5, FLOOR_TOP + 0.45])], [6.5, FLOOR_TOP + 0.6]);
+    let mut s = scene(
+        View::Side,
+        vec![object(
+            Shape::Ball,
+            Colour::Red,
+            Size::Small,
+            [8.5, FLOOR_TOP + 0.45],
+        )],
+        [6.5, FLOOR_TOP + 0.6],
+    );
     s.side_walls = false;
     let mut sim = Simulator::new(&s);
     for _ in 0..40 {
         sim.step(Action::from_discrete(1));
     }
-    assert!(sim.events().iter().any(|e| e.kind == EventKind::LeaveArena { object: 0 }), "{:?}", sim.events());
+    assert!(
+        sim.events()
+            .iter()
+            .any(|e| e.kind == EventKind::LeaveArena { object: 0 }),
+        "{:?}",
+        sim.events()
+    );
     assert!(!sim.state().objects[0].present);
 }
 
@@ -135,7 +219,10 @@ fn heavy_objects_slow_the_agent_more_than_light_ones() {
         sim.state().objects[0].position[0]
     };
     let (light, heavy) = (run(Mass::Light), run(Mass::Heavy));
-    assert!(light > heavy + 0.3, "light box got to x={light}, heavy to x={heavy}");
+    assert!(
+        light > heavy + 0.3,
+        "light box got to x={light}, heavy to x={heavy}"
+    );
 }
 
 #[test]

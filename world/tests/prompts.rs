@@ -11,12 +11,23 @@ fn a_prompt_parses_to_objects_and_relations_and_prints_back() {
     assert_eq!(
         p.objects,
         vec![
-            ObjectLooks { shape: Shape::Ball, colour: Colour::Red, size: Size::Medium },
-            ObjectLooks { shape: Shape::Box, colour: Colour::Blue, size: Size::Large },
+            ObjectLooks {
+                shape: Shape::Ball,
+                colour: Colour::Red,
+                size: Size::Medium
+            },
+            ObjectLooks {
+                shape: Shape::Box,
+                colour: Colour::Blue,
+                size: Size::Large
+            },
         ]
     );
     assert_eq!(p.relations, vec![(0, Relation::LeftOf, 1)]);
-    assert_eq!(p.text(), "seen from above, a red ball to the left of a big blue box");
+    assert_eq!(
+        p.text(),
+        "seen from above, a red ball to the left of a big blue box"
+    );
     let two = ScenePrompt::parse("a red ball and a blue box").expect("parses");
     assert_eq!(two.text(), "seen from above, a red ball and a blue box");
     assert_eq!(ScenePrompt::parse(&p.text()), Ok(p));
@@ -41,15 +52,21 @@ fn prompts_of_generated_scenes_round_trip_and_lay_out_as_described() {
         let scene = Scene::generate(seed);
         let described = ScenePrompt::describe(&scene);
         let text = described.text();
-        let parsed = ScenePrompt::parse(&text).unwrap_or_else(|e| panic!("seed {seed}: {text:?}: {e}"));
+        let parsed =
+            ScenePrompt::parse(&text).unwrap_or_else(|e| panic!("seed {seed}: {text:?}: {e}"));
         assert_eq!(parsed, described, "seed {seed}: {text}");
         // Laying the prompt out again gives a scene with the same looks that honours every
         // relation, and describing that scene names the same objects.
-        let laid = parsed.realize(seed + 1000).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let laid = parsed
+            .realize(seed + 1000)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         let looks: Vec<ObjectLooks> = laid.objects.iter().map(ObjectLooks::from).collect();
         assert_eq!(looks, parsed.objects);
         for &(a, rel, b) in &parsed.relations {
-            assert!(rel.holds(laid.objects[a].position, laid.objects[b].position), "seed {seed}: {text}");
+            assert!(
+                rel.holds(laid.objects[a].position, laid.objects[b].position),
+                "seed {seed}: {text}"
+            );
         }
         assert_eq!(laid.zones, scene.zones);
         laid.validate().expect("inside the arena");
@@ -63,7 +80,10 @@ fn bad_prompts_get_messages_that_name_the_problem() {
     let e = ScenePrompt::parse("a red bal").unwrap_err().to_string();
     assert!(e.contains("did you mean \"ball\""), "{e}");
     assert_eq!(ScenePrompt::parse(""), Err(PromptError::Empty));
-    assert_eq!(ScenePrompt::parse("three red balls, three blue boxes"), Err(PromptError::ObjectCount(6)));
+    assert_eq!(
+        ScenePrompt::parse("three red balls, three blue boxes"),
+        Err(PromptError::ObjectCount(6))
+    );
     assert!(matches!(
         ScenePrompt::parse("a red ball to the left of the blue box"),
         Err(PromptError::UnknownReference(r)) if r == "the blue box"
@@ -76,9 +96,18 @@ fn bad_prompts_get_messages_that_name_the_problem() {
         ScenePrompt::parse("seen from the side, a red ball above a blue box"),
         Err(PromptError::SideRelation(_))
     ));
-    assert!(matches!(ScenePrompt::parse("a red balls"), Err(PromptError::Unexpected { .. })));
-    assert!(matches!(ScenePrompt::parse("a red ball a blue box"), Err(PromptError::Unexpected { .. })));
-    assert!(matches!(ScenePrompt::parse(&"a red ball and ".repeat(25)), Err(PromptError::TooLong(..))));
+    assert!(matches!(
+        ScenePrompt::parse("a red balls"),
+        Err(PromptError::Unexpected { .. })
+    ));
+    assert!(matches!(
+        ScenePrompt::parse("a red ball a blue box"),
+        Err(PromptError::Unexpected { .. })
+    ));
+    assert!(matches!(
+        ScenePrompt::parse(&"a red ball and ".repeat(25)),
+        Err(PromptError::TooLong(..))
+    ));
 }
 
 #[test]
@@ -88,5 +117,8 @@ fn impossible_layouts_are_refused_not_looped_on() {
         "seen from the side, a big red box, a big blue box to the right of the red box, a big cyan box to the right of the blue box, a big purple box to the right of the cyan box, a big orange box to the right of the purple box",
     )
     .expect("parses");
-    assert!(matches!(p.realize(1), Err(PromptError::Layout(SceneError::NoRoom(..)))));
+    assert!(matches!(
+        p.realize(1),
+        Err(PromptError::Layout(SceneError::NoRoom(..)))
+    ));
 }

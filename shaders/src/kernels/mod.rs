@@ -1,1 +1,75 @@
-//! WGSL kernels, one file each, with the Rust that records them.
+//! The WGSL kernels, one file each, with the Rust that records each one beside it. Every
+//! kernel computes what the function of the same name in [`crate::cpu`] computes; the tests in
+//! `tests/kernels.rs` hold them to it on random, awkwardly sized inputs.
+//!
+//! 1-D kernels run 256 invocations per workgroup and rebuild their index as
+//! `gid.x + gid.y * 16776960` (65535 groups of 256 per row of the dispatch grid), see
+//! [`crate::gpu::groups_1d`].
+
+pub mod add_rows;
+pub mod assemble;
+pub mod attention;
+pub mod gather;
+pub mod gaussian;
+pub mod goal_features;
+pub mod layer_norm;
+pub mod linear;
+pub mod select;
+
+/// A compiled-once compute kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    Linear,
+    LayerNorm,
+    Attention,
+    Gather,
+    AddRows,
+    Assemble,
+    Select,
+    Gaussian,
+    GoalFeatures,
+}
+
+impl Kernel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Linear => "linear",
+            Kernel::LayerNorm => "layer_norm",
+            Kernel::Attention => "attention",
+            Kernel::Gather => "gather",
+            Kernel::AddRows => "add_rows",
+            Kernel::Assemble => "assemble",
+            Kernel::Select => "select",
+            Kernel::Gaussian => "gaussian",
+            Kernel::GoalFeatures => "goal_features",
+        }
+    }
+
+    /// The WGSL source, with the shared helpers prepended.
+    pub fn source(self) -> String {
+        let body = match self {
+            Kernel::Linear => include_str!("linear.wgsl"),
+            Kernel::LayerNorm => include_str!("layer_norm.wgsl"),
+            Kernel::Attention => include_str!("attention.wgsl"),
+            Kernel::Gather => include_str!("gather.wgsl"),
+            Kernel::AddRows => include_str!("add_rows.wgsl"),
+            Kernel::Assemble => include_str!("assemble.wgsl"),
+            Kernel::Select => include_str!("select.wgsl"),
+            Kernel::Gaussian => include_str!("gaussian.wgsl"),
+            Kernel::GoalFeatures => include_str!("goal_features.wgsl"),
+        };
+        format!("{}\n{}", include_str!("common.wgsl"), body)
+    }
+
+    pub const ALL: [Kernel; 9] = [
+        Kernel::Linear,
+        Kernel::LayerNorm,
+        Kernel::Attention,
+        Kernel::Gather,
+        Kernel::AddRows,
+        Kernel::Assemble,
+        Kernel::Select,
+        Kernel::Gaussian,
+        Kernel::GoalFeatures,
+    ];
+}

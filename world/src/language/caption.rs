@@ -17,9 +17,16 @@ pub fn narrate(scene: &Scene, event: &Event) -> Option<String> {
                 _ => (a, b),
             };
             if object == Entity::Floor {
-                return Some(format!("{} lands on the floor", entity_phrase(scene, subject)));
+                return Some(format!(
+                    "{} lands on the floor",
+                    entity_phrase(scene, subject)
+                ));
             }
-            Some(format!("{} hits {}", entity_phrase(scene, subject), entity_phrase(scene, object)))
+            Some(format!(
+                "{} hits {}",
+                entity_phrase(scene, subject),
+                entity_phrase(scene, object)
+            ))
         }
         EventKind::EnterZone { object, zone } => Some(format!(
             "{} enters {}",
@@ -31,12 +38,14 @@ pub fn narrate(scene: &Scene, event: &Event) -> Option<String> {
             entity_phrase(scene, Entity::Object(object)),
             zone_phrase(scene, zone as usize)
         )),
-        EventKind::LeaveArena { object } => {
-            Some(format!("{} falls out of the arena", entity_phrase(scene, Entity::Object(object))))
-        }
-        EventKind::ComeToRest { object } => {
-            Some(format!("{} stops", entity_phrase(scene, Entity::Object(object))))
-        }
+        EventKind::LeaveArena { object } => Some(format!(
+            "{} falls out of the arena",
+            entity_phrase(scene, Entity::Object(object))
+        )),
+        EventKind::ComeToRest { object } => Some(format!(
+            "{} stops",
+            entity_phrase(scene, Entity::Object(object))
+        )),
         EventKind::StartMoving { .. } => None,
     }
 }

@@ -58,7 +58,12 @@ pub fn looks_phrase(l: ObjectLooks, with_size: bool) -> String {
 /// Whether "the <colour> <shape>" picks out exactly one object of the scene.
 pub fn is_unambiguous(scene: &Scene, index: usize) -> bool {
     let o = &scene.objects[index];
-    scene.objects.iter().filter(|p| p.colour == o.colour && p.shape == o.shape).count() == 1
+    scene
+        .objects
+        .iter()
+        .filter(|p| p.colour == o.colour && p.shape == o.shape)
+        .count()
+        == 1
 }
 
 /// "the red ball" for an object, "the agent", "the wall", "the floor".
@@ -68,7 +73,10 @@ pub fn entity_phrase(scene: &Scene, e: Entity) -> String {
         Entity::Wall => "the wall".into(),
         Entity::Floor => "the floor".into(),
         Entity::Object(i) => match scene.objects.get(i as usize) {
-            Some(o) => format!("the {}", looks_phrase(o.into(), !is_unambiguous(scene, i as usize))),
+            Some(o) => format!(
+                "the {}",
+                looks_phrase(o.into(), !is_unambiguous(scene, i as usize))
+            ),
             None => "an unknown object".into(),
         },
     }

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::language::names::{colour_word, shape_plural, shape_word, size_word, zone_colour_word};
 use crate::language::vocab::{self, UnknownWords, NUMBERS};
 use crate::scene::{
-    rng_from_seed, Anchor, Colour, ObjectLooks, Relation, Scene, SceneError, Shape, Size, View, Zone,
-    ZoneColour, MAX_OBJECTS,
+    rng_from_seed, Anchor, Colour, ObjectLooks, Relation, Scene, SceneError, Shape, Size, View,
+    Zone, ZoneColour, MAX_OBJECTS,
 };
 
 /// What a prompt says: objects by looks, relations between them, zones, and the view.
@@ -44,7 +44,11 @@ pub enum PromptError {
     #[error("the prompt asks for {0} objects; a scene holds 1 to {MAX_OBJECTS}")]
     ObjectCount(usize),
     #[error("could not read the prompt at \"{found}\" (word {position}): expected {expected}")]
-    Unexpected { found: String, position: usize, expected: &'static str },
+    Unexpected {
+        found: String,
+        position: usize,
+        expected: &'static str,
+    },
     #[error("\"{0}\" refers to an object not mentioned before (use \"a\" to add a new one)")]
     UnknownReference(String),
     #[error("\"{0}\" could mean {1} objects named before: add \"small\" or \"big\"")]
@@ -84,13 +88,21 @@ fn relation_words(r: Relation) -> &'static str {
 fn looks_words(l: ObjectLooks, plural: bool) -> String {
     let mut w: Vec<&str> = size_word(l.size).into_iter().collect();
     w.push(colour_word(l.colour));
-    w.push(if plural { shape_plural(l.shape) } else { shape_word(l.shape) });
+    w.push(if plural {
+        shape_plural(l.shape)
+    } else {
+        shape_word(l.shape)
+    });
     w.join(" ")
 }
 
 fn article(l: ObjectLooks) -> &'static str {
     let first = size_word(l.size).unwrap_or(colour_word(l.colour));
-    if first.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+    if first.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 struct Reader<'a> {
@@ -114,7 +126,10 @@ impl<'a> Reader<'a> {
 
     fn eat_seq(&mut self, seq: &str) -> bool {
         let parts: Vec<&str> = seq.split(' ').collect();
-        let fits = parts.iter().enumerate().all(|(i, p)| self.words.get(self.at + i).map(String::as_str) == Some(*p));
+        let fits = parts
+            .iter()
+            .enumerate()
+            .all(|(i, p)| self.words.get(self.at + i).map(String::as_str) == Some(*p));
         if fits {
             self.at += parts.len();
         }
@@ -139,7 +154,10 @@ impl<'a> Reader<'a> {
         if size != Size::Medium {
             self.at += 1;
         }
-        let Some(colour) = self.peek().and_then(|w| Colour::ALL.into_iter().find(|c| colour_word(*c) == w)) else {
+        let Some(colour) = self
+            .peek()
+            .and_then(|w| Colour::ALL.into_iter().find(|c| colour_word(*c) == w))
+        else {
             return self.fail("a colour (red, blue, yellow, purple, cyan, orange)");
         };
         self.at += 1;
@@ -151,7 +169,14 @@ impl<'a> Reader<'a> {
             _ => return self.fail("a shape (ball or box)"),
         };
         self.at += 1;
-        Ok((ObjectLooks { shape, colour, size }, plural))
+        Ok((
+            ObjectLooks {
+                shape,
+                colour,
+                size,
+            },
+            plural,
+        ))
     }
 
     /// Count word for a new object phrase, if one is here.
@@ -165,9 +190,14 @@ impl<'a> Reader<'a> {
     }
 
     fn relation(&mut self) -> Option<Relation> {
-        [Relation::LeftOf, Relation::RightOf, Relation::Above, Relation::Below]
-            .into_iter()
-            .find(|r| self.eat_seq(relation_words(*r)))
+        [
+            Relation::LeftOf,
+            Relation::RightOf,
+            Relation::Above,
+            Relation::Below,
+        ]
+        .into_iter()
+        .find(|r| self.eat_seq(relation_words(*r)))
     }
 }
 
@@ -182,8 +212,16 @@ impl ScenePrompt {
         if words.len() > MAX_WORDS {
             return Err(PromptError::TooLong(words.len(), MAX_WORDS));
         }
-        let mut r = Reader { words: &words, at: 0 };
-        let mut p = ScenePrompt { view: View::TopDown, objects: Vec::new(), relations: Vec::new(), zones: Vec::new() };
+        let mut r = Reader {
+            words: &words,
+            at: 0,
+        };
+        let mut p = ScenePrompt {
+            view: View::TopDown,
+            objects: Vec::new(),
+            relations: Vec::new(),
+            zones: Vec::new(),
+        };
         if r.eat_seq("seen from above") {
             r.eat(",");
         } else if r.eat_seq("seen from the side") {
@@ -215,7 +253,11 @@ impl ScenePrompt {
         };
         // A zone: "a green zone on the left".
         if n == 1 {
-            if let Some(colour) = r.peek().and_then(|w| ZoneColour::ALL.into_iter().find(|z| zone_colour_word(*z) == w)) {
+            if let Some(colour) = r.peek().and_then(|w| {
+                ZoneColour::ALL
+                    .into_iter()
+                    .find(|z| zone_colour_word(*z) == w)
+            }) {
                 r.at += 1;
                 if !r.eat("zone") {
                     return r.fail("\"zone\"");
@@ -224,7 +266,9 @@ impl ScenePrompt {
                     .into_iter()
                     .find(|a| r.eat_seq(anchor_words(*a)))
                 else {
-                    return r.fail("where the zone is: on the left, on the right, at the top, at the bottom");
+                    return r.fail(
+                        "where the zone is: on the left, on the right, at the top, at the bottom",
+                    );
                 };
                 if self.view == View::Side && matches!(anchor, Anchor::Top | Anchor::Bottom) {
                     return Err(PromptError::SideZone);
@@ -243,12 +287,18 @@ impl ScenePrompt {
         let (looks, plural) = r.looks()?;
         if plural != (n > 1) {
             r.at = start;
-            return r.fail(if n > 1 { "a plural shape (balls or boxes)" } else { "a singular shape (ball or box)" });
+            return r.fail(if n > 1 {
+                "a plural shape (balls or boxes)"
+            } else {
+                "a singular shape (ball or box)"
+            });
         }
         let subjects: Vec<usize> = (self.objects.len()..self.objects.len() + n).collect();
         self.objects.extend(std::iter::repeat_n(looks, n));
         let relation_at = r.at;
-        let Some(rel) = r.relation() else { return Ok(()) };
+        let Some(rel) = r.relation() else {
+            return Ok(());
+        };
         if self.view == View::Side && matches!(rel, Relation::Above | Relation::Below) {
             return Err(PromptError::SideRelation(relation_words(rel).into()));
         }
@@ -264,10 +314,16 @@ impl ScenePrompt {
             let matches: Vec<usize> = (0..subjects[0])
                 .filter(|&i| {
                     let o = self.objects[i];
-                    o.colour == l.colour && o.shape == l.shape && (l.size == Size::Medium || o.size == l.size)
+                    o.colour == l.colour
+                        && o.shape == l.shape
+                        && (l.size == Size::Medium || o.size == l.size)
                 })
                 .collect();
-            let exact: Vec<usize> = matches.iter().copied().filter(|&i| self.objects[i].size == l.size).collect();
+            let exact: Vec<usize> = matches
+                .iter()
+                .copied()
+                .filter(|&i| self.objects[i].size == l.size)
+                .collect();
             match (matches.as_slice(), exact.as_slice()) {
                 (_, [i]) => *i,
                 ([i], _) => *i,
@@ -288,7 +344,8 @@ impl ScenePrompt {
             r.at = relation_at + relation_words(rel).split(' ').count();
             return r.fail("\"a ...\" or \"the ...\" after the relation");
         };
-        self.relations.extend(subjects.into_iter().map(|s| (s, rel, reference)));
+        self.relations
+            .extend(subjects.into_iter().map(|s| (s, rel, reference)));
         Ok(())
     }
 
@@ -298,7 +355,12 @@ impl ScenePrompt {
         let mut clauses: Vec<String> = Vec::new();
         let mut i = 0;
         let n = self.objects.len();
-        let relation_of = |s: usize| self.relations.iter().find(|(a, _, _)| *a == s).map(|&(_, r, b)| (r, b));
+        let relation_of = |s: usize| {
+            self.relations
+                .iter()
+                .find(|(a, _, _)| *a == s)
+                .map(|&(_, r, b)| (r, b))
+        };
         while i < n {
             let looks = self.objects[i];
             let rel = relation_of(i);
@@ -321,20 +383,33 @@ impl ScenePrompt {
             let clause = match rel {
                 None => head,
                 Some((r, b)) if b < i => {
-                    format!("{head} {} the {}", relation_words(r), self.reference_words(b))
+                    format!(
+                        "{head} {} the {}",
+                        relation_words(r),
+                        self.reference_words(b)
+                    )
                 }
                 Some((r, b)) => {
                     // b == next: a new object introduced by this clause.
                     next = b.max(next - 1) + 1;
                     let l = self.objects[b];
-                    format!("{head} {} {} {}", relation_words(r), article(l), looks_words(l, false))
+                    format!(
+                        "{head} {} {} {}",
+                        relation_words(r),
+                        article(l),
+                        looks_words(l, false)
+                    )
                 }
             };
             clauses.push(clause);
             i = next;
         }
         for z in &self.zones {
-            clauses.push(format!("a {} zone {}", zone_colour_word(z.colour), anchor_words(z.anchor)));
+            clauses.push(format!(
+                "a {} zone {}",
+                zone_colour_word(z.colour),
+                anchor_words(z.anchor)
+            ));
         }
         let view = match self.view {
             View::TopDown => "seen from above",
@@ -352,7 +427,11 @@ impl ScenePrompt {
     /// uses it: size is said only when colour and shape are shared.
     fn reference_words(&self, b: usize) -> String {
         let l = self.objects[b];
-        let shared = self.objects.iter().filter(|o| o.colour == l.colour && o.shape == l.shape).count();
+        let shared = self
+            .objects
+            .iter()
+            .filter(|o| o.colour == l.colour && o.shape == l.shape)
+            .count();
         if shared > 1 || l.size == Size::Medium {
             looks_words(l, false)
         } else {
@@ -368,11 +447,16 @@ impl ScenePrompt {
     /// relative to the one before it, then the zones.
     pub fn describe(scene: &Scene) -> ScenePrompt {
         let mut order: Vec<usize> = (0..scene.objects.len()).collect();
-        order.sort_by(|&a, &b| scene.objects[a].position[0].total_cmp(&scene.objects[b].position[0]));
+        order.sort_by(|&a, &b| {
+            scene.objects[a].position[0].total_cmp(&scene.objects[b].position[0])
+        });
         let objects: Vec<ObjectLooks> = order.iter().map(|&i| (&scene.objects[i]).into()).collect();
         let mut relations = Vec::new();
         for k in 1..order.len() {
-            let (a, b) = (scene.objects[order[k]].position, scene.objects[order[k - 1]].position);
+            let (a, b) = (
+                scene.objects[order[k]].position,
+                scene.objects[order[k - 1]].position,
+            );
             let candidates: &[Relation] = match scene.view {
                 View::TopDown => &[Relation::RightOf, Relation::Above, Relation::Below],
                 View::Side => &[Relation::RightOf],
@@ -388,7 +472,12 @@ impl ScenePrompt {
                 relations.push((k, r, k - 1));
             }
         }
-        ScenePrompt { view: scene.view, objects, relations, zones: scene.zones.clone() }
+        ScenePrompt {
+            view: scene.view,
+            objects,
+            relations,
+            zones: scene.zones.clone(),
+        }
     }
 
     /// Lays the prompt out as a scene: random positions that satisfy every relation, random

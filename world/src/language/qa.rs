@@ -10,7 +10,8 @@ use crate::action::Action;
 use crate::events::{Entity, EventKind};
 use crate::language::names::is_unambiguous;
 use crate::language::question::{
-    answer, enters, falls_out, hits, moves, Answer, Clip, ObjRef, Question, QuestionKind, Slot, Template, Thing,
+    answer, enters, falls_out, hits, moves, Answer, Clip, ObjRef, Question, QuestionKind, Slot,
+    Template, Thing,
 };
 use crate::scene::{Scene, View};
 use crate::sim::Rollout;
@@ -43,7 +44,9 @@ fn pick_balanced(mut cands: Vec<Candidate>, n: usize, rng: &mut ChaCha8Rng) -> V
             let new_answer = !out.iter().any(|(_, b, _)| b == a);
             (new_template as u8) * 2 + new_answer as u8
         };
-        let best = (0..cands.len()).max_by_key(|&i| (score(&cands[i]), usize::MAX - i)).unwrap_or(0);
+        let best = (0..cands.len())
+            .max_by_key(|&i| (score(&cands[i]), usize::MAX - i))
+            .unwrap_or(0);
         out.push(cands.swap_remove(best));
     }
     out
@@ -64,8 +67,15 @@ pub fn generate_questions(
     rng: &mut ChaCha8Rng,
 ) -> Vec<QuestionAnswer> {
     let frames = factual.states.len() as u32;
-    let full = Clip { scene, actions, frames, factual };
-    let objs: Vec<usize> = (0..scene.objects.len()).filter(|&i| is_unambiguous(scene, i)).collect();
+    let full = Clip {
+        scene,
+        actions,
+        frames,
+        factual,
+    };
+    let objs: Vec<usize> = (0..scene.objects.len())
+        .filter(|&i| is_unambiguous(scene, i))
+        .collect();
     let oref = |i: usize| ObjRef::of(scene, i);
     let obj = |i: usize| Slot::Obj(oref(i));
     let thing = |i: usize| Slot::Thing(Thing::Obj(oref(i)));
@@ -99,8 +109,18 @@ pub fn generate_questions(
     ask(Template::CountMovingAtEnd, vec![], &full, &mut c);
     ask(Template::CountCollisions, vec![], &full, &mut c);
     for &i in &objs {
-        ask(Template::ShapeOfColour, vec![Slot::Colour(scene.objects[i].colour)], &full, &mut c);
-        ask(Template::DoesTouch, vec![Slot::Thing(Thing::Agent), thing(i)], &full, &mut c);
+        ask(
+            Template::ShapeOfColour,
+            vec![Slot::Colour(scene.objects[i].colour)],
+            &full,
+            &mut c,
+        );
+        ask(
+            Template::DoesTouch,
+            vec![Slot::Thing(Thing::Agent), thing(i)],
+            &full,
+            &mut c,
+        );
         for &j in objs.iter().filter(|&&j| j > i) {
             ask(Template::DoesTouch, vec![thing(i), thing(j)], &full, &mut c);
         }
@@ -128,7 +148,12 @@ pub fn generate_questions(
             .events
             .iter()
             .filter(|e| e.frame > frames / 4 && e.kind.objects().next().is_some())
-            .filter(|e| !matches!(e.kind, EventKind::StartMoving { .. } | EventKind::ComeToRest { .. }))
+            .filter(|e| {
+                !matches!(
+                    e.kind,
+                    EventKind::StartMoving { .. } | EventKind::ComeToRest { .. }
+                )
+            })
             .map(|e| e.frame)
             .collect();
         let mut c = Vec::new();
@@ -159,7 +184,11 @@ pub fn generate_questions(
                 })
             })
             .collect();
-        let pool = if involved.is_empty() { &objs } else { &involved };
+        let pool = if involved.is_empty() {
+            &objs
+        } else {
+            &involved
+        };
         let removed = pool[rng.random_range(0..pool.len())];
         let cf = full.without(removed);
         let mut c = Vec::new();
@@ -176,7 +205,10 @@ pub fn generate_questions(
                 .map(|&j| (Thing::Obj(oref(j)), Entity::Object(j as u8)));
             for (t, e) in fixed_things.iter().copied().chain(others) {
                 c.push((
-                    Question::new(Template::WithoutHit, vec![obj(removed), obj(i), Slot::Thing(t)]),
+                    Question::new(
+                        Template::WithoutHit,
+                        vec![obj(removed), obj(i), Slot::Thing(t)],
+                    ),
                     Answer::yes_no(hits(&cf, Entity::Object(o), e)),
                     frames,
                 ));
@@ -220,7 +252,12 @@ fn predictive_candidates(
     zones: &[Slot],
     c: &mut Vec<Candidate>,
 ) {
-    let clip = Clip { scene, actions, frames: cut, factual };
+    let clip = Clip {
+        scene,
+        actions,
+        frames: cut,
+        factual,
+    };
     let future = clip.future();
     let state = &factual.states[(cut - 1) as usize];
     let obj = |i: usize| Slot::Obj(ObjRef::of(scene, i));
@@ -228,17 +265,35 @@ fn predictive_candidates(
     for &i in objs.iter().filter(|&&i| state.objects[i].present) {
         let o = Entity::Object(i as u8);
         for (zi, z) in zones.iter().enumerate() {
-            if !scene.zones[zi].rect(scene.view).contains(state.objects[i].position) {
-                push(Question::new(Template::WillEnter, vec![obj(i), *z]), enters(&future, i as u8, zi as u8));
+            if !scene.zones[zi]
+                .rect(scene.view)
+                .contains(state.objects[i].position)
+            {
+                push(
+                    Question::new(Template::WillEnter, vec![obj(i), *z]),
+                    enters(&future, i as u8, zi as u8),
+                );
             }
         }
         for &j in objs.iter().filter(|&&j| j != i && state.objects[j].present) {
             let yes = hits(&future, o, Entity::Object(j as u8));
-            push(Question::new(Template::WillHit, vec![obj(i), Slot::Thing(Thing::Obj(ObjRef::of(scene, j)))]), yes);
+            push(
+                Question::new(
+                    Template::WillHit,
+                    vec![obj(i), Slot::Thing(Thing::Obj(ObjRef::of(scene, j)))],
+                ),
+                yes,
+            );
         }
-        push(Question::new(Template::WillHit, vec![obj(i), Slot::Thing(Thing::Wall)]), hits(&future, o, Entity::Wall));
+        push(
+            Question::new(Template::WillHit, vec![obj(i), Slot::Thing(Thing::Wall)]),
+            hits(&future, o, Entity::Wall),
+        );
         if scene.view == View::Side && !scene.side_walls {
-            push(Question::new(Template::WillFallOut, vec![obj(i)]), falls_out(&future, i as u8));
+            push(
+                Question::new(Template::WillFallOut, vec![obj(i)]),
+                falls_out(&future, i as u8),
+            );
         }
     }
 }

@@ -121,7 +121,9 @@ impl Template {
             WhatMadeMove | WhatMadeEnter => QuestionKind::Explanatory,
             WillEnter | WillHit | WillFallOut => QuestionKind::Predictive,
             WithoutHit | WithoutEnter | WithoutMove => QuestionKind::Counterfactual,
-            WhichHeavier | IsFloorSlippery | IsBouncy | IsHeavy | IsSlippery => QuestionKind::Property,
+            WhichHeavier | IsFloorSlippery | IsBouncy | IsHeavy | IsSlippery => {
+                QuestionKind::Property
+            }
         }
     }
 }
@@ -138,8 +140,16 @@ impl ObjRef {
     /// The shortest reference that picks out object `index` of `scene`.
     pub fn of(scene: &Scene, index: usize) -> ObjRef {
         let o = &scene.objects[index];
-        let same = scene.objects.iter().filter(|p| p.colour == o.colour && p.shape == o.shape).count();
-        ObjRef { size: (same > 1).then_some(o.size), colour: o.colour, shape: o.shape }
+        let same = scene
+            .objects
+            .iter()
+            .filter(|p| p.colour == o.colour && p.shape == o.shape)
+            .count();
+        ObjRef {
+            size: (same > 1).then_some(o.size),
+            colour: o.colour,
+            shape: o.shape,
+        }
     }
 
     /// The object this names in `scene`.
@@ -149,7 +159,9 @@ impl ObjRef {
             .iter()
             .enumerate()
             .filter(|(_, o)| {
-                o.colour == self.colour && o.shape == self.shape && self.size.is_none_or(|s| s == o.size)
+                o.colour == self.colour
+                    && o.shape == self.shape
+                    && self.size.is_none_or(|s| s == o.size)
             })
             .map(|(i, _)| i)
             .collect();
@@ -279,7 +291,12 @@ impl Question {
                 return Ok(Question { template: t, slots });
             }
         }
-        Err(ParseError::NoTemplate(closest_template(&words).pattern().replace(" ?", "?").replace(" ,", ",")))
+        Err(ParseError::NoTemplate(
+            closest_template(&words)
+                .pattern()
+                .replace(" ?", "?")
+                .replace(" ,", ","),
+        ))
     }
 }
 
@@ -301,7 +318,9 @@ fn colour_of(w: &str) -> Option<Colour> {
 }
 
 fn shape_of(w: &str) -> Option<Shape> {
-    [Shape::Ball, Shape::Box].into_iter().find(|s| shape_word(*s) == w)
+    [Shape::Ball, Shape::Box]
+        .into_iter()
+        .find(|s| shape_word(*s) == w)
 }
 
 fn size_of(w: &str) -> Option<Size> {
@@ -316,7 +335,14 @@ fn match_obj_body(words: &[&str]) -> Option<(ObjRef, usize)> {
     };
     let colour = colour_of(words.get(at)?)?;
     let shape = shape_of(words.get(at + 1)?)?;
-    Some((ObjRef { size, colour, shape }, at + 2))
+    Some((
+        ObjRef {
+            size,
+            colour,
+            shape,
+        },
+        at + 2,
+    ))
 }
 
 fn match_slot(kind: &str, words: &[&str]) -> Option<(Slot, usize)> {
@@ -348,8 +374,11 @@ fn match_slot(kind: &str, words: &[&str]) -> Option<(Slot, usize)> {
             }
         }
         "{zone}" => {
-            let z = ZoneColour::ALL.into_iter().find(|z| Some(&zone_colour_word(*z)) == words.get(1))?;
-            (words.first() == Some(&"the") && words.get(2) == Some(&"zone")).then_some((Slot::Zone(z), 3))
+            let z = ZoneColour::ALL
+                .into_iter()
+                .find(|z| Some(&zone_colour_word(*z)) == words.get(1))?;
+            (words.first() == Some(&"the") && words.get(2) == Some(&"zone"))
+                .then_some((Slot::Zone(z), 3))
         }
         _ => None,
     }
@@ -377,7 +406,11 @@ fn closest_template(words: &[&str]) -> Template {
     Template::ALL
         .into_iter()
         .max_by_key(|t| {
-            let fixed: Vec<&str> = t.pattern().split(' ').filter(|w| !w.starts_with('{')).collect();
+            let fixed: Vec<&str> = t
+                .pattern()
+                .split(' ')
+                .filter(|w| !w.starts_with('{'))
+                .collect();
             let shared = fixed.iter().filter(|w| words.contains(w)).count() as i64;
             shared * 100 - fixed.len() as i64
         })
@@ -399,7 +432,11 @@ pub enum Answer {
 
 impl Answer {
     pub(crate) fn yes_no(b: bool) -> Answer {
-        if b { Answer::Yes } else { Answer::No }
+        if b {
+            Answer::Yes
+        } else {
+            Answer::No
+        }
     }
 
     /// The answer in words ("yes", "red", "three", "the agent").
@@ -460,9 +497,15 @@ impl Clip<'_> {
     pub fn future(&self) -> Vec<Event> {
         let shown = (self.frames.saturating_sub(1) as usize).min(self.actions.len());
         let mut actions = self.actions[..shown].to_vec();
-        actions.extend(std::iter::repeat_n(crate::action::Action::STAY, PREDICT_FRAMES as usize));
+        actions.extend(std::iter::repeat_n(
+            crate::action::Action::STAY,
+            PREDICT_FRAMES as usize,
+        ));
         let r = crate::sim::rollout(self.scene, &[], &actions);
-        r.events.into_iter().filter(|e| e.frame >= self.frames).collect()
+        r.events
+            .into_iter()
+            .filter(|e| e.frame >= self.frames)
+            .collect()
     }
 
     /// The clip re-simulated with one object removed, same actions: its events.
@@ -473,7 +516,10 @@ impl Clip<'_> {
 }
 
 fn zone_index(scene: &Scene, z: ZoneColour) -> Result<u8, AnswerError> {
-    scene.zone(z).map(|(i, _)| i as u8).ok_or(AnswerError::NoSuchZone(zone_colour_word(z)))
+    scene
+        .zone(z)
+        .map(|(i, _)| i as u8)
+        .ok_or(AnswerError::NoSuchZone(zone_colour_word(z)))
 }
 
 /// Whether `a` and `b` collide in `events`.
@@ -483,17 +529,23 @@ pub(crate) fn hits(events: &[Event], a: Entity, b: Entity) -> bool {
 
 /// Whether `object` enters `zone` in `events`.
 pub(crate) fn enters(events: &[Event], object: u8, zone: u8) -> bool {
-    events.iter().any(|e| e.kind == EventKind::EnterZone { object, zone })
+    events
+        .iter()
+        .any(|e| e.kind == EventKind::EnterZone { object, zone })
 }
 
 /// Whether `object` starts moving in `events`.
 pub(crate) fn moves(events: &[Event], object: u8) -> bool {
-    events.iter().any(|e| e.kind == EventKind::StartMoving { object })
+    events
+        .iter()
+        .any(|e| e.kind == EventKind::StartMoving { object })
 }
 
 /// Whether `object` leaves the arena in `events`.
 pub(crate) fn falls_out(events: &[Event], object: u8) -> bool {
-    events.iter().any(|e| e.kind == EventKind::LeaveArena { object })
+    events
+        .iter()
+        .any(|e| e.kind == EventKind::LeaveArena { object })
 }
 
 /// The movable thing that last hit `object` at or before `frame` (within `window` frames).
@@ -530,7 +582,10 @@ pub fn answer(q: &Question, clip: &Clip) -> Result<Answer, AnswerError> {
     };
     let events: Vec<&Event> = clip.events().collect();
     let owned: Vec<Event> = events.iter().map(|e| **e).collect();
-    let last_state = clip.factual.states.get(clip.frames.saturating_sub(1) as usize);
+    let last_state = clip
+        .factual
+        .states
+        .get(clip.frames.saturating_sub(1) as usize);
     Ok(match q.template {
         FastestColour => {
             let mut best: Option<(f32, usize)> = None;
@@ -547,16 +602,33 @@ pub fn answer(q: &Question, clip: &Clip) -> Result<Answer, AnswerError> {
             }
         }
         ShapeOfColour => {
-            let Some(Slot::Colour(c)) = q.slots.first() else { return Err(AnswerError::BadSlots) };
+            let Some(Slot::Colour(c)) = q.slots.first() else {
+                return Err(AnswerError::BadSlots);
+            };
             let found: Vec<_> = scene.objects.iter().filter(|o| o.colour == *c).collect();
             match found.as_slice() {
                 [o] => Answer::Shape(o.shape),
-                [] => return Err(AnswerError::NoSuchObject(format!("{} object", colour_word(*c)))),
-                many => return Err(AnswerError::Ambiguous(format!("the {} object", colour_word(*c)), many.len())),
+                [] => {
+                    return Err(AnswerError::NoSuchObject(format!(
+                        "{} object",
+                        colour_word(*c)
+                    )))
+                }
+                many => {
+                    return Err(AnswerError::Ambiguous(
+                        format!("the {} object", colour_word(*c)),
+                        many.len(),
+                    ))
+                }
             }
         }
         CountMovingAtEnd => {
-            let n = last_state.map_or(0, |s| s.objects.iter().filter(|b| b.present && b.speed() > 0.3).count());
+            let n = last_state.map_or(0, |s| {
+                s.objects
+                    .iter()
+                    .filter(|b| b.present && b.speed() > 0.3)
+                    .count()
+            });
             Answer::Count(n.min(10) as u8)
         }
         CountCollisions => {
@@ -590,9 +662,17 @@ pub fn answer(q: &Question, clip: &Clip) -> Result<Answer, AnswerError> {
             let start = events
                 .iter()
                 .find(|e| e.kind == EventKind::StartMoving { object: o })
-                .ok_or_else(|| AnswerError::Premise(format!("{} never moves", entity_phrase(scene, Entity::Object(o)))))?;
+                .ok_or_else(|| {
+                    AnswerError::Premise(format!(
+                        "{} never moves",
+                        entity_phrase(scene, Entity::Object(o))
+                    ))
+                })?;
             let cause = last_hitter(&events, o, start.frame, CAUSE_WINDOW).ok_or_else(|| {
-                AnswerError::Premise(format!("nothing visibly hits {} before it moves", entity_phrase(scene, Entity::Object(o))))
+                AnswerError::Premise(format!(
+                    "nothing visibly hits {} before it moves",
+                    entity_phrase(scene, Entity::Object(o))
+                ))
             })?;
             Answer::Thing(Thing::of(scene, cause))
         }
@@ -609,7 +689,10 @@ pub fn answer(q: &Question, clip: &Clip) -> Result<Answer, AnswerError> {
                     ))
                 })?;
             let cause = last_hitter(&events, o, entry.frame, u32::MAX).ok_or_else(|| {
-                AnswerError::Premise(format!("nothing hits {} before it enters", entity_phrase(scene, Entity::Object(o))))
+                AnswerError::Premise(format!(
+                    "nothing hits {} before it enters",
+                    entity_phrase(scene, Entity::Object(o))
+                ))
             })?;
             Answer::Thing(Thing::of(scene, cause))
         }
@@ -654,7 +737,10 @@ pub fn answer(q: &Question, clip: &Clip) -> Result<Answer, AnswerError> {
             if a == b {
                 return Err(AnswerError::SameObject);
             }
-            let (ma, mb) = (scene.objects[a as usize].mass.kg(), scene.objects[b as usize].mass.kg());
+            let (ma, mb) = (
+                scene.objects[a as usize].mass.kg(),
+                scene.objects[b as usize].mass.kg(),
+            );
             if ma > mb {
                 Answer::Thing(Thing::of(scene, Entity::Object(a)))
             } else if mb > ma {
@@ -664,10 +750,14 @@ pub fn answer(q: &Question, clip: &Clip) -> Result<Answer, AnswerError> {
             }
         }
         IsFloorSlippery => Answer::yes_no(scene.floor == crate::scene::Friction::Slippery),
-        IsBouncy => Answer::yes_no(scene.objects[obj(0)? as usize].bounce == crate::scene::Bounce::Bouncy),
-        IsHeavy => Answer::yes_no(scene.objects[obj(0)? as usize].mass == crate::scene::Mass::Heavy),
-        IsSlippery => {
-            Answer::yes_no(scene.objects[obj(0)? as usize].friction == crate::scene::Friction::Slippery)
+        IsBouncy => {
+            Answer::yes_no(scene.objects[obj(0)? as usize].bounce == crate::scene::Bounce::Bouncy)
         }
+        IsHeavy => {
+            Answer::yes_no(scene.objects[obj(0)? as usize].mass == crate::scene::Mass::Heavy)
+        }
+        IsSlippery => Answer::yes_no(
+            scene.objects[obj(0)? as usize].friction == crate::scene::Friction::Slippery,
+        ),
     })
 }

@@ -17,33 +17,125 @@ pub const ANS: u16 = 3;
 /// Every word the world's language uses, grouped for reading. Punctuation is a word.
 pub const WORDS: &[&str] = &[
     // punctuation
-    ",", ".", "?",
+    ",",
+    ".",
+    "?",
     // articles, connectives, function words
-    "a", "an", "the", "and", "then", "of", "to", "is", "are", "there", "if", "were", "would",
-    "will", "does", "did", "what", "which", "how", "many", "made", "object", "objects", "or",
-    "that", "at", "on", "from", "seen", "side", "above", "below", "left", "right", "top",
-    "bottom", "end", "it", "out",
+    "a",
+    "an",
+    "the",
+    "and",
+    "then",
+    "of",
+    "to",
+    "is",
+    "are",
+    "there",
+    "if",
+    "were",
+    "would",
+    "will",
+    "does",
+    "did",
+    "what",
+    "which",
+    "how",
+    "many",
+    "made",
+    "object",
+    "objects",
+    "or",
+    "that",
+    "at",
+    "on",
+    "from",
+    "seen",
+    "side",
+    "above",
+    "below",
+    "left",
+    "right",
+    "top",
+    "bottom",
+    "end",
+    "it",
+    "out",
     // things
-    "agent", "wall", "floor", "arena", "zone", "ball", "balls", "box", "boxes",
+    "agent",
+    "wall",
+    "floor",
+    "arena",
+    "zone",
+    "ball",
+    "balls",
+    "box",
+    "boxes",
     // colours (objects, then zones)
-    "red", "blue", "yellow", "purple", "cyan", "orange", "green", "pink",
+    "red",
+    "blue",
+    "yellow",
+    "purple",
+    "cyan",
+    "orange",
+    "green",
+    "pink",
     // sizes
-    "small", "big",
+    "small",
+    "big",
     // properties
-    "heavy", "heavier", "light", "slippery", "rough", "bouncy", "dull",
+    "heavy",
+    "heavier",
+    "light",
+    "slippery",
+    "rough",
+    "bouncy",
+    "dull",
     // verbs
-    "hits", "hit", "touch", "touches", "enters", "enter", "leaves", "leave", "falls", "fall",
-    "lands", "stops", "move", "moves", "moving", "removed", "colour", "shape", "fastest",
-    "collisions", "happens", "nothing", "anything",
+    "hits",
+    "hit",
+    "touch",
+    "touches",
+    "enters",
+    "enter",
+    "leaves",
+    "leave",
+    "falls",
+    "fall",
+    "lands",
+    "stops",
+    "move",
+    "moves",
+    "moving",
+    "removed",
+    "colour",
+    "shape",
+    "fastest",
+    "collisions",
+    "happens",
+    "nothing",
+    "anything",
     // answers
-    "yes", "no", "neither",
+    "yes",
+    "no",
+    "neither",
     // numbers
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
 ];
 
 /// Number words, 0 to 10.
-pub const NUMBERS: [&str; 11] =
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+pub const NUMBERS: [&str; 11] = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+];
 
 /// Size of the vocabulary, special tokens included.
 pub fn vocab_size() -> usize {
@@ -156,7 +248,10 @@ pub fn tokenize(text: &str) -> Result<Vec<u16>, UnknownWords> {
             Some(i) => ids.push(i),
             None => {
                 if !unknown.iter().any(|u: &UnknownWord| &u.word == w) {
-                    unknown.push(UnknownWord { word: w.clone(), suggestion: closest(w) });
+                    unknown.push(UnknownWord {
+                        word: w.clone(),
+                        suggestion: closest(w),
+                    });
                 }
             }
         }

@@ -1,0 +1,26 @@
+// Shared by every kernel: the flat index of a 1-D dispatch, and the activations.
+
+const ROW_THREADS: u32 = 16776960u; // 65535 workgroups x 256 invocations
+
+fn flat(gid: vec3<u32>) -> u32 {
+    return gid.x + gid.y * ROW_THREADS;
+}
+
+// Abramowitz & Stegun 7.1.26, as crate::cpu::erf.
+fn erf_approx(x: f32) -> f32 {
+    let t = 1.0 / (1.0 + 0.3275911 * abs(x));
+    let poly = t * (0.2548296 + t * (-0.28449674 + t * (1.4214137 + t * (-1.4531521 + t * 1.0614054))));
+    let y = 1.0 - poly * exp(-x * x);
+    return select(-y, y, x >= 0.0);
+}
+
+// 0: none, 1: GELU, 2: sigmoid (crate::exec::Act::code).
+fn activate(v: f32, act: u32) -> f32 {
+    if (act == 1u) {
+        return 0.5 * v * (1.0 + erf_approx(v * 0.70710678));
+    }
+    if (act == 2u) {
+        return 1.0 / (1.0 + exp(-v));
+    }
+    return v;
+}
