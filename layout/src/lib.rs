@@ -6,6 +6,7 @@
 //! - [`tensors`]: the name and shape of every parameter, in the order the model declares them;
 //! - [`weights`]: the exported format (safetensors + manifest) and the checks a loader runs.
 
+pub mod cem;
 pub mod config;
 pub mod tensors;
 pub mod weights;

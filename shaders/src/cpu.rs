@@ -207,6 +207,78 @@ pub fn goal_features(z: &[f32], g: &[f32], zd: usize) -> Vec<f32> {
     out
 }
 
+/// See [`Exec::sample`].
+pub fn sample(mean: &[f32], logvar: &[f32], temperature: f32, seed: u32, stream: u32) -> Vec<f32> {
+    if temperature <= 0.0 {
+        return mean.to_vec();
+    }
+    mean.iter()
+        .zip(logvar)
+        .enumerate()
+        .map(|(i, (m, lv))| {
+            m + temperature * (0.5 * lv).exp() * crate::rng::normal(seed, stream, i as u32)
+        })
+        .collect()
+}
+
+/// See [`Exec::cem_sample`]: `probs [H, 9]` -> step-major actions `[H * n]`.
+pub fn cem_sample(probs: &[f32], n: usize, seed: u32, stream: u32) -> Vec<u32> {
+    let k = layout::cem::K;
+    let horizon = probs.len() / k;
+    let mut out = Vec::with_capacity(horizon * n);
+    for h in 0..horizon {
+        let p: [f32; 9] = probs[h * k..(h + 1) * k].try_into().expect("9 actions");
+        for i in 0..n {
+            let u = crate::rng::uniform(seed, stream, (h * n + i) as u32);
+            out.push(layout::cem::draw(&p, u) as u32);
+        }
+    }
+    out
+}
+
+/// See [`Exec::cem_elites`].
+pub fn cem_elites(cost: &[f32], actions: &[u32], horizon: usize, k: usize) -> (Vec<u32>, Vec<f32>) {
+    let n = cost.len();
+    let key = |i: usize| {
+        if cost[i].is_nan() {
+            f32::INFINITY
+        } else {
+            cost[i]
+        }
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| key(a).total_cmp(&key(b)).then(a.cmp(&b)));
+    let top = &order[..k.min(n)];
+    let seqs = top
+        .iter()
+        .flat_map(|&i| (0..horizon).map(move |h| actions[h * n + i]))
+        .collect();
+    (seqs, top.iter().map(|&i| key(i)).collect())
+}
+
+/// See [`Exec::cem_refit`].
+pub fn cem_refit(
+    probs: &[f32],
+    elites: &[u32],
+    k: usize,
+    cfg: &layout::cem::CemConfig,
+) -> Vec<f32> {
+    let a = layout::cem::K;
+    let horizon = probs.len() / a;
+    let mut out = probs.to_vec();
+    for h in 0..horizon {
+        let mut counts = [0u32; 9];
+        for e in 0..k {
+            counts[(elites[e * horizon + h] as usize).min(a - 1)] += 1;
+        }
+        let p: &mut [f32; 9] = (&mut out[h * a..(h + 1) * a])
+            .try_into()
+            .expect("9 actions");
+        layout::cem::refit_step(p, &counts, k, cfg);
+    }
+    out
+}
+
 /// A row-major matrix on the CPU (cheap to clone).
 #[derive(Clone, Debug)]
 pub struct Mat {
@@ -356,5 +428,59 @@ impl Exec for Cpu {
 
     fn goal_features(&mut self, z: &Mat, g: &Mat) -> Mat {
         Mat::new(goal_features(&z.data, &g.data, z.cols), z.rows, 3 * z.cols)
+    }
+
+    fn sample(
+        &mut self,
+        mean: &Mat,
+        logvar: &Mat,
+        temperature: f32,
+        seed: u32,
+        stream: u32,
+    ) -> Mat {
+        Mat::new(
+            sample(&mean.data, &logvar.data, temperature, seed, stream),
+            mean.rows,
+            mean.cols,
+        )
+    }
+
+    fn cem_sample(&mut self, probs: &Mat, n: usize, seed: u32, stream: u32) -> Self::I {
+        Rc::new(cem_sample(&probs.data, n, seed, stream))
+    }
+
+    fn cem_step(&mut self, actions: &Self::I, h: usize, n: usize) -> Self::I {
+        Rc::new(actions[h * n..(h + 1) * n].to_vec())
+    }
+
+    fn cem_elites(
+        &mut self,
+        cost: &Mat,
+        actions: &Self::I,
+        horizon: usize,
+        k: usize,
+    ) -> (Self::I, Mat) {
+        let (seqs, costs) = cem_elites(&cost.data, actions, horizon, k);
+        (Rc::new(seqs), Mat::new(costs, k, 1))
+    }
+
+    fn cem_refit(
+        &mut self,
+        probs: &Mat,
+        elites: &Self::I,
+        k: usize,
+        smoothing: f32,
+        min_prob: f32,
+    ) -> Mat {
+        let cfg = layout::cem::CemConfig {
+            smoothing,
+            min_prob,
+            ..Default::default()
+        };
+        Mat::new(
+            cem_refit(&probs.data, elites, k, &cfg),
+            probs.rows,
+            probs.cols,
+        )
     }
 }

@@ -72,4 +72,40 @@ pub trait Exec {
     /// Goal-cost features `[z, g, z * g]`: `z [N, Z]`, `g [G, Z]` repeated down the rows ->
     /// `[N, 3Z]`.
     fn goal_features(&mut self, z: &Self::T, g: &Self::T) -> Self::T;
+
+    /// Draws latents `mean + temperature * exp(logvar / 2) * normal(seed, stream, i)` for
+    /// element `i` ([`crate::rng::normal`]); temperature 0 returns the mean.
+    fn sample(
+        &mut self,
+        mean: &Self::T,
+        logvar: &Self::T,
+        temperature: f32,
+        seed: u32,
+        stream: u32,
+    ) -> Self::T;
+
+    /// CEM: draws `n` action sequences from `probs [H, 9]`, returned step-major `[H * n]`;
+    /// draw `(h, i)` uses `uniform(seed, stream, h * n + i)` and [`layout::cem::draw`].
+    fn cem_sample(&mut self, probs: &Self::T, n: usize, seed: u32, stream: u32) -> Self::I;
+    /// The actions of step `h` of step-major `actions [H * n]` -> `[n]`.
+    fn cem_step(&mut self, actions: &Self::I, h: usize, n: usize) -> Self::I;
+    /// The `k` cheapest of the `n` candidates (`cost [n, 1]`; NaN counts as +infinity, ties
+    /// keep the lower index), cheapest first: their sequences `[k * H]` (candidate-major) and
+    /// costs `[k, 1]`.
+    fn cem_elites(
+        &mut self,
+        cost: &Self::T,
+        actions: &Self::I,
+        horizon: usize,
+        k: usize,
+    ) -> (Self::I, Self::T);
+    /// Refits `probs [H, 9]` to elite sequences `[k * H]` ([`layout::cem::refit_step`]).
+    fn cem_refit(
+        &mut self,
+        probs: &Self::T,
+        elites: &Self::I,
+        k: usize,
+        smoothing: f32,
+        min_prob: f32,
+    ) -> Self::T;
 }

@@ -238,6 +238,45 @@ impl Gpu {
         })
     }
 
+    /// A new storage buffer of `len` u32 indices.
+    pub fn output_ids(&self, what: &str, len: usize) -> Result<GpuIds, GpuError> {
+        let m = self.output(what, len, 1)?;
+        Ok(GpuIds {
+            buffer: m.buffer,
+            len,
+        })
+    }
+
+    /// Reads an index vector back.
+    pub async fn read_ids(&mut self, ids: &GpuIds) -> Result<Vec<u32>, GpuError> {
+        let bytes = self.read_bytes(&ids.buffer, (ids.len * 4) as u64).await?;
+        Ok(bytemuck::cast_slice(&bytes).to_vec())
+    }
+
+    /// Records a copy of `len` indices from `src[offset..]` into a new index vector.
+    pub fn copy_ids(
+        &mut self,
+        src: &GpuIds,
+        offset: usize,
+        len: usize,
+    ) -> Result<GpuIds, GpuError> {
+        let out = self.output_ids("ids", len)?;
+        let device = &self.ctx.device;
+        let encoder = self.encoder.get_or_insert_with(|| {
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("runtime"),
+            })
+        });
+        encoder.copy_buffer_to_buffer(
+            &src.buffer,
+            (offset * 4) as u64,
+            &out.buffer,
+            0,
+            (len * 4) as u64,
+        );
+        Ok(out)
+    }
+
     /// Records one dispatch of `kernel`: `params` (u32 words, f32 by bit pattern) go in a
     /// uniform at binding 0, `buffers` at bindings 1.. in order.
     pub fn dispatch(
@@ -463,6 +502,58 @@ impl Exec for Gpu {
 
     fn goal_features(&mut self, z: &GpuMat, g: &GpuMat) -> GpuMat {
         Self::ok(kernels::goal_features::record(self, z, g))
+    }
+
+    fn sample(
+        &mut self,
+        mean: &GpuMat,
+        logvar: &GpuMat,
+        temperature: f32,
+        seed: u32,
+        stream: u32,
+    ) -> GpuMat {
+        if temperature <= 0.0 {
+            return mean.clone();
+        }
+        Self::ok(kernels::cem::sample(
+            self,
+            mean,
+            logvar,
+            temperature,
+            seed,
+            stream,
+        ))
+    }
+
+    fn cem_sample(&mut self, probs: &GpuMat, n: usize, seed: u32, stream: u32) -> GpuIds {
+        Self::ok(kernels::cem::cem_sample(self, probs, n, seed, stream))
+    }
+
+    fn cem_step(&mut self, actions: &GpuIds, h: usize, n: usize) -> GpuIds {
+        Self::ok(self.copy_ids(actions, h * n, n))
+    }
+
+    fn cem_elites(
+        &mut self,
+        cost: &GpuMat,
+        actions: &GpuIds,
+        horizon: usize,
+        k: usize,
+    ) -> (GpuIds, GpuMat) {
+        Self::ok(kernels::cem::cem_elites(self, cost, actions, horizon, k))
+    }
+
+    fn cem_refit(
+        &mut self,
+        probs: &GpuMat,
+        elites: &GpuIds,
+        k: usize,
+        smoothing: f32,
+        min_prob: f32,
+    ) -> GpuMat {
+        Self::ok(kernels::cem::cem_refit(
+            self, probs, elites, k, smoothing, min_prob,
+        ))
     }
 }
 

@@ -14,6 +14,7 @@ pub mod exec;
 pub mod gpu;
 pub mod graph;
 pub mod kernels;
+pub mod plan;
 pub mod rng;
 
 pub use exec::{Act, Exec, Shape};

@@ -201,3 +201,57 @@ fn every_kernel_matches_its_cpu_reference() {
         p.check(&format!("goal_features g{grows}"), &c, &g);
     }
 }
+
+#[test]
+fn sampling_and_planner_kernels_match_the_cpu() {
+    let ctx = context();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut p = Pair::new(&ctx, weights(&mut rng, 1, 1, 1));
+
+    // Latent sampling: same seed, same temperature, same draws (to float rounding of exp/log/cos).
+    let mean = random(&mut rng, 1037);
+    let logvar = random(&mut rng, 1037);
+    let (mc, mg) = p.input(&mean, 61, 17);
+    let (lc, lg) = p.input(&logvar, 61, 17);
+    for t in [0.0, 0.5, 1.0] {
+        let c = p.cpu.sample(&mc, &lc, t, 42, 3);
+        let g = p.gpu.sample(&mg, &lg, t, 42, 3);
+        p.check(&format!("sample t={t}"), &c, &g);
+    }
+
+    // Proposals: identical integers.
+    let horizon = 7;
+    let mut probs: Vec<f32> = Vec::new();
+    for _ in 0..horizon {
+        let raw: Vec<f32> = (0..9).map(|_| rng.random_range(0.0..1.0f32)).collect();
+        let s: f32 = raw.iter().sum();
+        probs.extend(raw.iter().map(|v| v / s));
+    }
+    let (pc, pg) = p.input(&probs, horizon, 9);
+    let n = 1003;
+    let ac = p.cpu.cem_sample(&pc, n, 9, 2);
+    let ag = p.gpu.cem_sample(&pg, n, 9, 2);
+    let got = pollster::block_on(p.gpu.read_ids(&ag)).unwrap();
+    assert_eq!(got, *ac, "proposals differ between GPU and CPU");
+
+    // Elites: costs with ties, a NaN and an infinity.
+    let mut cost = random(&mut rng, n);
+    cost[5] = f32::NAN;
+    cost[6] = f32::INFINITY;
+    cost[7] = cost[8];
+    cost[100] = -50.0;
+    let (cc, cg) = p.input(&cost, n, 1);
+    for k in [1, 16, 100] {
+        let (sc, ec) = p.cpu.cem_elites(&cc, &ac, horizon, k);
+        let (sg, eg) = p.gpu.cem_elites(&cg, &ag, horizon, k);
+        assert_eq!(
+            pollster::block_on(p.gpu.read_ids(&sg)).unwrap(),
+            *sc,
+            "elite sequences, k={k}"
+        );
+        p.check(&format!("elite costs k={k}"), &ec, &eg);
+        let rc = p.cpu.cem_refit(&pc, &sc, k, 0.5, 0.01);
+        let rg = p.gpu.cem_refit(&pg, &sg, k, 0.5, 0.01);
+        p.check(&format!("refit k={k}"), &rc, &rg);
+    }
+}

@@ -24,3 +24,28 @@ fn activate(v: f32, act: u32) -> f32 {
     }
     return v;
 }
+
+// crate::rng, bit for bit.
+fn hash32(v: u32) -> u32 {
+    var x = v;
+    x ^= x >> 16u;
+    x *= 0x7feb352du;
+    x ^= x >> 15u;
+    x *= 0x846ca68bu;
+    x ^= x >> 16u;
+    return x;
+}
+
+fn rng_bits(seed: u32, stream: u32, counter: u32) -> u32 {
+    return hash32(hash32(hash32(seed) ^ stream) ^ counter) >> 8u;
+}
+
+fn rng_uniform(seed: u32, stream: u32, counter: u32) -> f32 {
+    return f32(rng_bits(seed, stream, counter)) * (1.0 / 16777216.0);
+}
+
+fn rng_normal(seed: u32, stream: u32, i: u32) -> f32 {
+    let u1 = f32(rng_bits(seed, stream, 2u * i) + 1u) * (1.0 / 16777216.0);
+    let u2 = rng_uniform(seed, stream, 2u * i + 1u);
+    return sqrt(-2.0 * log(u1)) * cos(6.2831853 * u2);
+}

@@ -9,6 +9,7 @@
 pub mod add_rows;
 pub mod assemble;
 pub mod attention;
+pub mod cem;
 pub mod gather;
 pub mod gaussian;
 pub mod goal_features;
@@ -28,6 +29,10 @@ pub enum Kernel {
     Select,
     Gaussian,
     GoalFeatures,
+    Sample,
+    CemSample,
+    CemElites,
+    CemRefit,
 }
 
 impl Kernel {
@@ -42,6 +47,10 @@ impl Kernel {
             Kernel::Select => "select",
             Kernel::Gaussian => "gaussian",
             Kernel::GoalFeatures => "goal_features",
+            Kernel::Sample => "sample",
+            Kernel::CemSample => "cem_sample",
+            Kernel::CemElites => "cem_elites",
+            Kernel::CemRefit => "cem_refit",
         }
     }
 
@@ -57,11 +66,15 @@ impl Kernel {
             Kernel::Select => include_str!("select.wgsl"),
             Kernel::Gaussian => include_str!("gaussian.wgsl"),
             Kernel::GoalFeatures => include_str!("goal_features.wgsl"),
+            Kernel::Sample => include_str!("sample.wgsl"),
+            Kernel::CemSample => include_str!("cem_sample.wgsl"),
+            Kernel::CemElites => include_str!("cem_elites.wgsl"),
+            Kernel::CemRefit => include_str!("cem_refit.wgsl"),
         };
         format!("{}\n{}", include_str!("common.wgsl"), body)
     }
 
-    pub const ALL: [Kernel; 9] = [
+    pub const ALL: [Kernel; 13] = [
         Kernel::Linear,
         Kernel::LayerNorm,
         Kernel::Attention,
@@ -71,5 +84,9 @@ impl Kernel {
         Kernel::Select,
         Kernel::Gaussian,
         Kernel::GoalFeatures,
+        Kernel::Sample,
+        Kernel::CemSample,
+        Kernel::CemElites,
+        Kernel::CemRefit,
     ];
 }

@@ -1,0 +1,102 @@
+//! Planning with the committed student on the CPU and GPU paths: the same seed gives the same
+//! plan, and the search improves its own objective from the first iteration to the last.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use layout::cem::CemConfig;
+use layout::config::ModelConfig;
+use layout::weights::{check_weights, parse_manifest, Weights};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use runtime::cpu::Cpu;
+use runtime::gpu::{Gpu, GpuContext};
+use runtime::plan::{finish, record, PlanResult};
+use runtime::Exec;
+
+fn student() -> (ModelConfig, Weights) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/weights");
+    let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let manifest = parse_manifest(&text, "manifest.json").unwrap();
+    let bytes = std::fs::read(dir.join(&manifest.weights_file)).unwrap();
+    (
+        manifest.config.clone(),
+        check_weights(&manifest, &bytes).unwrap(),
+    )
+}
+
+fn settings() -> CemConfig {
+    CemConfig {
+        population: 500,
+        elites: 20,
+        iterations: 5,
+        horizon: 12,
+        smoothing: 0.5,
+        min_prob: 0.01,
+    }
+}
+
+#[test]
+fn cpu_and_gpu_plan_alike_and_the_search_improves() {
+    let (c, w) = student();
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let z: Vec<f32> = (0..c.state_latent)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let g: Vec<f32> = (0..c.state_latent)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let cfg = settings();
+
+    let mut cpu = Cpu::new(w.clone());
+    let (zc, gc) = (
+        cpu.input(&z, 1, c.state_latent),
+        cpu.input(&g, 1, c.state_latent),
+    );
+    let rec = record(&mut cpu, &c, &zc, &gc, &cfg, &[], 77);
+    let on_cpu: PlanResult = finish(
+        &cfg,
+        rec.elites
+            .iter()
+            .map(|(s, k)| (s.to_vec(), k.data.to_vec()))
+            .collect(),
+    );
+
+    let ctx =
+        Arc::new(pollster::block_on(GpuContext::new()).expect("a GPU adapter (lavapipe in CI)"));
+    let mut gpu = Gpu::new(ctx, &w);
+    let (zg, gg) = (
+        gpu.input(&z, 1, c.state_latent),
+        gpu.input(&g, 1, c.state_latent),
+    );
+    let rec = record(&mut gpu, &c, &zg, &gg, &cfg, &[], 77);
+    let read: Vec<(Vec<u32>, Vec<f32>)> = rec
+        .elites
+        .iter()
+        .map(|(s, k)| {
+            (
+                pollster::block_on(gpu.read_ids(s)).unwrap(),
+                pollster::block_on(gpu.read(k)).unwrap(),
+            )
+        })
+        .collect();
+    let on_gpu = finish(&cfg, read);
+
+    assert_eq!(on_gpu.actions, on_cpu.actions, "best sequences differ");
+    assert!((on_gpu.cost - on_cpu.cost).abs() <= 1e-4 * on_cpu.cost.abs().max(1.0));
+    assert_eq!(
+        on_gpu.iterations[0].actions, on_cpu.iterations[0].actions,
+        "first elites differ"
+    );
+    let mean =
+        |p: &PlanResult, i: usize| p.iterations[i].costs.iter().sum::<f32>() / cfg.elites as f32;
+    let (first, last) = (mean(&on_cpu, 0), mean(&on_cpu, cfg.iterations - 1));
+    eprintln!(
+        "mean elite cost: first iteration {first:.4}, last {last:.4}; best {:.4}",
+        on_cpu.cost
+    );
+    assert!(
+        last < first,
+        "the search did not improve its objective: {first} -> {last}"
+    );
+}
