@@ -108,4 +108,33 @@ pub trait Exec {
         smoothing: f32,
         min_prob: f32,
     ) -> Self::T;
+
+    /// The planner's rollouts: from `z0 [1, Z]`, each of `n` candidates follows its actions
+    /// (step-major `[horizon * n]`) through [`crate::graph::latent_step`], summing
+    /// [`crate::graph::goal_cost`] toward `goal [1, Z]` -> `[n, 1]`. The default composes the
+    /// layer operations; the GPU overrides it with one fused kernel.
+    fn rollout_cost(
+        &mut self,
+        z0: &Self::T,
+        goal: &Self::T,
+        actions: &Self::I,
+        n: usize,
+        horizon: usize,
+    ) -> Self::T
+    where
+        Self: Sized,
+    {
+        let mut state = self.assemble(n, &[(z0, true)]); // [N, Z]
+        let mut cost: Option<Self::T> = None;
+        for h in 0..horizon {
+            let ids = self.cem_step(actions, h, n);
+            state = crate::graph::latent_step(self, &state, &ids);
+            let step = crate::graph::goal_cost(self, &state, goal); // [N, 1]
+            cost = Some(match cost {
+                None => step,
+                Some(total) => self.add_rows(&total, &step),
+            });
+        }
+        cost.expect("horizon >= 1")
+    }
 }

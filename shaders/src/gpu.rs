@@ -159,6 +159,8 @@ pub struct Gpu {
     params: HashMap<String, (Vec<usize>, Arc<wgpu::Buffer>)>,
     pipelines: HashMap<Kernel, wgpu::ComputePipeline>,
     encoder: Option<wgpu::CommandEncoder>,
+    /// The planning path's weights packed for the fused rollout kernel, and its sizes header.
+    rollout_pack: Option<(Arc<wgpu::Buffer>, String)>,
     /// Dispatches recorded since the last submission.
     pub recorded: usize,
 }
@@ -174,11 +176,12 @@ impl Gpu {
             .tensors
             .iter()
             .map(|(name, (shape, values))| {
+                let padded = pad_columns(shape, values);
                 let buffer = ctx
                     .device
                     .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                         label: Some(name),
-                        contents: bytemuck::cast_slice(values),
+                        contents: bytemuck::cast_slice(&padded),
                         usage: STORAGE,
                     });
                 (name.clone(), (shape.clone(), Arc::new(buffer)))
@@ -189,6 +192,7 @@ impl Gpu {
             params,
             pipelines: HashMap::new(),
             encoder: None,
+            rollout_pack: None,
             recorded: 0,
         }
     }
@@ -277,11 +281,77 @@ impl Gpu {
         Ok(out)
     }
 
-    /// Records one dispatch of `kernel`: `params` (u32 words, f32 by bit pattern) go in a
-    /// uniform at binding 0, `buffers` at bindings 1.. in order.
+    /// Records one dispatch of `kernel`: see [`Gpu::dispatch_with`].
     pub fn dispatch(
         &mut self,
         kernel: Kernel,
+        params: &[u32],
+        buffers: &[&wgpu::Buffer],
+        groups: [u32; 3],
+    ) {
+        self.dispatch_with(kernel, "", params, buffers, groups)
+    }
+
+    /// The planning weights packed into one buffer, and the WGSL constants describing it (built
+    /// on first use, by copies on the device).
+    pub fn rollout_pack(&mut self) -> (Arc<wgpu::Buffer>, String) {
+        if let Some(p) = &self.rollout_pack {
+            return p.clone();
+        }
+        let z = self.param("dyn_z.weight").0[0];
+        let h = self.param("dyn_z.weight").0[1];
+        let c = self.param("cost_in.weight").0[1];
+        let (z4, h4, c4) = (z.div_ceil(4), h.div_ceil(4), c.div_ceil(4));
+        let parts: [(&str, &str, usize); 11] = [
+            ("O_DZW", "dyn_z.weight", z * h4),
+            ("O_DZB", "dyn_z.bias", h4),
+            ("O_DAW", "dyn_a.weight", 9 * h4),
+            ("O_DHW", "dyn_hidden.weight", h * h4),
+            ("O_DHB", "dyn_hidden.bias", h4),
+            ("O_DOW", "dyn_out.weight", h * z4),
+            ("O_DOB", "dyn_out.bias", z4),
+            ("O_CIW", "cost_in.weight", 3 * z * c4),
+            ("O_CIB", "cost_in.bias", c4),
+            ("O_COW", "cost_out.weight", c),
+            ("O_COB", "cost_out.bias", 1),
+        ];
+        let mut header = format!(
+            "const Z: u32 = {z}u;\nconst Z4: u32 = {z4}u;\nconst H: u32 = {h}u;\nconst H4: u32 = {h4}u;\nconst C: u32 = {c}u;\nconst C4: u32 = {c4}u;\n"
+        );
+        let total: usize = parts.iter().map(|p| p.2).sum();
+        let pack = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("planning weights"),
+            size: (total * 16) as u64,
+            usage: STORAGE,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("pack"),
+            });
+        let mut offset = 0;
+        for (constant, name, vec4s) in parts {
+            let src = self.param(name).1.clone();
+            assert_eq!(src.size(), (vec4s * 16) as u64, "{name}: packed size");
+            encoder.copy_buffer_to_buffer(&src, 0, &pack, (offset * 16) as u64, src.size());
+            header += &format!("const {constant}: u32 = {offset}u;\n");
+            offset += vec4s;
+        }
+        self.ctx.queue.submit([encoder.finish()]);
+        let p = (Arc::new(pack), header);
+        self.rollout_pack = Some(p.clone());
+        p
+    }
+
+    /// Records one dispatch of `kernel`: `params` (u32 words, f32 by bit pattern) go in a
+    /// uniform at binding 0, `buffers` at bindings 1.. in order. `header` (WGSL constants) is
+    /// prepended to the kernel's source when its pipeline is first built.
+    pub fn dispatch_with(
+        &mut self,
+        kernel: Kernel,
+        header: &str,
         params: &[u32],
         buffers: &[&wgpu::Buffer],
         groups: [u32; 3],
@@ -290,7 +360,7 @@ impl Gpu {
         let pipeline = self.pipelines.entry(kernel).or_insert_with(|| {
             let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(kernel.name()),
-                source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
+                source: wgpu::ShaderSource::Wgsl(format!("{header}{}", kernel.source()).into()),
             });
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(kernel.name()),
@@ -555,6 +625,32 @@ impl Exec for Gpu {
             self, probs, elites, k, smoothing, min_prob,
         ))
     }
+}
+
+/// A matrix's columns rounded up to a multiple of 4: weights live on the device with this row
+/// stride so the linear kernel can read them as `vec4`s.
+pub fn padded_cols(cols: usize) -> usize {
+    cols.div_ceil(4) * 4
+}
+
+/// 2-D parameters with their rows padded to [`padded_cols`] (zeros), 1-D ones to a multiple
+/// of 4 values; others as they are.
+fn pad_columns(shape: &[usize], values: &[f32]) -> Vec<f32> {
+    if shape.len() == 1 {
+        let mut out = values.to_vec();
+        out.resize(padded_cols(values.len()).max(4), 0.0);
+        return out;
+    }
+    if shape.len() != 2 || shape[1] % 4 == 0 {
+        return values.to_vec();
+    }
+    let (rows, cols) = (shape[0], shape[1]);
+    let stride = padded_cols(cols);
+    let mut out = vec![0.0f32; rows * stride];
+    for r in 0..rows {
+        out[r * stride..r * stride + cols].copy_from_slice(&values[r * cols..(r + 1) * cols]);
+    }
+    out
 }
 
 /// Workgroups for `threads` invocations of a 1-D kernel with 256 per group, spread over x and y

@@ -13,7 +13,6 @@ use layout::cem::{initial, shift_plan, CemConfig, K};
 use layout::config::ModelConfig;
 
 use crate::exec::{Exec, Shape};
-use crate::graph;
 
 /// Handles of one planning run, before read-back: per iteration, the elites' sequences
 /// `[elites * horizon]` and costs `[elites, 1]`.
@@ -50,18 +49,7 @@ pub fn record<E: Exec>(
     let mut elites = Vec::with_capacity(cfg.iterations);
     for it in 0..cfg.iterations {
         let actions = e.cem_sample(&probs, n, seed, it as u32);
-        let mut state = e.assemble(n, &[(z, true)]); // [N, Z]
-        let mut cost: Option<E::T> = None;
-        for h in 0..cfg.horizon {
-            let ids = e.cem_step(&actions, h, n);
-            state = graph::latent_step(e, &state, &ids);
-            let step = graph::goal_cost(e, &state, goal); // [N, 1]
-            cost = Some(match cost {
-                None => step,
-                Some(total) => e.add_rows(&total, &step),
-            });
-        }
-        let cost = cost.expect("horizon >= 1");
+        let cost = e.rollout_cost(z, goal, &actions, n, cfg.horizon); // [N, 1]
         let (seqs, costs) = e.cem_elites(&cost, &actions, cfg.horizon, cfg.elites);
         probs = e.cem_refit(&probs, &seqs, cfg.elites, cfg.smoothing, cfg.min_prob);
         elites.push((seqs, costs));

@@ -100,3 +100,41 @@ fn cpu_and_gpu_plan_alike_and_the_search_improves() {
         "the search did not improve its objective: {first} -> {last}"
     );
 }
+
+#[test]
+fn fused_gpu_rollouts_equal_the_layer_by_layer_cpu_ones() {
+    let (c, w) = student();
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let (n, horizon, zd) = (301, 12, c.state_latent);
+    let z: Vec<f32> = (0..zd).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let g: Vec<f32> = (0..zd).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let actions: Vec<u32> = (0..n * horizon).map(|_| rng.random_range(0..9)).collect();
+    let mut cpu = Cpu::new(w.clone());
+    let (zc, gc, ac) = (
+        cpu.input(&z, 1, zd),
+        cpu.input(&g, 1, zd),
+        cpu.ids(&actions),
+    );
+    let want = cpu.rollout_cost(&zc, &gc, &ac, n, horizon);
+    let ctx =
+        Arc::new(pollster::block_on(GpuContext::new()).expect("a GPU adapter (lavapipe in CI)"));
+    let mut gpu = Gpu::new(ctx, &w);
+    let (zg, gg, ag) = (
+        gpu.input(&z, 1, zd),
+        gpu.input(&g, 1, zd),
+        gpu.ids(&actions),
+    );
+    let cost = gpu.rollout_cost(&zg, &gg, &ag, n, horizon);
+    let got = pollster::block_on(gpu.read(&cost)).unwrap();
+    let scale = want.data.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let err = got
+        .iter()
+        .zip(want.data.iter())
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()))
+        / scale;
+    eprintln!("fused rollout cost: relative error {err:.2e} over {n} candidates");
+    assert!(
+        err <= 1e-5,
+        "fused rollouts differ from the layer-by-layer ones by {err:.2e}"
+    );
+}

@@ -10,7 +10,12 @@ pub fn record(g: &mut Gpu, table: &str, ids: &GpuIds) -> Result<GpuMat, GpuError
     let out = g.output(table, ids.len, d)?;
     g.dispatch(
         Kernel::Gather,
-        &[ids.len as u32, d as u32, rows as u32],
+        &[
+            ids.len as u32,
+            d as u32,
+            rows as u32,
+            crate::gpu::padded_cols(d) as u32,
+        ],
         &[&t, &ids.buffer, &out.buffer],
         groups_1d(ids.len * d),
     );

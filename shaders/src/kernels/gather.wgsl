@@ -1,7 +1,7 @@
 // Embedding rows: out[r, c] = table[ids[r], c], as crate::cpu::gather. An index past the
 // table reads row 0 (the CPU path refuses it; GPU-made indices are always in range).
 
-struct Params { count: u32, d: u32, rows: u32 }
+struct Params { count: u32, d: u32, rows: u32, stride: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> table: array<f32>;
@@ -19,5 +19,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (id >= p.rows) {
         id = 0u;
     }
-    out[t] = table[id * p.d + t % p.d];
+    out[t] = table[id * p.stride + t % p.d];
 }

@@ -1,4 +1,5 @@
-//! Records `linear.wgsl`: `act(x W + b + add)`, as [`crate::cpu::linear`].
+//! Records `linear.wgsl`: `act(x W + b + add)`, as [`crate::cpu::linear`]. Weights are on the
+//! device with rows padded to a multiple of 4 columns ([`crate::gpu::padded_cols`]).
 
 use crate::exec::Act;
 use crate::gpu::{Gpu, GpuError, GpuMat};
@@ -37,7 +38,15 @@ pub fn record(
         Kernel::Linear,
         &params,
         &[&x.buffer, &w, &b, &addend, &y.buffer],
-        [n.div_ceil(64) as u32, x.rows.div_ceil(64) as u32, 1],
+        {
+            // 16 x 16 invocations of 4 x 4 outputs: 64 rows by 64 columns per workgroup.
+            let ry = x.rows.div_ceil(64);
+            [
+                n.div_ceil(64) as u32,
+                ry.min(65535) as u32,
+                ry.div_ceil(65535) as u32,
+            ]
+        },
     );
     Ok(y)
 }

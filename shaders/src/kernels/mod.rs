@@ -33,6 +33,7 @@ pub enum Kernel {
     CemSample,
     CemElites,
     CemRefit,
+    Rollout,
 }
 
 impl Kernel {
@@ -51,6 +52,7 @@ impl Kernel {
             Kernel::CemSample => "cem_sample",
             Kernel::CemElites => "cem_elites",
             Kernel::CemRefit => "cem_refit",
+            Kernel::Rollout => "rollout",
         }
     }
 
@@ -70,11 +72,12 @@ impl Kernel {
             Kernel::CemSample => include_str!("cem_sample.wgsl"),
             Kernel::CemElites => include_str!("cem_elites.wgsl"),
             Kernel::CemRefit => include_str!("cem_refit.wgsl"),
+            Kernel::Rollout => include_str!("rollout.wgsl"),
         };
         format!("{}\n{}", include_str!("common.wgsl"), body)
     }
 
-    pub const ALL: [Kernel; 13] = [
+    pub const ALL: [Kernel; 14] = [
         Kernel::Linear,
         Kernel::LayerNorm,
         Kernel::Attention,
@@ -88,5 +91,6 @@ impl Kernel {
         Kernel::CemSample,
         Kernel::CemElites,
         Kernel::CemRefit,
+        Kernel::Rollout,
     ];
 }
