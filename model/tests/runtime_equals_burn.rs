@@ -225,3 +225,44 @@ fn every_mode<E: Exec>(model: &WorldModel, c: &ModelConfig, mut u: Under<'_, E>)
     let cost = graph::goal_cost(&mut u.e, &ours, &tg);
     u.check("goal cost", &cost, &burn_cost);
 }
+
+/// Inputs both sides can rebuild without a file: frame latents and actions for 2 sequences,
+/// drawn with the runtime's counter-based RNG.
+fn fixture_inputs(c: &ModelConfig) -> (Vec<f32>, Vec<f32>, Vec<u8>) {
+    let per = 2 * c.patches() * c.patch_latent;
+    let draw = |stream| {
+        (0..per as u32)
+            .map(|i| runtime::rng::normal(5, stream, i))
+            .collect()
+    };
+    (draw(0), draw(1), vec![2, 7])
+}
+
+/// burn's frame-mode outputs on [`fixture_inputs`], kept in `shaders/tests/fixtures/` so the
+/// browser test (which has no burn) compares the WGSL runtime in Chromium against burn itself.
+/// Fails when the committed file no longer matches burn on the committed weights; rerun with
+/// `UPDATE_FIXTURES=1` after retraining.
+#[test]
+fn browser_fixture_holds_burns_outputs() {
+    let (model, c, _) = student();
+    let (prev, cur, actions) = fixture_inputs(&c);
+    let (mean, logvar, z) = model::infer::step(&model, &c, &prev, &cur, &actions, &Device::flex());
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shaders/tests/fixtures/burn_frame_step.json");
+    let now =
+        serde_json::json!({"seed": 5, "actions": actions, "mean": mean, "logvar": logvar, "z": z});
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        std::fs::write(&path, serde_json::to_string(&now).unwrap()).unwrap();
+    }
+    let text = std::fs::read_to_string(&path).expect("fixture (create it with UPDATE_FIXTURES=1)");
+    let saved: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for key in ["mean", "logvar", "z"] {
+        let a: Vec<f32> = serde_json::from_value(saved[key].clone()).unwrap();
+        let b: Vec<f32> = serde_json::from_value(now[key].clone()).unwrap();
+        let e = rel_err(&a, &b);
+        assert!(
+            e <= 1e-5,
+            "{key}: the fixture differs from burn by {e:.2e}: rerun with UPDATE_FIXTURES=1"
+        );
+    }
+}

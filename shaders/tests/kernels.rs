@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Every WGSL kernel against its CPU reference on random inputs with awkward sizes (not
 //! multiples of the workgroup or tile sizes), natively on whatever adapter wgpu finds: Mesa's
 //! lavapipe on a machine without a GPU. Tolerance: `max |gpu - cpu| / max |cpu| <= 1e-5` (sums of up to

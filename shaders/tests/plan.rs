@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Planning with the committed student on the CPU and GPU paths: the same seed gives the same
 //! plan, and the search improves its own objective from the first iteration to the last.
 

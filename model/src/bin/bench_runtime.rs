@@ -185,7 +185,18 @@ fn run(args: &Args) -> Result<(), String> {
         std::fs::read(args.weights.join(&manifest.weights_file)).map_err(|e| e.to_string())?;
     let weights = layout::weights::check_weights(&manifest, &bytes).map_err(|e| e.to_string())?;
     let ctx = Arc::new(pollster::block_on(GpuContext::new()).map_err(|e| e.to_string())?);
-    let adapter = ctx.describe();
+    let started = Instant::now();
+    let peak = {
+        let mut g = Gpu::new(ctx.clone(), &weights);
+        pollster::block_on(runtime::kernels::peak::measure(&mut g, 5, || {
+            started.elapsed().as_secs_f64()
+        }))
+        .map_err(|e| e.to_string())?
+    };
+    let adapter = format!(
+        "{} (measured peak {peak:.1} GFLOP/s of vec4 multiply-adds)",
+        ctx.describe()
+    );
     eprintln!("adapter: {adapter}");
 
     let mut runners: Vec<Box<dyn Runner>> = vec![

@@ -45,7 +45,9 @@ fn rng_uniform(seed: u32, stream: u32, counter: u32) -> f32 {
 }
 
 fn rng_normal(seed: u32, stream: u32, i: u32) -> f32 {
-    let u1 = f32(rng_bits(seed, stream, 2u * i) + 1u) * (1.0 / 16777216.0);
-    let u2 = rng_uniform(seed, stream, 2u * i + 1u);
-    return sqrt(-2.0 * log(u1)) * cos(6.2831853 * u2);
+    var s = 0.0;
+    for (var k = 0u; k < 12u; k++) {
+        s += rng_uniform(seed, stream, 12u * i + k);
+    }
+    return s - 6.0;
 }

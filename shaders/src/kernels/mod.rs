@@ -15,6 +15,7 @@ pub mod gaussian;
 pub mod goal_features;
 pub mod layer_norm;
 pub mod linear;
+pub mod peak;
 pub mod select;
 
 /// A compiled-once compute kernel.
@@ -34,6 +35,7 @@ pub enum Kernel {
     CemElites,
     CemRefit,
     Rollout,
+    Peak,
 }
 
 impl Kernel {
@@ -53,6 +55,7 @@ impl Kernel {
             Kernel::CemElites => "cem_elites",
             Kernel::CemRefit => "cem_refit",
             Kernel::Rollout => "rollout",
+            Kernel::Peak => "peak",
         }
     }
 
@@ -73,11 +76,12 @@ impl Kernel {
             Kernel::CemElites => include_str!("cem_elites.wgsl"),
             Kernel::CemRefit => include_str!("cem_refit.wgsl"),
             Kernel::Rollout => include_str!("rollout.wgsl"),
+            Kernel::Peak => include_str!("peak.wgsl"),
         };
         format!("{}\n{}", include_str!("common.wgsl"), body)
     }
 
-    pub const ALL: [Kernel; 14] = [
+    pub const ALL: [Kernel; 15] = [
         Kernel::Linear,
         Kernel::LayerNorm,
         Kernel::Attention,
@@ -92,5 +96,6 @@ impl Kernel {
         Kernel::CemElites,
         Kernel::CemRefit,
         Kernel::Rollout,
+        Kernel::Peak,
     ];
 }

@@ -1,0 +1,163 @@
+//! The runtime inside headless Chromium with WebGPU (SwiftShader on a machine without a GPU):
+//! the committed student through the WGSL kernels and through the CPU path, against burn's
+//! own outputs recorded natively (`tests/fixtures/burn_frame_step.json`, kept current by
+//! `model/tests/runtime_equals_burn.rs`), plus sampling and planning parity between the paths.
+//!
+//!     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+//!     cargo test --target wasm32-unknown-unknown -p runtime
+#![cfg(target_arch = "wasm32")]
+
+use std::sync::Arc;
+
+use layout::cem::CemConfig;
+use layout::weights::{check_weights, parse_manifest};
+use runtime::cpu::Cpu;
+use runtime::gpu::{Gpu, GpuContext};
+use runtime::{graph, plan, rng, Exec};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const MANIFEST: &str = include_str!("../../public/weights/manifest.json");
+const WEIGHTS: &[u8] = include_bytes!("../../public/weights/student.safetensors");
+const FIXTURE: &str = include_str!("fixtures/burn_frame_step.json");
+
+fn rel_err(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-6);
+    a.iter()
+        .zip(b)
+        .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()))
+        / scale
+}
+
+async fn gpu(weights: &layout::Weights) -> Gpu {
+    let ctx = GpuContext::new().await.unwrap_or_else(|e| {
+        panic!("{e}: run Chromium with the WebGPU flags in shaders/webdriver.json")
+    });
+    web_sys_log(&format!("adapter: {}", ctx.describe()));
+    Gpu::new(Arc::new(ctx), weights)
+}
+
+fn web_sys_log(s: &str) {
+    wasm_bindgen_test::console_log!("{s}");
+}
+
+#[wasm_bindgen_test]
+async fn wgsl_and_cpu_paths_equal_burn_in_the_browser() {
+    let manifest = parse_manifest(MANIFEST, "manifest.json").unwrap();
+    let weights = check_weights(&manifest, WEIGHTS).unwrap();
+    let c = manifest.config.clone();
+    let fixture: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
+    let want = |k: &str| -> Vec<f32> { serde_json::from_value(fixture[k].clone()).unwrap() };
+    let per = 2 * c.patches() * c.patch_latent;
+    let draw = |stream| {
+        (0..per as u32)
+            .map(|i| rng::normal(5, stream, i))
+            .collect::<Vec<f32>>()
+    };
+    let (prev, cur) = (draw(0), draw(1));
+    let actions = [2u32, 7];
+    let mask = graph::frame_mask(&c);
+    let n = c.frame_tokens();
+
+    let mut g = gpu(&weights).await;
+    let (tp, tc, ta, tm) = (
+        g.input(&prev, 2 * c.patches(), c.patch_latent),
+        g.input(&cur, 2 * c.patches(), c.patch_latent),
+        g.ids(&actions),
+        g.input(&mask, n, n),
+    );
+    let (m, lv, z) = graph::frame_step(&mut g, &c, &tp, &tc, &ta, &tm);
+    for (name, t) in [("mean", &m), ("logvar", &lv), ("z", &z)] {
+        let got = g.read(t).await.unwrap();
+        let e = rel_err(&got, &want(name));
+        web_sys_log(&format!("WGSL {name}: relative error {e:.2e} against burn"));
+        assert!(e <= 1e-3, "WGSL {name} differs from burn by {e:.2e}");
+    }
+
+    let mut cpu = Cpu::new(weights);
+    let (tp, tc, ta, tm) = (
+        cpu.input(&prev, 2 * c.patches(), c.patch_latent),
+        cpu.input(&cur, 2 * c.patches(), c.patch_latent),
+        cpu.ids(&actions),
+        cpu.input(&mask, n, n),
+    );
+    let (m, lv, z) = graph::frame_step(&mut cpu, &c, &tp, &tc, &ta, &tm);
+    for (name, t) in [("mean", &m), ("logvar", &lv), ("z", &z)] {
+        let e = rel_err(&t.data, &want(name));
+        assert!(e <= 1e-4, "CPU path {name} differs from burn by {e:.2e}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn same_seed_same_samples_and_plans_on_both_paths() {
+    let manifest = parse_manifest(MANIFEST, "manifest.json").unwrap();
+    let weights = check_weights(&manifest, WEIGHTS).unwrap();
+    let c = manifest.config.clone();
+    let mut g = gpu(&weights).await;
+    let mut cpu = Cpu::new(weights);
+
+    let len = c.patches() * c.patch_latent;
+    let mean: Vec<f32> = (0..len as u32).map(|i| rng::normal(8, 0, i)).collect();
+    let logvar: Vec<f32> = (0..len as u32)
+        .map(|i| rng::normal(8, 1, i) - 2.0)
+        .collect();
+    let (mg, lg) = (
+        g.input(&mean, c.patches(), c.patch_latent),
+        g.input(&logvar, c.patches(), c.patch_latent),
+    );
+    let (mc, lc) = (
+        cpu.input(&mean, c.patches(), c.patch_latent),
+        cpu.input(&logvar, c.patches(), c.patch_latent),
+    );
+    let sg = g.sample(&mg, &lg, 0.8, 42, 1);
+    let sc = cpu.sample(&mc, &lc, 0.8, 42, 1);
+    let got = g.read(&sg).await.unwrap();
+    let e = rel_err(&got, &sc.data);
+    web_sys_log(&format!(
+        "samples: relative error {e:.2e} between WGSL and CPU"
+    ));
+    assert!(e <= 1e-5, "samples differ between WGSL and CPU by {e:.2e}");
+
+    let cfg = CemConfig {
+        population: 256,
+        elites: 16,
+        iterations: 3,
+        horizon: 12,
+        smoothing: 0.5,
+        min_prob: 0.01,
+    };
+    let z: Vec<f32> = (0..c.state_latent as u32)
+        .map(|i| rng::uniform(1, 0, i) * 2.0 - 1.0)
+        .collect();
+    let goal: Vec<f32> = (0..c.state_latent as u32)
+        .map(|i| rng::uniform(1, 1, i) * 2.0 - 1.0)
+        .collect();
+    let (zg, gg) = (
+        g.input(&z, 1, c.state_latent),
+        g.input(&goal, 1, c.state_latent),
+    );
+    let rec = plan::record(&mut g, &c, &zg, &gg, &cfg, &[], 9);
+    let mut read = Vec::new();
+    for (s, k) in &rec.elites {
+        read.push((g.read_ids(s).await.unwrap(), g.read(k).await.unwrap()));
+    }
+    let on_gpu = plan::finish(&cfg, read);
+    let (zc, gc) = (
+        cpu.input(&z, 1, c.state_latent),
+        cpu.input(&goal, 1, c.state_latent),
+    );
+    let rec = plan::record(&mut cpu, &c, &zc, &gc, &cfg, &[], 9);
+    let on_cpu = plan::finish(
+        &cfg,
+        rec.elites
+            .iter()
+            .map(|(s, k)| (s.to_vec(), k.data.to_vec()))
+            .collect(),
+    );
+    assert_eq!(
+        on_gpu.actions, on_cpu.actions,
+        "plans differ between WGSL and CPU"
+    );
+}
