@@ -8,6 +8,7 @@
 
 pub mod cem;
 pub mod config;
+pub mod frames;
 pub mod tensors;
 pub mod weights;
 

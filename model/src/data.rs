@@ -98,40 +98,7 @@ pub fn qa_sequence(qa: &QuestionAnswer) -> Result<(Vec<u16>, usize), String> {
     Ok((seq, ans))
 }
 
-/// RGB frame `[FRAME, FRAME, 3]` bytes -> patches `[P, patch*patch*3]` in 0..1; patch index is
-/// `row * grid + column`, values inside a patch are `(y, x, channel)` row-major.
-pub fn patchify(frame: &[u8], patch: usize, out: &mut Vec<f32>) {
-    let grid = FRAME / patch;
-    for gy in 0..grid {
-        for gx in 0..grid {
-            for y in 0..patch {
-                let row = (gy * patch + y) * FRAME + gx * patch;
-                for v in &frame[row * 3..(row + patch) * 3] {
-                    out.push(*v as f32 / 255.0);
-                }
-            }
-        }
-    }
-}
-
-/// Inverse of [`patchify`]: `[P, patch*patch*3]` values in 0..1 -> RGB bytes.
-pub fn unpatchify(patches: &[f32], patch: usize) -> Vec<u8> {
-    let grid = FRAME / patch;
-    let mut frame = vec![0u8; FRAME * FRAME * 3];
-    let mut i = 0;
-    for gy in 0..grid {
-        for gx in 0..grid {
-            for y in 0..patch {
-                let row = (gy * patch + y) * FRAME + gx * patch;
-                for px in &mut frame[row * 3..(row + patch) * 3] {
-                    *px = (patches[i].clamp(0.0, 1.0) * 255.0).round() as u8;
-                    i += 1;
-                }
-            }
-        }
-    }
-    frame
-}
+pub use layout::frames::{patchify, unpatchify};
 
 /// Generates `count` episodes from `first_seed` on `threads` threads, in seed order.
 pub fn generate(

@@ -9,6 +9,7 @@
 //! planning iteration is one submission. Sizes, tensor names and the weights format come from
 //! the `layout` crate, shared with training and export: nothing here restates the architecture.
 
+pub mod api;
 pub mod cpu;
 pub mod exec;
 pub mod gpu;
@@ -17,4 +18,5 @@ pub mod kernels;
 pub mod plan;
 pub mod rng;
 
+pub use api::{Runtime, RuntimeError};
 pub use exec::{Act, Exec, Shape};

@@ -1,0 +1,268 @@
+//! What the page calls: [`Runtime`] loads the exported student, runs it on the GPU when an
+//! adapter is granted and on the CPU path otherwise, and offers the playground's verbs on RGB
+//! frames, actions and words. Every method is async (read-backs are, on the web).
+
+use std::sync::Arc;
+
+use layout::cem::CemConfig;
+use layout::config::{ModelConfig, FRAME};
+use layout::frames::{patchify, unpatchify};
+use layout::weights::{check_weights, parse_manifest, LoadError, Manifest};
+
+use crate::cpu::Cpu;
+use crate::exec::Exec;
+use crate::gpu::{Gpu, GpuContext, GpuError};
+use crate::graph;
+use crate::plan::{self, PlanResult};
+
+/// Why a runtime call failed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+    #[error("{0}")]
+    Input(String),
+}
+
+/// An executor whose results can be read back.
+#[allow(async_fn_in_trait)]
+pub trait Fetch: Exec {
+    async fn fetch(&mut self, t: &Self::T) -> Result<Vec<f32>, GpuError>;
+    async fn fetch_ids(&mut self, ids: &Self::I) -> Result<Vec<u32>, GpuError>;
+}
+
+impl Fetch for Cpu {
+    async fn fetch(&mut self, t: &Self::T) -> Result<Vec<f32>, GpuError> {
+        Ok(t.data.to_vec())
+    }
+    async fn fetch_ids(&mut self, ids: &Self::I) -> Result<Vec<u32>, GpuError> {
+        Ok(ids.to_vec())
+    }
+}
+
+impl Fetch for Gpu {
+    async fn fetch(&mut self, t: &Self::T) -> Result<Vec<f32>, GpuError> {
+        self.read(t).await
+    }
+    async fn fetch_ids(&mut self, ids: &Self::I) -> Result<Vec<u32>, GpuError> {
+        self.read_ids(ids).await
+    }
+}
+
+enum Backend {
+    Gpu(Box<Gpu>),
+    Cpu(Cpu),
+}
+
+/// The student, ready to imagine and plan.
+pub struct Runtime {
+    pub manifest: Manifest,
+    backend: Backend,
+    /// Why the GPU is not used, when it is not.
+    pub fallback_reason: Option<String>,
+}
+
+/// Checks a frame is `FRAME x FRAME` RGB.
+fn check_frame(f: &[u8], what: &str) -> Result<(), RuntimeError> {
+    if f.len() != FRAME * FRAME * 3 {
+        return Err(RuntimeError::Input(format!(
+            "{what} has {} bytes; a frame is {FRAME}x{FRAME} RGB ({} bytes)",
+            f.len(),
+            FRAME * FRAME * 3
+        )));
+    }
+    Ok(())
+}
+
+impl Runtime {
+    /// Loads the manifest's JSON and the weights file's bytes (every check of
+    /// `layout::weights`), then asks for a GPU when `prefer_gpu`; without one it runs on the CPU
+    /// path and says why in [`Runtime::fallback_reason`].
+    pub async fn load(
+        manifest_json: &str,
+        weights: &[u8],
+        prefer_gpu: bool,
+    ) -> Result<Runtime, LoadError> {
+        let manifest = parse_manifest(manifest_json, "manifest.json")?;
+        let w = check_weights(&manifest, weights)?;
+        let (backend, fallback_reason) = if prefer_gpu {
+            match GpuContext::new().await {
+                Ok(ctx) => (Backend::Gpu(Box::new(Gpu::new(Arc::new(ctx), &w))), None),
+                Err(e) => (Backend::Cpu(Cpu::new(w)), Some(e.to_string())),
+            }
+        } else {
+            (
+                Backend::Cpu(Cpu::new(w)),
+                Some("the CPU path was asked for".into()),
+            )
+        };
+        Ok(Runtime {
+            manifest,
+            backend,
+            fallback_reason,
+        })
+    }
+
+    pub fn config(&self) -> &ModelConfig {
+        &self.manifest.config
+    }
+
+    /// "GPU: <adapter>" or "CPU".
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Gpu(g) => format!("GPU: {}", g.ctx.describe()),
+            Backend::Cpu(_) => "CPU".into(),
+        }
+    }
+
+    /// Dreams `actions.len()` frames after two context frames (t-1 and t), sampling each
+    /// frame's patch latents at `temperature` (0: the mean) from stream `seed`.
+    pub async fn imagine(
+        &mut self,
+        context: [&[u8]; 2],
+        actions: &[u8],
+        temperature: f32,
+        seed: u32,
+    ) -> Result<Vec<Vec<u8>>, RuntimeError> {
+        check_frame(context[0], "the previous frame")?;
+        check_frame(context[1], "the current frame")?;
+        if let Some(a) = actions
+            .iter()
+            .find(|&&a| a as usize >= layout::config::ACTIONS)
+        {
+            return Err(RuntimeError::Input(format!(
+                "action {a} is not one of the 9 (0 to 8)"
+            )));
+        }
+        if !(temperature.is_finite() && temperature >= 0.0) {
+            return Err(RuntimeError::Input(format!(
+                "temperature must be 0 or more, got {temperature}"
+            )));
+        }
+        let c = self.manifest.config.clone();
+        match &mut self.backend {
+            Backend::Gpu(g) => imagine(g.as_mut(), &c, context, actions, temperature, seed).await,
+            Backend::Cpu(e) => imagine(e, &c, context, actions, temperature, seed).await,
+        }
+    }
+
+    /// The first frame of a scene sentence (word ids, no BOS/EOS), from the mean latents.
+    pub async fn prompt_to_frame(&mut self, words: &[u16]) -> Result<Vec<u8>, RuntimeError> {
+        let c = self.manifest.config.clone();
+        check_words(&c, words)?;
+        match &mut self.backend {
+            Backend::Gpu(g) => prompt_to_frame(g.as_mut(), &c, words).await,
+            Backend::Cpu(e) => prompt_to_frame(e, &c, words).await,
+        }
+    }
+
+    /// Plans toward a goal sentence from the two latest frames: CEM in latent space with
+    /// `settings`, every candidate of an iteration imagined in one batched pass.
+    pub async fn plan(
+        &mut self,
+        context: [&[u8]; 2],
+        goal: &[u16],
+        settings: &CemConfig,
+        warm: &[u8],
+        seed: u32,
+    ) -> Result<PlanResult, RuntimeError> {
+        check_frame(context[0], "the previous frame")?;
+        check_frame(context[1], "the current frame")?;
+        settings.validate().map_err(RuntimeError::Input)?;
+        let c = self.manifest.config.clone();
+        check_words(&c, goal)?;
+        match &mut self.backend {
+            Backend::Gpu(g) => {
+                plan_from_frames(g.as_mut(), &c, context, goal, settings, warm, seed).await
+            }
+            Backend::Cpu(e) => plan_from_frames(e, &c, context, goal, settings, warm, seed).await,
+        }
+    }
+}
+
+fn check_words(c: &ModelConfig, words: &[u16]) -> Result<(), RuntimeError> {
+    if words.is_empty() || words.len() > c.max_text {
+        return Err(RuntimeError::Input(format!(
+            "a sentence of {} words: the model reads 1 to {}",
+            words.len(),
+            c.max_text
+        )));
+    }
+    if let Some(w) = words.iter().find(|&&w| w as usize >= c.vocab) {
+        return Err(RuntimeError::Input(format!(
+            "word id {w} is outside the vocabulary of {}",
+            c.vocab
+        )));
+    }
+    Ok(())
+}
+
+/// Patch latents `[P, L]` of an RGB frame.
+fn encode<E: Exec>(e: &mut E, c: &ModelConfig, frame: &[u8]) -> E::T {
+    let mut patches = Vec::with_capacity(c.patches() * c.patch_dim());
+    patchify(frame, c.patch, &mut patches);
+    let t = e.input(&patches, c.patches(), c.patch_dim());
+    graph::encode(e, &t)
+}
+
+async fn imagine<E: Fetch>(
+    e: &mut E,
+    c: &ModelConfig,
+    context: [&[u8]; 2],
+    actions: &[u8],
+    temperature: f32,
+    seed: u32,
+) -> Result<Vec<Vec<u8>>, RuntimeError> {
+    let mask = graph::frame_mask(c);
+    let mask = e.input(&mask, c.frame_tokens(), c.frame_tokens());
+    let mut prev = encode(e, c, context[0]);
+    let mut cur = encode(e, c, context[1]);
+    let mut frames = Vec::with_capacity(actions.len());
+    for (step, &a) in actions.iter().enumerate() {
+        let ids = e.ids(&[a as u32]);
+        let (mean, logvar, _) = graph::frame_step(e, c, &prev, &cur, &ids, &mask);
+        let next = e.sample(&mean, &logvar, temperature, seed, step as u32);
+        let pixels = graph::decode(e, &next);
+        frames.push(unpatchify(&e.fetch(&pixels).await?, c.patch));
+        prev = std::mem::replace(&mut cur, next);
+    }
+    Ok(frames)
+}
+
+async fn prompt_to_frame<E: Fetch>(
+    e: &mut E,
+    c: &ModelConfig,
+    words: &[u16],
+) -> Result<Vec<u8>, RuntimeError> {
+    let ids = e.ids(&words.iter().map(|&w| w as u32).collect::<Vec<_>>());
+    let (mean, _) = graph::prompt_frame(e, c, &ids, &[words.len()], words.len());
+    let pixels = graph::decode(e, &mean);
+    Ok(unpatchify(&e.fetch(&pixels).await?, c.patch))
+}
+
+async fn plan_from_frames<E: Fetch>(
+    e: &mut E,
+    c: &ModelConfig,
+    context: [&[u8]; 2],
+    goal: &[u16],
+    settings: &CemConfig,
+    warm: &[u8],
+    seed: u32,
+) -> Result<PlanResult, RuntimeError> {
+    let mask = graph::frame_mask(c);
+    let mask = e.input(&mask, c.frame_tokens(), c.frame_tokens());
+    let prev = encode(e, c, context[0]);
+    let cur = encode(e, c, context[1]);
+    let stay = e.ids(&[0]);
+    let (_, _, z) = graph::frame_step(e, c, &prev, &cur, &stay, &mask); // z ignores the action
+    let words = e.ids(&goal.iter().map(|&w| w as u32).collect::<Vec<_>>());
+    let g = graph::goal(e, c, &words, &[goal.len()], goal.len());
+    let rec = plan::record(e, c, &z, &g, settings, warm, seed);
+    let mut read = Vec::with_capacity(rec.elites.len());
+    for (s, k) in &rec.elites {
+        let seqs = e.fetch_ids(s).await?;
+        let costs = e.fetch(k).await?;
+        read.push((seqs, costs));
+    }
+    Ok(plan::finish(settings, read))
+}

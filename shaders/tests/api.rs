@@ -1,0 +1,113 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The page-facing `Runtime` on both paths: the same dream, first frame and plan on the GPU
+//! (lavapipe here) and on the CPU path, and bad input refused with a message that names it.
+
+use std::path::Path;
+
+use layout::cem::CemConfig;
+use runtime::{Runtime, RuntimeError};
+use world::episode::{generate_episode, EpisodeConfig};
+use world::language::vocab::tokenize;
+
+fn files() -> (String, Vec<u8>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/weights");
+    (
+        std::fs::read_to_string(dir.join("manifest.json")).unwrap(),
+        std::fs::read(dir.join("student.safetensors")).unwrap(),
+    )
+}
+
+fn both() -> (Runtime, Runtime) {
+    let (m, w) = files();
+    let gpu = pollster::block_on(Runtime::load(&m, &w, true)).unwrap();
+    assert!(
+        gpu.describe().starts_with("GPU"),
+        "no GPU adapter: {:?}",
+        gpu.fallback_reason
+    );
+    let cpu = pollster::block_on(Runtime::load(&m, &w, false)).unwrap();
+    assert_eq!(cpu.describe(), "CPU");
+    (gpu, cpu)
+}
+
+fn max_diff(a: &[Vec<u8>], b: &[Vec<u8>]) -> u8 {
+    a.iter()
+        .flatten()
+        .zip(b.iter().flatten())
+        .map(|(x, y)| x.abs_diff(*y))
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn gpu_and_cpu_runtimes_dream_prompt_and_plan_alike() {
+    let (mut gpu, mut cpu) = both();
+    let ep = generate_episode(
+        123,
+        &EpisodeConfig {
+            questions: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let context = [ep.frame(4), ep.frame(5)];
+    let actions = &ep.actions[5..11];
+    for (t, seed) in [(0.0, 0), (1.0, 3)] {
+        let a = pollster::block_on(gpu.imagine(context, actions, t, seed)).unwrap();
+        let b = pollster::block_on(cpu.imagine(context, actions, t, seed)).unwrap();
+        assert_eq!(a.len(), actions.len());
+        let d = max_diff(&a, &b);
+        assert!(d <= 1, "dreams at temperature {t} differ by {d} levels");
+    }
+    let sentence = tokenize("a red ball").unwrap();
+    let a = pollster::block_on(gpu.prompt_to_frame(&sentence)).unwrap();
+    let b = pollster::block_on(cpu.prompt_to_frame(&sentence)).unwrap();
+    assert!(max_diff(&[a], &[b]) <= 1);
+    let goal = tokenize("the red ball enters the green zone .").unwrap();
+    let cfg = CemConfig {
+        population: 200,
+        elites: 10,
+        iterations: 3,
+        ..Default::default()
+    };
+    let a = pollster::block_on(gpu.plan(context, &goal, &cfg, &[], 4)).unwrap();
+    let b = pollster::block_on(cpu.plan(context, &goal, &cfg, &[], 4)).unwrap();
+    assert_eq!(a.actions, b.actions);
+    assert_eq!(a.iterations.len(), 3);
+    assert_eq!(a.evaluated, 600);
+}
+
+#[test]
+fn bad_input_is_refused_with_its_reason() {
+    let (m, w) = files();
+    let mut rt = pollster::block_on(Runtime::load(&m, &w, false)).unwrap();
+    let frame = vec![0u8; 64 * 64 * 3];
+    let short = vec![0u8; 100];
+    let err = |r: Result<_, RuntimeError>| match r {
+        Err(RuntimeError::Input(s)) => s,
+        other => panic!("expected an input error, got {other:?}"),
+    };
+    let e = err(pollster::block_on(rt.imagine([&short, &frame], &[0], 0.0, 0)).map(|_| ()));
+    assert!(e.contains("100 bytes"), "{e}");
+    let e = err(pollster::block_on(rt.imagine([&frame, &frame], &[9], 0.0, 0)).map(|_| ()));
+    assert!(e.contains("action 9"), "{e}");
+    let e = err(pollster::block_on(rt.imagine([&frame, &frame], &[0], -1.0, 0)).map(|_| ()));
+    assert!(e.contains("temperature"), "{e}");
+    let e = err(pollster::block_on(rt.prompt_to_frame(&[])).map(|_| ()));
+    assert!(e.contains("0 words"), "{e}");
+    let e = err(pollster::block_on(rt.prompt_to_frame(&[60000])).map(|_| ()));
+    assert!(e.contains("vocabulary"), "{e}");
+    let bad = CemConfig {
+        elites: 0,
+        ..Default::default()
+    };
+    let e = err(pollster::block_on(rt.plan([&frame, &frame], &[1], &bad, &[], 0)).map(|_| ()));
+    assert!(e.contains("elites"), "{e}");
+    // A damaged weights file is refused before anything runs.
+    let mut broken = w.clone();
+    broken[1000] ^= 1;
+    let e = pollster::block_on(Runtime::load(&m, &broken, false))
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("sha256"), "{e}");
+}
