@@ -37,3 +37,17 @@ pub fn unpatchify(patches: &[f32], patch: usize) -> Vec<u8> {
     }
     frame
 }
+
+/// `max_clip` frame indices spread evenly over `0..frames` (the frames a clip shows).
+pub fn clip_indices(frames: usize, max_clip: usize) -> Vec<usize> {
+    let last = frames.saturating_sub(1);
+    (0..max_clip)
+        .map(|i| {
+            if max_clip == 1 {
+                last
+            } else {
+                (i * last + (max_clip - 1) / 2) / (max_clip - 1)
+            }
+        })
+        .collect()
+}

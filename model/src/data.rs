@@ -98,7 +98,7 @@ pub fn qa_sequence(qa: &QuestionAnswer) -> Result<(Vec<u16>, usize), String> {
     Ok((seq, ans))
 }
 
-pub use layout::frames::{patchify, unpatchify};
+pub use layout::frames::{clip_indices, patchify, unpatchify};
 
 /// Generates `count` episodes from `first_seed` on `threads` threads, in seed order.
 pub fn generate(
@@ -192,20 +192,6 @@ fn sample(c: &ModelConfig, seed: u64, config: &EpisodeConfig) -> Result<Sample, 
         goals,
         latents: Vec::new(),
     })
-}
-
-/// `max_clip` frame indices spread evenly over `0..frames` (the frames a clip shows).
-pub fn clip_indices(frames: usize, max_clip: usize) -> Vec<usize> {
-    let last = frames.saturating_sub(1);
-    (0..max_clip)
-        .map(|i| {
-            if max_clip == 1 {
-                last
-            } else {
-                (i * last + (max_clip - 1) / 2) / (max_clip - 1)
-            }
-        })
-        .collect()
 }
 
 /// Pads token ids to `len` with PAD.

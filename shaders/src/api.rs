@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use layout::cem::CemConfig;
 use layout::config::{ModelConfig, FRAME};
-use layout::frames::{patchify, unpatchify};
+use layout::frames::{clip_indices, patchify, unpatchify};
 use layout::weights::{check_weights, parse_manifest, LoadError, Manifest};
+use world::language::vocab::{ANS, BOS, EOS};
 
 use crate::cpu::Cpu;
 use crate::exec::Exec;
@@ -180,6 +181,81 @@ impl Runtime {
     }
 }
 
+/// Longest answer, in words.
+pub const MAX_ANSWER: usize = 6;
+
+impl Runtime {
+    /// Answers a question (word ids, without BOS or ANS) about a clip: its frames in order and
+    /// the action taken at each frame (missing ones count as "stay"). Returns the answer's words,
+    /// each with the probability the model gave it (greedy decoding, at most [`MAX_ANSWER`]).
+    pub async fn answer(
+        &mut self,
+        frames: &[&[u8]],
+        actions: &[u8],
+        question: &[u16],
+    ) -> Result<Vec<(u16, f32)>, RuntimeError> {
+        let c = self.manifest.config.clone();
+        check_clip(frames, actions)?;
+        check_words(&c, question)?;
+        if question.len() + 2 + MAX_ANSWER > c.max_text {
+            return Err(RuntimeError::Input(format!(
+                "a question of {} words leaves no room for an answer in {} tokens",
+                question.len(),
+                c.max_text
+            )));
+        }
+        let mut prefix = vec![BOS];
+        prefix.extend_from_slice(question);
+        prefix.push(ANS);
+        match &mut self.backend {
+            Backend::Gpu(g) => clip_text(g.as_mut(), &c, frames, actions, prefix, MAX_ANSWER).await,
+            Backend::Cpu(e) => clip_text(e, &c, frames, actions, prefix, MAX_ANSWER).await,
+        }
+    }
+
+    /// Describes a clip in words (greedy), each word with its probability.
+    pub async fn caption(
+        &mut self,
+        frames: &[&[u8]],
+        actions: &[u8],
+    ) -> Result<Vec<(u16, f32)>, RuntimeError> {
+        let c = self.manifest.config.clone();
+        check_clip(frames, actions)?;
+        let most = c.max_text - 1;
+        match &mut self.backend {
+            Backend::Gpu(g) => clip_text(g.as_mut(), &c, frames, actions, vec![BOS], most).await,
+            Backend::Cpu(e) => clip_text(e, &c, frames, actions, vec![BOS], most).await,
+        }
+    }
+}
+
+fn check_clip(frames: &[&[u8]], actions: &[u8]) -> Result<(), RuntimeError> {
+    if frames.is_empty() {
+        return Err(RuntimeError::Input(
+            "a clip needs at least one frame".into(),
+        ));
+    }
+    for (i, f) in frames.iter().enumerate() {
+        check_frame(f, &format!("frame {i} of the clip"))?;
+    }
+    if actions.len() > frames.len() {
+        return Err(RuntimeError::Input(format!(
+            "{} actions for a clip of {} frames (at most one per frame)",
+            actions.len(),
+            frames.len()
+        )));
+    }
+    if let Some(a) = actions
+        .iter()
+        .find(|&&a| a as usize >= layout::config::ACTIONS)
+    {
+        return Err(RuntimeError::Input(format!(
+            "action {a} is not one of the 9 (0 to 8)"
+        )));
+    }
+    Ok(())
+}
+
 fn check_words(c: &ModelConfig, words: &[u16]) -> Result<(), RuntimeError> {
     if words.is_empty() || words.len() > c.max_text {
         return Err(RuntimeError::Input(format!(
@@ -203,6 +279,68 @@ fn encode<E: Exec>(e: &mut E, c: &ModelConfig, frame: &[u8]) -> E::T {
     patchify(frame, c.patch, &mut patches);
     let t = e.input(&patches, c.patches(), c.patch_dim());
     graph::encode(e, &t)
+}
+
+/// Greedy continuation of `prefix` over a clip's state tokens (as `model::infer`'s
+/// `clip_states`, `clip_rows` and `continue_text`): every frame's `z` from frame mode (previous
+/// frame, frame, its action), `max_clip` of them spread over the clip, then one clip-mode pass
+/// per new word.
+async fn clip_text<E: Fetch>(
+    e: &mut E,
+    c: &ModelConfig,
+    frames: &[&[u8]],
+    actions: &[u8],
+    prefix: Vec<u16>,
+    max_new: usize,
+) -> Result<Vec<(u16, f32)>, RuntimeError> {
+    let n = frames.len();
+    let (mut prev, mut cur) = (Vec::new(), Vec::new());
+    for t in 0..n {
+        patchify(frames[t.saturating_sub(1)], c.patch, &mut prev);
+        patchify(frames[t], c.patch, &mut cur);
+    }
+    let prev = e.input(&prev, n * c.patches(), c.patch_dim());
+    let cur = e.input(&cur, n * c.patches(), c.patch_dim());
+    let prev = graph::encode(e, &prev);
+    let cur = graph::encode(e, &cur);
+    let acts: Vec<u32> = (0..n)
+        .map(|t| *actions.get(t).unwrap_or(&0) as u32)
+        .collect();
+    let ids = e.ids(&acts);
+    let mask = graph::frame_mask(c);
+    let mask = e.input(&mask, c.frame_tokens(), c.frame_tokens());
+    let (_, _, z) = graph::frame_step(e, c, &prev, &cur, &ids, &mask); // [n, Z]
+    let z = e.fetch(&z).await?;
+    let idx = clip_indices(n, c.max_clip);
+    let zd = c.state_latent;
+    let rows: Vec<f32> = idx
+        .iter()
+        .flat_map(|&t| z[t * zd..(t + 1) * zd].to_vec())
+        .collect();
+    let zt = e.input(&rows, idx.len(), zd);
+    let at = e.ids(&idx.iter().map(|&t| acts[t]).collect::<Vec<_>>());
+    let mut words = prefix;
+    let mut out = Vec::new();
+    while out.len() < max_new && words.len() < c.max_text {
+        let s = words.len();
+        let wt = e.ids(&words.iter().map(|&w| w as u32).collect::<Vec<_>>());
+        let logits = graph::clip_words(e, c, &zt, &at, &wt, 1, s);
+        let all = e.fetch(&logits).await?;
+        let last = &all[(s - 1) * c.vocab..s * c.vocab];
+        let top = last.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        let total: f32 = last.iter().map(|v| (v - top).exp()).sum();
+        let (best, &v) = last
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .expect("vocabulary is not empty");
+        if best as u16 == EOS {
+            break;
+        }
+        out.push((best as u16, (v - top).exp() / total));
+        words.push(best as u16);
+    }
+    Ok(out)
 }
 
 async fn imagine<E: Fetch>(

@@ -111,3 +111,38 @@ fn bad_input_is_refused_with_its_reason() {
         .unwrap();
     assert!(e.to_string().contains("sha256"), "{e}");
 }
+
+#[test]
+fn answers_and_captions_agree_on_both_paths() {
+    let (mut gpu, mut cpu) = both();
+    let ep = generate_episode(
+        321,
+        &EpisodeConfig {
+            questions: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let frames: Vec<&[u8]> = (0..=20).map(|t| ep.frame(t)).collect();
+    let actions = &ep.actions[..21];
+    let q = tokenize("how many balls are there ?").unwrap();
+    let a = pollster::block_on(gpu.answer(&frames, actions, &q)).unwrap();
+    let b = pollster::block_on(cpu.answer(&frames, actions, &q)).unwrap();
+    assert!(!b.is_empty(), "no answer");
+    assert_eq!(
+        a.iter().map(|w| w.0).collect::<Vec<_>>(),
+        b.iter().map(|w| w.0).collect::<Vec<_>>()
+    );
+    for ((_, p), (_, r)) in a.iter().zip(&b) {
+        assert!((p - r).abs() < 1e-4 && *r > 0.0 && *r <= 1.0);
+    }
+    let a = pollster::block_on(gpu.caption(&frames, actions)).unwrap();
+    let b = pollster::block_on(cpu.caption(&frames, actions)).unwrap();
+    assert!(!b.is_empty(), "empty caption");
+    assert_eq!(
+        a.iter().map(|w| w.0).collect::<Vec<_>>(),
+        b.iter().map(|w| w.0).collect::<Vec<_>>()
+    );
+    let e = pollster::block_on(cpu.answer(&[], &[], &q)).unwrap_err();
+    assert!(e.to_string().contains("at least one frame"), "{e}");
+}
