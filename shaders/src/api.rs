@@ -59,8 +59,17 @@ enum Backend {
 pub struct Runtime {
     pub manifest: Manifest,
     backend: Backend,
+    /// Kept to rebuild the GPU path after a lost device without reloading anything.
+    weights: layout::Weights,
     /// Why the GPU is not used, when it is not.
     pub fallback_reason: Option<String>,
+}
+
+async fn gpu_or_cpu(w: &layout::Weights) -> (Backend, Option<String>) {
+    match GpuContext::new().await {
+        Ok(ctx) => (Backend::Gpu(Box::new(Gpu::new(Arc::new(ctx), w))), None),
+        Err(e) => (Backend::Cpu(Cpu::new(w.clone())), Some(e.to_string())),
+    }
 }
 
 /// Checks a frame is `FRAME x FRAME` RGB.
@@ -87,21 +96,53 @@ impl Runtime {
         let manifest = parse_manifest(manifest_json, "manifest.json")?;
         let w = check_weights(&manifest, weights)?;
         let (backend, fallback_reason) = if prefer_gpu {
-            match GpuContext::new().await {
-                Ok(ctx) => (Backend::Gpu(Box::new(Gpu::new(Arc::new(ctx), &w))), None),
-                Err(e) => (Backend::Cpu(Cpu::new(w)), Some(e.to_string())),
-            }
+            gpu_or_cpu(&w).await
         } else {
             (
-                Backend::Cpu(Cpu::new(w)),
+                Backend::Cpu(Cpu::new(w.clone())),
                 Some("the CPU path was asked for".into()),
             )
         };
         Ok(Runtime {
             manifest,
             backend,
+            weights: w,
             fallback_reason,
         })
+    }
+
+    /// Whether the GPU device was lost (calls then fail with [`GpuError::Lost`] until
+    /// [`Runtime::rebuild`]).
+    pub fn gpu_lost(&self) -> bool {
+        matches!(&self.backend, Backend::Gpu(g) if g.ctx.is_lost())
+    }
+
+    /// Builds the GPU path again on a new device (or the CPU path, with the reason, when no
+    /// adapter is granted now), from the weights already loaded: no page reload.
+    pub async fn rebuild(&mut self) {
+        let (backend, reason) = gpu_or_cpu(&self.weights).await;
+        self.backend = backend;
+        self.fallback_reason = reason;
+    }
+
+    /// Fails with [`GpuError::Lost`] when the GPU device is gone, before any buffer is made on
+    /// it (wgpu panics on buffers of a lost device).
+    fn alive(&self) -> Result<(), RuntimeError> {
+        if let Backend::Gpu(g) = &self.backend {
+            #[cfg(not(target_arch = "wasm32"))]
+            let _ = g.ctx.device.poll(wgpu::PollType::Poll);
+            if g.ctx.is_lost() {
+                g.ctx.check()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Destroys the GPU device, as a driver reset would: for tests and fault drills.
+    pub fn lose_device(&self) {
+        if let Backend::Gpu(g) = &self.backend {
+            g.ctx.device.destroy();
+        }
     }
 
     pub fn config(&self) -> &ModelConfig {
@@ -125,6 +166,7 @@ impl Runtime {
         temperature: f32,
         seed: u32,
     ) -> Result<Vec<Vec<u8>>, RuntimeError> {
+        self.alive()?;
         check_frame(context[0], "the previous frame")?;
         check_frame(context[1], "the current frame")?;
         if let Some(a) = actions
@@ -149,6 +191,7 @@ impl Runtime {
 
     /// The first frame of a scene sentence (word ids, no BOS/EOS), from the mean latents.
     pub async fn prompt_to_frame(&mut self, words: &[u16]) -> Result<Vec<u8>, RuntimeError> {
+        self.alive()?;
         let c = self.manifest.config.clone();
         check_words(&c, words)?;
         match &mut self.backend {
@@ -167,6 +210,7 @@ impl Runtime {
         warm: &[u8],
         seed: u32,
     ) -> Result<PlanResult, RuntimeError> {
+        self.alive()?;
         check_frame(context[0], "the previous frame")?;
         check_frame(context[1], "the current frame")?;
         settings.validate().map_err(RuntimeError::Input)?;
@@ -194,6 +238,7 @@ impl Runtime {
         actions: &[u8],
         question: &[u16],
     ) -> Result<Vec<(u16, f32)>, RuntimeError> {
+        self.alive()?;
         let c = self.manifest.config.clone();
         check_clip(frames, actions)?;
         check_words(&c, question)?;
@@ -219,6 +264,7 @@ impl Runtime {
         frames: &[&[u8]],
         actions: &[u8],
     ) -> Result<Vec<(u16, f32)>, RuntimeError> {
+        self.alive()?;
         let c = self.manifest.config.clone();
         check_clip(frames, actions)?;
         let most = c.max_text - 1;

@@ -146,3 +146,18 @@ fn answers_and_captions_agree_on_both_paths() {
     let e = pollster::block_on(cpu.answer(&[], &[], &q)).unwrap_err();
     assert!(e.to_string().contains("at least one frame"), "{e}");
 }
+
+#[test]
+fn a_lost_device_is_reported_and_the_runtime_rebuilds() {
+    let (mut gpu, _) = both();
+    let frame = vec![0u8; 64 * 64 * 3];
+    pollster::block_on(gpu.imagine([&frame, &frame], &[0], 0.0, 0)).unwrap();
+    gpu.lose_device();
+    let e = pollster::block_on(gpu.imagine([&frame, &frame], &[0], 0.0, 0)).unwrap_err();
+    eprintln!("after losing the device: {e}");
+    assert!(matches!(e, RuntimeError::Gpu(_)), "{e:?}");
+    assert!(gpu.gpu_lost(), "the loss was not recorded");
+    pollster::block_on(gpu.rebuild());
+    assert!(!gpu.gpu_lost());
+    pollster::block_on(gpu.imagine([&frame, &frame], &[0], 0.0, 0)).unwrap();
+}
