@@ -197,6 +197,52 @@ impl ModelConfig {
     }
 }
 
+/// Additive attention mask `[batch, n, n]` (0 or [`MASKED`]) from a rule
+/// `allow(sequence, query, key)`.
+pub fn attention_mask(
+    batch: usize,
+    n: usize,
+    allow: impl Fn(usize, usize, usize) -> bool,
+) -> Vec<f32> {
+    let mut m = vec![0.0f32; batch * n * n];
+    for b in 0..batch {
+        for i in 0..n {
+            for j in 0..n {
+                if !allow(b, i, j) {
+                    m[(b * n + i) * n + j] = MASKED;
+                }
+            }
+        }
+    }
+    m
+}
+
+/// Frame mode `[1, n, n]`: every token sees every token, except that SUMMARY does not see the
+/// action, so `z` describes the state, not the choice about to be made.
+pub fn frame_mask(c: &ModelConfig) -> Vec<f32> {
+    let n = c.frame_tokens();
+    let (action, summary) = (n - 2, n - 1);
+    attention_mask(1, n, |_, i, j| !(i == summary && j == action))
+}
+
+/// Clip mode `[1, t + s, t + s]`: `t` clip tokens see each other; `s` words see the clip and
+/// earlier words.
+pub fn clip_mask(t: usize, s: usize) -> Vec<f32> {
+    attention_mask(1, t + s, |_, i, j| j < t || (i >= t && j <= i))
+}
+
+/// Goal mode `[B, s + 1, s + 1]`: every token sees the words of its own sentence (not the
+/// padding after `lengths[b]`) and the GOAL token.
+pub fn goal_mask(lengths: &[usize], s: usize) -> Vec<f32> {
+    attention_mask(lengths.len(), s + 1, |b, _, j| j == s || j < lengths[b])
+}
+
+/// Prompt mode `[B, s + p, s + p]`: every token sees its sentence's words and the `p` patch
+/// queries.
+pub fn prompt_mask(lengths: &[usize], s: usize, p: usize) -> Vec<f32> {
+    attention_mask(lengths.len(), s + p, |b, _, j| j >= s || j < lengths[b])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

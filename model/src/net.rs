@@ -16,7 +16,7 @@ use burn::nn::{Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear, L
 use burn::tensor::activation::{gelu, sigmoid, softmax};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use crate::config::{ModelConfig, ACTIONS};
+use crate::config::{self, ModelConfig, ACTIONS};
 
 pub use crate::config::{
     LOGVAR_MAX, LOGVAR_MIN, MASKED, SLOT_CUR, SLOT_PREV, SLOT_QUERY, SPECIAL_GOAL, SPECIAL_SUMMARY,
@@ -142,24 +142,9 @@ pub struct WorldModel {
     pub cost_out: Linear,
 }
 
-/// Additive attention mask `[1 or B, n, n]` from a rule `allow(batch, query, key)`.
-pub fn mask_from(
-    batch: usize,
-    n: usize,
-    device: &Device,
-    allow: impl Fn(usize, usize, usize) -> bool,
-) -> Tensor<3> {
-    let mut m = vec![0.0f32; batch * n * n];
-    for b in 0..batch {
-        for i in 0..n {
-            for j in 0..n {
-                if !allow(b, i, j) {
-                    m[(b * n + i) * n + j] = MASKED;
-                }
-            }
-        }
-    }
-    Tensor::from_data(TensorData::new(m, [batch, n, n]), device)
+/// An additive attention mask `[batch, n, n]` from `layout::config`'s rules, as a tensor.
+fn mask_tensor(values: Vec<f32>, batch: usize, n: usize, device: &Device) -> Tensor<3> {
+    Tensor::from_data(TensorData::new(values, [batch, n, n]), device)
 }
 
 /// A float tensor of `shape` from row-major values.
@@ -248,9 +233,7 @@ impl WorldModel {
     /// The attention rule of frame mode: everything sees everything, except that SUMMARY
     /// does not see the action, so `z` describes the state, not the choice about to be made.
     pub fn frame_mask(c: &ModelConfig, device: &Device) -> Tensor<3> {
-        let n = c.frame_tokens();
-        let (action, summary) = (n - 2, n - 1);
-        mask_from(1, n, device, |_, i, j| !(i == summary && j == action))
+        mask_tensor(config::frame_mask(c), 1, c.frame_tokens(), device)
     }
 
     /// Frame mode. `prev`, `cur`: `[B, P, L]` patch latents of frames t-1 and t; `actions`:
@@ -311,7 +294,7 @@ impl WorldModel {
             + self.action.forward(actions)
             + Self::rows(&self.clip_pos, (0..t as i64).collect(), &device); // [B, T, d]
         let x = Tensor::cat(vec![clip, self.word_tokens(c, words)], 1); // [B, T + S, d]
-        let mask = mask_from(1, t + s, &device, |_, i, j| j < t || (i >= t && j <= i));
+        let mask = mask_tensor(config::clip_mask(t, s), 1, t + s, &device);
         let y = self.transformer(c, x, mask).narrow(1, t, s); // [B, S, d]
         self.word_head.forward(y)
     }
@@ -323,7 +306,7 @@ impl WorldModel {
         let goal =
             Self::rows(&self.special, vec![SPECIAL_GOAL as i64], &device).expand([b, 1, c.d_model]);
         let x = Tensor::cat(vec![self.word_tokens(c, words), goal], 1); // [B, S + 1, d]
-        let mask = mask_from(b, s + 1, &device, |bi, _, j| j == s || j < lengths[bi]);
+        let mask = mask_tensor(config::goal_mask(lengths, s), b, s + 1, &device);
         let y = self.transformer(c, x, mask).narrow(1, s, 1); // [B, 1, d]
         self.z_head.forward(y).reshape([b, c.state_latent])
     }
@@ -347,7 +330,7 @@ impl WorldModel {
             ],
             1,
         ); // [B, S + P, d]
-        let mask = mask_from(b, s + p, &device, |bi, _, j| j >= s || j < lengths[bi]);
+        let mask = mask_tensor(config::prompt_mask(lengths, s, p), b, s + p, &device);
         let out = self
             .frame_head
             .forward(self.transformer(c, x, mask).narrow(1, s, p)); // [B, P, 2L]

@@ -72,6 +72,12 @@ async fn gpu_or_cpu(w: &layout::Weights) -> (Backend, Option<String>) {
     }
 }
 
+/// Checks both context frames (t-1 and t).
+fn check_context(context: [&[u8]; 2]) -> Result<(), RuntimeError> {
+    check_frame(context[0], "the previous frame")?;
+    check_frame(context[1], "the current frame")
+}
+
 /// Checks a frame is `FRAME x FRAME` RGB.
 fn check_frame(f: &[u8], what: &str) -> Result<(), RuntimeError> {
     if f.len() != FRAME * FRAME * 3 {
@@ -167,8 +173,7 @@ impl Runtime {
         seed: u32,
     ) -> Result<Vec<Vec<u8>>, RuntimeError> {
         self.alive()?;
-        check_frame(context[0], "the previous frame")?;
-        check_frame(context[1], "the current frame")?;
+        check_context(context)?;
         if let Some(a) = actions
             .iter()
             .find(|&&a| a as usize >= layout::config::ACTIONS)
@@ -211,8 +216,7 @@ impl Runtime {
         seed: u32,
     ) -> Result<PlanResult, RuntimeError> {
         self.alive()?;
-        check_frame(context[0], "the previous frame")?;
-        check_frame(context[1], "the current frame")?;
+        check_context(context)?;
         settings.validate().map_err(RuntimeError::Input)?;
         let c = self.manifest.config.clone();
         check_words(&c, goal)?;
@@ -389,6 +393,12 @@ async fn clip_text<E: Fetch>(
     Ok(out)
 }
 
+/// The frame-mode mask and the patch latents of the two context frames.
+fn frame_context<E: Exec>(e: &mut E, c: &ModelConfig, context: [&[u8]; 2]) -> (E::T, E::T, E::T) {
+    let mask = e.input(&graph::frame_mask(c), c.frame_tokens(), c.frame_tokens());
+    (mask, encode(e, c, context[0]), encode(e, c, context[1]))
+}
+
 async fn imagine<E: Fetch>(
     e: &mut E,
     c: &ModelConfig,
@@ -397,10 +407,7 @@ async fn imagine<E: Fetch>(
     temperature: f32,
     seed: u32,
 ) -> Result<Vec<Vec<u8>>, RuntimeError> {
-    let mask = graph::frame_mask(c);
-    let mask = e.input(&mask, c.frame_tokens(), c.frame_tokens());
-    let mut prev = encode(e, c, context[0]);
-    let mut cur = encode(e, c, context[1]);
+    let (mask, mut prev, mut cur) = frame_context(e, c, context);
     let mut frames = Vec::with_capacity(actions.len());
     for (step, &a) in actions.iter().enumerate() {
         let ids = e.ids(&[a as u32]);
@@ -433,10 +440,7 @@ async fn plan_from_frames<E: Fetch>(
     warm: &[u8],
     seed: u32,
 ) -> Result<PlanResult, RuntimeError> {
-    let mask = graph::frame_mask(c);
-    let mask = e.input(&mask, c.frame_tokens(), c.frame_tokens());
-    let prev = encode(e, c, context[0]);
-    let cur = encode(e, c, context[1]);
+    let (mask, prev, cur) = frame_context(e, c, context);
     let stay = e.ids(&[0]);
     let (_, _, z) = graph::frame_step(e, c, &prev, &cur, &stay, &mask); // z ignores the action
     let words = e.ids(&goal.iter().map(|&w| w as u32).collect::<Vec<_>>());

@@ -2,26 +2,9 @@
 //! (a test runs both on the same weights); shapes are in the comments, `B` the batch, `P` the
 //! patches of a frame, `L` a patch latent, `d` the model width, `Z` the state latent.
 
-use layout::config::{
-    ModelConfig, MASKED, SLOT_CUR, SLOT_PREV, SLOT_QUERY, SPECIAL_GOAL, SPECIAL_SUMMARY,
-};
+use layout::config::{ModelConfig, SLOT_CUR, SLOT_PREV, SLOT_QUERY, SPECIAL_GOAL, SPECIAL_SUMMARY};
 
 use crate::exec::{Act, Exec, Shape};
-
-/// Additive attention mask `[batch * n, n]` from a rule `allow(batch, query, key)`.
-pub fn mask(batch: usize, n: usize, allow: impl Fn(usize, usize, usize) -> bool) -> Vec<f32> {
-    let mut m = vec![0.0f32; batch * n * n];
-    for b in 0..batch {
-        for i in 0..n {
-            for j in 0..n {
-                if !allow(b, i, j) {
-                    m[(b * n + i) * n + j] = MASKED;
-                }
-            }
-        }
-    }
-    m
-}
 
 fn range(n: usize) -> Vec<u32> {
     (0..n as u32).collect()
@@ -67,12 +50,7 @@ fn word_tokens<E: Exec>(e: &mut E, c: &ModelConfig, words: &E::I, s: usize) -> E
     e.add_rows(&w, &pos)
 }
 
-/// The frame-mode mask: all tokens see each other, except SUMMARY does not see the action.
-pub fn frame_mask(c: &ModelConfig) -> Vec<f32> {
-    let n = c.frame_tokens();
-    let (action, summary) = (n - 2, n - 1);
-    mask(1, n, |_, i, j| !(i == summary && j == action))
-}
+pub use layout::config::frame_mask;
 
 /// Frame mode: `prev, cur: [B * P, L]` latents of frames t-1 and t, `actions: [B]`, `mask`
 /// from [`frame_mask`] -> next frame `(mean, logvar)` `[B * P, L]` and `z_t` `[B, Z]`.
@@ -137,8 +115,7 @@ pub fn clip_words<E: Exec>(
     let clip = e.add_rows(&clip, &pos); // [B * T, d]
     let w = word_tokens(e, c, words, s); // [B * S, d]
     let x = e.assemble(batch, &[(&clip, false), (&w, false)]);
-    let m = mask(1, t + s, |_, i, j| j < t || (i >= t && j <= i));
-    let m = e.input(&m, t + s, t + s);
+    let m = e.input(&layout::config::clip_mask(t, s), t + s, t + s);
     let y = transformer(e, c, x, batch, &m);
     let y = e.select(&y, batch, t, s);
     e.linear(&y, "word_head", Act::None, None)
@@ -157,8 +134,11 @@ pub fn goal<E: Exec>(
     let goal_id = e.ids(&[SPECIAL_GOAL as u32]);
     let g = e.gather("special", &goal_id);
     let x = e.assemble(batch, &[(&w, false), (&g, true)]); // [B * (S + 1), d]
-    let m = mask(batch, s + 1, |b, _, j| j == s || j < lengths[b]);
-    let m = e.input(&m, batch * (s + 1), s + 1);
+    let m = e.input(
+        &layout::config::goal_mask(lengths, s),
+        batch * (s + 1),
+        s + 1,
+    );
     let y = transformer(e, c, x, batch, &m);
     let y = e.select(&y, batch, s, 1);
     e.linear(&y, "z_head", Act::None, None)
@@ -176,8 +156,11 @@ pub fn prompt_frame<E: Exec>(
     let w = word_tokens(e, c, words, s);
     let queries = patch_roles(e, c, SLOT_QUERY); // [P, d], shared
     let x = e.assemble(batch, &[(&w, false), (&queries, true)]);
-    let m = mask(batch, s + p, |b, _, j| j >= s || j < lengths[b]);
-    let m = e.input(&m, batch * (s + p), s + p);
+    let m = e.input(
+        &layout::config::prompt_mask(lengths, s, p),
+        batch * (s + p),
+        s + p,
+    );
     let y = transformer(e, c, x, batch, &m);
     let y = e.select(&y, batch, s, p);
     let out = e.linear(&y, "frame_head", Act::None, None);
