@@ -111,8 +111,8 @@ pub trait Exec {
 
     /// The planner's rollouts: from `z0 [1, Z]`, each of `n` candidates follows its actions
     /// (step-major `[horizon * n]`) through [`crate::graph::latent_step`], summing
-    /// [`crate::graph::goal_cost`] toward `goal [1, Z]` -> `[n, 1]`. The default composes the
-    /// layer operations; the GPU overrides it with one fused kernel.
+    /// [`crate::graph::goal_cost`] toward `goal [1, Z]` -> `[n, 1]`. The default is
+    /// [`layered_rollout_cost`]; the GPU overrides it with one fused kernel.
     fn rollout_cost(
         &mut self,
         z0: &Self::T,
@@ -124,17 +124,29 @@ pub trait Exec {
     where
         Self: Sized,
     {
-        let mut state = self.assemble(n, &[(z0, true)]); // [N, Z]
-        let mut cost: Option<Self::T> = None;
-        for h in 0..horizon {
-            let ids = self.cem_step(actions, h, n);
-            state = crate::graph::latent_step(self, &state, &ids);
-            let step = crate::graph::goal_cost(self, &state, goal); // [N, 1]
-            cost = Some(match cost {
-                None => step,
-                Some(total) => self.add_rows(&total, &step),
-            });
-        }
-        cost.expect("horizon >= 1")
+        layered_rollout_cost(self, z0, goal, actions, n, horizon)
     }
+}
+
+/// [`Exec::rollout_cost`] composed from the layer operations, a step at a time.
+pub fn layered_rollout_cost<E: Exec>(
+    e: &mut E,
+    z0: &E::T,
+    goal: &E::T,
+    actions: &E::I,
+    n: usize,
+    horizon: usize,
+) -> E::T {
+    let mut state = e.assemble(n, &[(z0, true)]); // [N, Z]
+    let mut cost: Option<E::T> = None;
+    for h in 0..horizon {
+        let ids = e.cem_step(actions, h, n);
+        state = crate::graph::latent_step(e, &state, &ids);
+        let step = crate::graph::goal_cost(e, &state, goal); // [N, 1]
+        cost = Some(match cost {
+            None => step,
+            Some(total) => e.add_rows(&total, &step),
+        });
+    }
+    cost.expect("horizon >= 1")
 }

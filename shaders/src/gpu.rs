@@ -14,6 +14,7 @@ use layout::weights::Weights;
 use wgpu::util::DeviceExt;
 
 use crate::exec::{Act, Exec, Shape};
+use crate::kernels::rollout::RolloutWeights;
 use crate::kernels::{self, Kernel};
 
 /// Why the GPU path cannot run.
@@ -66,6 +67,7 @@ impl GpuContext {
         let limits = wgpu::Limits {
             max_storage_buffer_binding_size: granted.max_storage_buffer_binding_size,
             max_buffer_size: granted.max_buffer_size,
+            max_uniform_buffer_binding_size: granted.max_uniform_buffer_binding_size,
             max_storage_buffers_per_shader_stage: granted
                 .max_storage_buffers_per_shader_stage
                 .min(8),
@@ -157,10 +159,12 @@ pub struct GpuIds {
 pub struct Gpu {
     pub ctx: Arc<GpuContext>,
     params: HashMap<String, (Vec<usize>, Arc<wgpu::Buffer>)>,
-    pipelines: HashMap<Kernel, wgpu::ComputePipeline>,
+    /// Compiled pipelines by kernel and the constants prepended to its source.
+    pipelines: HashMap<(Kernel, String), wgpu::ComputePipeline>,
     encoder: Option<wgpu::CommandEncoder>,
-    /// The planning path's weights packed for the fused rollout kernel, and its sizes header.
-    rollout_pack: Option<(Arc<wgpu::Buffer>, String)>,
+    /// The planning weights as the fused rollout kernel reads them; `None` when they exceed
+    /// this device's uniform bindings (rollouts then run layer by layer).
+    rollout: Option<Arc<RolloutWeights>>,
     /// Dispatches recorded since the last submission.
     pub recorded: usize,
 }
@@ -172,6 +176,7 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
 impl Gpu {
     /// Uploads `weights` to the context's device.
     pub fn new(ctx: Arc<GpuContext>, weights: &Weights) -> Gpu {
+        let rollout = RolloutWeights::new(&ctx.device, &ctx.limits, weights).map(Arc::new);
         let params = weights
             .tensors
             .iter()
@@ -182,7 +187,8 @@ impl Gpu {
                     .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                         label: Some(name),
                         contents: bytemuck::cast_slice(&padded),
-                        usage: STORAGE,
+                        // Uniform too: the linear kernel binds weights that fit as uniforms.
+                        usage: STORAGE | wgpu::BufferUsages::UNIFORM,
                     });
                 (name.clone(), (shape.clone(), Arc::new(buffer)))
             })
@@ -192,9 +198,15 @@ impl Gpu {
             params,
             pipelines: HashMap::new(),
             encoder: None,
-            rollout_pack: None,
+            rollout,
             recorded: 0,
         }
+    }
+
+    /// Whether planning rollouts run as the fused `rollout.wgsl` (the planning weights fit this
+    /// device's uniform bindings) rather than layer by layer.
+    pub fn fused_rollouts(&self) -> bool {
+        self.rollout.is_some()
     }
 
     /// The most rows of `cols` floats one buffer may hold on this device.
@@ -292,59 +304,6 @@ impl Gpu {
         self.dispatch_with(kernel, "", params, buffers, groups)
     }
 
-    /// The planning weights packed into one buffer, and the WGSL constants describing it (built
-    /// on first use, by copies on the device).
-    pub fn rollout_pack(&mut self) -> (Arc<wgpu::Buffer>, String) {
-        if let Some(p) = &self.rollout_pack {
-            return p.clone();
-        }
-        let z = self.param("dyn_z.weight").0[0];
-        let h = self.param("dyn_z.weight").0[1];
-        let c = self.param("cost_in.weight").0[1];
-        let (z4, h4, c4) = (z.div_ceil(4), h.div_ceil(4), c.div_ceil(4));
-        let parts: [(&str, &str, usize); 11] = [
-            ("O_DZW", "dyn_z.weight", z * h4),
-            ("O_DZB", "dyn_z.bias", h4),
-            ("O_DAW", "dyn_a.weight", 9 * h4),
-            ("O_DHW", "dyn_hidden.weight", h * h4),
-            ("O_DHB", "dyn_hidden.bias", h4),
-            ("O_DOW", "dyn_out.weight", h * z4),
-            ("O_DOB", "dyn_out.bias", z4),
-            ("O_CIW", "cost_in.weight", 3 * z * c4),
-            ("O_CIB", "cost_in.bias", c4),
-            ("O_COW", "cost_out.weight", c),
-            ("O_COB", "cost_out.bias", 1),
-        ];
-        let mut header = format!(
-            "const Z: u32 = {z}u;\nconst Z4: u32 = {z4}u;\nconst H: u32 = {h}u;\nconst H4: u32 = {h4}u;\nconst C: u32 = {c}u;\nconst C4: u32 = {c4}u;\n"
-        );
-        let total: usize = parts.iter().map(|p| p.2).sum();
-        let pack = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("planning weights"),
-            size: (total * 16) as u64,
-            usage: STORAGE,
-            mapped_at_creation: false,
-        });
-        let mut encoder = self
-            .ctx
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("pack"),
-            });
-        let mut offset = 0;
-        for (constant, name, vec4s) in parts {
-            let src = self.param(name).1.clone();
-            assert_eq!(src.size(), (vec4s * 16) as u64, "{name}: packed size");
-            encoder.copy_buffer_to_buffer(&src, 0, &pack, (offset * 16) as u64, src.size());
-            header += &format!("const {constant}: u32 = {offset}u;\n");
-            offset += vec4s;
-        }
-        self.ctx.queue.submit([encoder.finish()]);
-        let p = (Arc::new(pack), header);
-        self.rollout_pack = Some(p.clone());
-        p
-    }
-
     /// Records one dispatch of `kernel`: `params` (u32 words, f32 by bit pattern) go in a
     /// uniform at binding 0, `buffers` at bindings 1.. in order. `header` (WGSL constants) is
     /// prepended to the kernel's source when its pipeline is first built.
@@ -357,20 +316,23 @@ impl Gpu {
         groups: [u32; 3],
     ) {
         let device = &self.ctx.device;
-        let pipeline = self.pipelines.entry(kernel).or_insert_with(|| {
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(kernel.name()),
-                source: wgpu::ShaderSource::Wgsl(format!("{header}{}", kernel.source()).into()),
+        let pipeline = self
+            .pipelines
+            .entry((kernel, header.to_string()))
+            .or_insert_with(|| {
+                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(kernel.name()),
+                    source: wgpu::ShaderSource::Wgsl(format!("{header}{}", kernel.source()).into()),
+                });
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(kernel.name()),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some("main"),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
             });
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(kernel.name()),
-                layout: None,
-                module: &module,
-                entry_point: Some("main"),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        });
         let mut words = params.to_vec();
         words.resize(words.len().div_ceil(4).max(1) * 4, 0);
         let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -624,6 +586,22 @@ impl Exec for Gpu {
         Self::ok(kernels::cem::cem_refit(
             self, probs, elites, k, smoothing, min_prob,
         ))
+    }
+
+    fn rollout_cost(
+        &mut self,
+        z0: &GpuMat,
+        goal: &GpuMat,
+        actions: &GpuIds,
+        n: usize,
+        horizon: usize,
+    ) -> GpuMat {
+        match self.rollout.clone() {
+            Some(w) => Self::ok(kernels::rollout::record(
+                self, &w, z0, goal, actions, n, horizon,
+            )),
+            None => crate::exec::layered_rollout_cost(self, z0, goal, actions, n, horizon),
+        }
     }
 }
 

@@ -120,6 +120,10 @@ fn fused_gpu_rollouts_equal_the_layer_by_layer_cpu_ones() {
     let ctx =
         Arc::new(pollster::block_on(GpuContext::new()).expect("a GPU adapter (lavapipe in CI)"));
     let mut gpu = Gpu::new(ctx, &w);
+    assert!(
+        gpu.fused_rollouts(),
+        "the student's planning weights should fit uniform bindings and run fused"
+    );
     let (zg, gg, ag) = (
         gpu.input(&z, 1, zd),
         gpu.input(&g, 1, zd),

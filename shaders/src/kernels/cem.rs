@@ -1,5 +1,4 @@
-//! Records the planner's kernels: `cem_sample.wgsl`, `rollout.wgsl`, `cem_elites.wgsl`,
-//! `cem_refit.wgsl`, and
+//! Records the planner's kernels: `cem_sample.wgsl`, `cem_elites.wgsl`, `cem_refit.wgsl`, and
 //! the latent sampler `sample.wgsl` (each as the function of the same name in `crate::cpu`).
 
 use crate::gpu::{groups_1d, Gpu, GpuError, GpuIds, GpuMat};
@@ -83,38 +82,4 @@ pub fn cem_refit(
         [probs.rows.div_ceil(64) as u32, 1, 1],
     );
     Ok(out)
-}
-
-/// The fused rollouts of `rollout.wgsl`, as [`crate::Exec::rollout_cost`]'s default.
-pub fn rollout_cost(
-    g: &mut Gpu,
-    z0: &GpuMat,
-    goal: &GpuMat,
-    actions: &GpuIds,
-    n: usize,
-    horizon: usize,
-) -> Result<GpuMat, GpuError> {
-    assert_eq!(
-        actions.len,
-        n * horizon,
-        "rollout_cost: {} actions for {n} x {horizon}",
-        actions.len
-    );
-    let (pack, header) = g.rollout_pack();
-    let cost = g.output("rollout cost", n, 1)?;
-    let groups = n.div_ceil(64);
-    g.dispatch_with(
-        Kernel::Rollout,
-        &header,
-        &[n as u32, horizon as u32],
-        &[
-            &z0.buffer,
-            &goal.buffer,
-            &actions.buffer,
-            &pack,
-            &cost.buffer,
-        ],
-        [groups.min(65535) as u32, groups.div_ceil(65535) as u32, 1],
-    );
-    Ok(cost)
 }

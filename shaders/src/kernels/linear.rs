@@ -5,6 +5,19 @@ use crate::exec::Act;
 use crate::gpu::{Gpu, GpuError, GpuMat};
 use crate::kernels::Kernel;
 
+/// Declares binding 2 of `linear.wgsl` for a weight buffer of `bytes`: uniform when it fits the
+/// device's uniform bindings, storage otherwise.
+pub fn header(bytes: u64, uniform_limit: u64) -> String {
+    if bytes <= uniform_limit {
+        format!(
+            "@group(0) @binding(2) var<uniform> w: array<vec4<f32>, {}>;\n",
+            bytes / 16
+        )
+    } else {
+        "@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;\n".to_string()
+    }
+}
+
 pub fn record(
     g: &mut Gpu,
     x: &GpuMat,
@@ -34,15 +47,18 @@ pub fn record(
         act.code(),
         add.is_some() as u32,
     ];
-    g.dispatch(
+    let header = header(w.size(), g.ctx.limits.max_uniform_buffer_binding_size);
+    g.dispatch_with(
         Kernel::Linear,
+        &header,
         &params,
         &[&x.buffer, &w, &b, &addend, &y.buffer],
         {
-            // 16 x 16 invocations of 4 x 4 outputs: 64 rows by 64 columns per workgroup.
-            let ry = x.rows.div_ceil(64);
+            // 8 x 8 invocations of 4 x 4 outputs: 32 rows by 32 columns per workgroup (small
+            // enough that a single frame's layers spread over several workgroups).
+            let ry = x.rows.div_ceil(32);
             [
-                n.div_ceil(64) as u32,
+                n.div_ceil(32) as u32,
                 ry.min(65535) as u32,
                 ry.div_ceil(65535) as u32,
             ]

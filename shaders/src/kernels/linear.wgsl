@@ -8,7 +8,9 @@ struct Params { m: u32, k: u32, n: u32, act: u32, has_add: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+// Binding 2, the weights `w` as vec4s, is declared by the pipeline's header
+// (crate::kernels::linear::header): a uniform array when W fits one uniform binding (read at
+// the same address by neighbouring invocations, a broadcast), read-only storage otherwise.
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read> addend: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
@@ -29,11 +31,11 @@ fn store(r: u32, c0: u32, v: vec4<f32>) {
     }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let n4 = (p.n + 3u) / 4u;
     let cq = gid.x;
-    let r0 = (gid.y + gid.z * 65535u * 16u) * 4u;
+    let r0 = (gid.y + gid.z * 65535u * 8u) * 4u;
     if (cq >= n4 || r0 >= p.m) {
         return;
     }

@@ -16,6 +16,7 @@ pub mod goal_features;
 pub mod layer_norm;
 pub mod linear;
 pub mod peak;
+pub mod rollout;
 pub mod select;
 
 /// A compiled-once compute kernel.
