@@ -218,6 +218,7 @@ impl Runtime {
         self.alive()?;
         check_context(context)?;
         settings.validate().map_err(RuntimeError::Input)?;
+        check_plan_size(settings)?;
         let c = self.manifest.config.clone();
         check_words(&c, goal)?;
         match &mut self.backend {
@@ -227,6 +228,30 @@ impl Runtime {
             Backend::Cpu(e) => plan_from_frames(e, &c, context, goal, settings, warm, seed).await,
         }
     }
+}
+
+/// Most candidates per planning iteration [`Runtime::plan`] accepts (the page offers 16 to 4096).
+pub const MAX_POPULATION: usize = 65536;
+/// Longest planning horizon [`Runtime::plan`] accepts, in actions.
+pub const MAX_HORIZON: usize = 64;
+
+/// Bounds a plan so that its largest buffer (the step-major actions, `population x horizon`
+/// u32s, at most 16 MiB) fits WebGPU's guaranteed 128 MiB binding with room to spare: no
+/// planning call ever needs to be split to fit a device.
+fn check_plan_size(settings: &CemConfig) -> Result<(), RuntimeError> {
+    if settings.population > MAX_POPULATION {
+        return Err(RuntimeError::Input(format!(
+            "CEM population {} is over the runtime's limit of {MAX_POPULATION} candidates per iteration",
+            settings.population
+        )));
+    }
+    if settings.horizon > MAX_HORIZON {
+        return Err(RuntimeError::Input(format!(
+            "CEM horizon {} is over the runtime's limit of {MAX_HORIZON} actions",
+            settings.horizon
+        )));
+    }
+    Ok(())
 }
 
 /// Longest answer, in words.

@@ -103,6 +103,18 @@ fn bad_input_is_refused_with_its_reason() {
     };
     let e = err(pollster::block_on(rt.plan([&frame, &frame], &[1], &bad, &[], 0)).map(|_| ()));
     assert!(e.contains("elites"), "{e}");
+    let huge = CemConfig {
+        population: runtime::api::MAX_POPULATION + 1,
+        ..Default::default()
+    };
+    let e = err(pollster::block_on(rt.plan([&frame, &frame], &[1], &huge, &[], 0)).map(|_| ()));
+    assert!(e.contains("population") && e.contains("limit"), "{e}");
+    let far = CemConfig {
+        horizon: runtime::api::MAX_HORIZON + 1,
+        ..Default::default()
+    };
+    let e = err(pollster::block_on(rt.plan([&frame, &frame], &[1], &far, &[], 0)).map(|_| ()));
+    assert!(e.contains("horizon"), "{e}");
     // A damaged weights file is refused before anything runs.
     let mut broken = w.clone();
     broken[1000] ^= 1;
