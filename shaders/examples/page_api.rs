@@ -5,14 +5,14 @@
 #[cfg(target_arch = "wasm32")]
 mod web {
     use layout::cem::CemConfig;
-    use runtime::Runtime;
+    use runtime::{Prefer, Runtime};
     use wasm_bindgen::prelude::*;
 
     /// Loads the student and calls every operation once; returns a summary line.
     #[wasm_bindgen]
     pub async fn exercise(manifest: String, weights: Vec<u8>) -> Result<String, JsValue> {
         let err = |e: String| JsValue::from_str(&e);
-        let mut rt = Runtime::load(&manifest, &weights, true)
+        let mut rt = Runtime::load(&manifest, &weights, Prefer::Auto)
             .await
             .map_err(|e| err(e.to_string()))?;
         let frame = vec![0u8; 64 * 64 * 3];

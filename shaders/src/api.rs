@@ -61,12 +61,39 @@ pub struct Runtime {
     backend: Backend,
     /// Kept to rebuild the GPU path after a lost device without reloading anything.
     weights: layout::Weights,
+    prefer: Prefer,
     /// Why the GPU is not used, when it is not.
     pub fallback_reason: Option<String>,
 }
 
-async fn gpu_or_cpu(w: &layout::Weights) -> (Backend, Option<String>) {
+/// Where [`Runtime::load`] runs the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prefer {
+    /// A hardware GPU when one is granted; otherwise the CPU path, which is faster than a
+    /// software WebGPU adapter (SwiftShader, lavapipe) on the same processor.
+    Auto,
+    /// Any WebGPU adapter, software ones included (tests and benchmarks); the CPU path only
+    /// when none is granted.
+    Gpu,
+    /// The CPU path.
+    Cpu,
+}
+
+async fn gpu_or_cpu(w: &layout::Weights, prefer: Prefer) -> (Backend, Option<String>) {
+    if prefer == Prefer::Cpu {
+        return (
+            Backend::Cpu(Cpu::new(w.clone())),
+            Some("the CPU path was asked for".into()),
+        );
+    }
     match GpuContext::new().await {
+        Ok(ctx) if prefer == Prefer::Auto && ctx.info.device_type == wgpu::DeviceType::Cpu => (
+            Backend::Cpu(Cpu::new(w.clone())),
+            Some(format!(
+                "the only WebGPU adapter is a software one ({}), slower than the CPU path",
+                ctx.describe()
+            )),
+        ),
         Ok(ctx) => (Backend::Gpu(Box::new(Gpu::new(Arc::new(ctx), w))), None),
         Err(e) => (Backend::Cpu(Cpu::new(w.clone())), Some(e.to_string())),
     }
@@ -92,27 +119,21 @@ fn check_frame(f: &[u8], what: &str) -> Result<(), RuntimeError> {
 
 impl Runtime {
     /// Loads the manifest's JSON and the weights file's bytes (every check of
-    /// `layout::weights`), then asks for a GPU when `prefer_gpu`; without one it runs on the CPU
-    /// path and says why in [`Runtime::fallback_reason`].
+    /// `layout::weights`), then picks the GPU or the CPU path as `prefer` says; when it is not
+    /// the GPU, [`Runtime::fallback_reason`] says why.
     pub async fn load(
         manifest_json: &str,
         weights: &[u8],
-        prefer_gpu: bool,
+        prefer: Prefer,
     ) -> Result<Runtime, LoadError> {
         let manifest = parse_manifest(manifest_json, "manifest.json")?;
         let w = check_weights(&manifest, weights)?;
-        let (backend, fallback_reason) = if prefer_gpu {
-            gpu_or_cpu(&w).await
-        } else {
-            (
-                Backend::Cpu(Cpu::new(w.clone())),
-                Some("the CPU path was asked for".into()),
-            )
-        };
+        let (backend, fallback_reason) = gpu_or_cpu(&w, prefer).await;
         Ok(Runtime {
             manifest,
             backend,
             weights: w,
+            prefer,
             fallback_reason,
         })
     }
@@ -126,7 +147,7 @@ impl Runtime {
     /// Builds the GPU path again on a new device (or the CPU path, with the reason, when no
     /// adapter is granted now), from the weights already loaded: no page reload.
     pub async fn rebuild(&mut self) {
-        let (backend, reason) = gpu_or_cpu(&self.weights).await;
+        let (backend, reason) = gpu_or_cpu(&self.weights, self.prefer).await;
         self.backend = backend;
         self.fallback_reason = reason;
     }

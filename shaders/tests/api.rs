@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use layout::cem::CemConfig;
-use runtime::{Runtime, RuntimeError};
+use runtime::gpu::GpuContext;
+use runtime::{Prefer, Runtime, RuntimeError};
 use world::episode::{generate_episode, EpisodeConfig};
 use world::language::vocab::tokenize;
 
@@ -19,15 +20,29 @@ fn files() -> (String, Vec<u8>) {
 
 fn both() -> (Runtime, Runtime) {
     let (m, w) = files();
-    let gpu = pollster::block_on(Runtime::load(&m, &w, true)).unwrap();
+    let gpu = pollster::block_on(Runtime::load(&m, &w, Prefer::Gpu)).unwrap();
     assert!(
         gpu.describe().starts_with("GPU"),
         "no GPU adapter: {:?}",
         gpu.fallback_reason
     );
-    let cpu = pollster::block_on(Runtime::load(&m, &w, false)).unwrap();
+    let cpu = pollster::block_on(Runtime::load(&m, &w, Prefer::Cpu)).unwrap();
     assert_eq!(cpu.describe(), "CPU");
     (gpu, cpu)
+}
+
+#[test]
+fn auto_takes_a_hardware_gpu_and_leaves_a_software_one_for_the_cpu_path() {
+    let (m, w) = files();
+    let adapter = pollster::block_on(GpuContext::new()).expect("a GPU adapter (lavapipe in CI)");
+    let rt = pollster::block_on(Runtime::load(&m, &w, Prefer::Auto)).unwrap();
+    if adapter.info.device_type == wgpu::DeviceType::Cpu {
+        assert_eq!(rt.describe(), "CPU");
+        let reason = rt.fallback_reason.clone().unwrap_or_default();
+        assert!(reason.contains("software"), "{reason}");
+    } else {
+        assert!(rt.describe().starts_with("GPU"), "{:?}", rt.fallback_reason);
+    }
 }
 
 fn max_diff(a: &[Vec<u8>], b: &[Vec<u8>]) -> u8 {
@@ -80,7 +95,7 @@ fn gpu_and_cpu_runtimes_dream_prompt_and_plan_alike() {
 #[test]
 fn bad_input_is_refused_with_its_reason() {
     let (m, w) = files();
-    let mut rt = pollster::block_on(Runtime::load(&m, &w, false)).unwrap();
+    let mut rt = pollster::block_on(Runtime::load(&m, &w, Prefer::Cpu)).unwrap();
     let frame = vec![0u8; 64 * 64 * 3];
     let short = vec![0u8; 100];
     let err = |r: Result<_, RuntimeError>| match r {
@@ -118,7 +133,7 @@ fn bad_input_is_refused_with_its_reason() {
     // A damaged weights file is refused before anything runs.
     let mut broken = w.clone();
     broken[1000] ^= 1;
-    let e = pollster::block_on(Runtime::load(&m, &broken, false))
+    let e = pollster::block_on(Runtime::load(&m, &broken, Prefer::Cpu))
         .err()
         .unwrap();
     assert!(e.to_string().contains("sha256"), "{e}");

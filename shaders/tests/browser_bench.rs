@@ -3,7 +3,7 @@
 //! committed student, printed as a markdown table. Not part of `cargo test` (`test = false` in
 //! Cargo.toml); run it with
 //!
-//!     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+//!     WASM_BINDGEN_TEST_TIMEOUT=1200 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 //!     cargo test --release --target wasm32-unknown-unknown -p runtime --test browser_bench -- --nocapture
 #![cfg(target_arch = "wasm32")]
 
@@ -16,7 +16,7 @@ use runtime::api::Fetch;
 use runtime::cpu::Cpu;
 use runtime::gpu::{Gpu, GpuContext};
 use runtime::kernels::peak;
-use runtime::{graph, plan, Exec};
+use runtime::{graph, plan};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -100,6 +100,7 @@ async fn runtime_benchmark_in_the_browser() {
     let mut gpu = Gpu::new(ctx.clone(), &weights);
     let peak = peak::measure(&mut gpu, 3, now).await.expect("peak");
     let (g_rates, g_dream, g_plan) = measure(&mut gpu, &c).await;
+    console_log!("WGSL: {g_rates:?} transitions/s, dream {g_dream:.1} ms, plan {g_plan:.0} ms");
     let mut cpu = Cpu::new(weights.clone());
     let (c_rates, c_dream, c_plan) = measure(&mut cpu, &c).await;
     let mut table = format!(
