@@ -5,6 +5,7 @@
 //! the Leptos components and the browser glue build for `wasm32` only.
 
 pub mod controls;
+pub mod dream;
 pub mod pacing;
 pub mod prompt;
 pub mod session;
@@ -14,6 +15,10 @@ pub mod url_state;
 pub mod browser;
 #[cfg(target_arch = "wasm32")]
 pub mod components;
+#[cfg(target_arch = "wasm32")]
+pub mod dreamer;
+#[cfg(target_arch = "wasm32")]
+pub mod model;
 #[cfg(target_arch = "wasm32")]
 pub mod stage;
 

@@ -10,10 +10,11 @@ use std::rc::Rc;
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use world::action::DISCRETE_NAMES;
+use world::action::{Action, DISCRETE_NAMES};
 
 use crate::browser::{paint, BrowserError};
 use crate::controls::{Direction, Steering};
+use crate::dreamer::Dreamer;
 use crate::pacing::Pacer;
 use crate::prompt::{scene_in_words, PromptProblem};
 use crate::session::{
@@ -59,6 +60,8 @@ pub struct Stage {
     pub view: StageView,
     canvases: Canvases,
     on_change: Option<Callback<PageState>>,
+    /// The model dreaming the same steps, once it is wired in.
+    dreamer: Option<Dreamer>,
 }
 
 impl Stage {
@@ -68,6 +71,7 @@ impl Stage {
         initial: PageState,
         canvases: Canvases,
         on_change: Option<Callback<PageState>>,
+        dreamer: Option<Dreamer>,
     ) -> Stage {
         let stage = Stage {
             session: Rc::new(RefCell::new(None)),
@@ -86,6 +90,7 @@ impl Stage {
             },
             canvases,
             on_change,
+            dreamer,
         };
         stage.load_page_scene();
         stage
@@ -126,6 +131,7 @@ impl Stage {
         };
         *self.session.borrow_mut() = session;
         self.pacer.borrow_mut().pause();
+        self.restart_dream();
         self.show(true);
         Ok(())
     }
@@ -166,6 +172,15 @@ impl Stage {
         }
     }
 
+    /// Starts the dream again from the session's current frame.
+    fn restart_dream(&self) {
+        let mut session = self.session.borrow_mut();
+        let (Some(dreamer), Some(session)) = (&self.dreamer, session.as_mut()) else {
+            return;
+        };
+        dreamer.reset(session.frame(), session.draw_model_view());
+    }
+
     fn report(&self, error: BrowserError) {
         self.view.error.set(Some(error.to_string()));
     }
@@ -182,10 +197,19 @@ impl Stage {
             };
             let steering = *self.steering.borrow();
             for _ in 0..frames {
-                log_changed |= session.step(steering.action(session.agent_position()));
+                // The model knows nine moves: the world is driven by the nearest one, so the
+                // simulator and the dream take the same actions.
+                let discrete = steering.action(session.agent_position()).to_discrete();
+                log_changed |= session.step(Action::from_discrete(discrete));
+                if let Some(dreamer) = &self.dreamer {
+                    dreamer.observe(session.frame(), discrete, session.draw_model_view());
+                }
             }
         }
         self.show(log_changed);
+        if let Some(dreamer) = &self.dreamer {
+            dreamer.pump();
+        }
     }
 
     fn change_page(&self, change: impl FnOnce(&mut PageState)) {
@@ -235,6 +259,7 @@ impl Stage {
             session.restart();
         }
         self.pacer.borrow_mut().pause();
+        self.restart_dream();
         self.show(true);
     }
 
@@ -262,6 +287,14 @@ impl Stage {
             }
             Err(problem) => self.view.prompt_problem.set(Some(problem.to_string())),
         }
+    }
+
+    /// The dream's temperature and resync interval, kept in the page state (and so the URL).
+    pub fn set_dream_settings(&self, temperature: f32, resync: u32) {
+        self.change_page(|page| {
+            page.temperature = temperature;
+            page.resync = resync;
+        });
     }
 
     pub fn set_speed(&self, speed: f32) {

@@ -1,5 +1,5 @@
 //! The page's state as it lives in the address bar:
-//! `?seed=42&prompt=a+red+ball+to+the+left+of+a+big+blue+box&speed=2&paused=1`.
+//! `?seed=42&prompt=a+red+ball+to+the+left+of+a+big+blue+box&speed=2&paused=1&temperature=0.5&resync=15`.
 //!
 //! A link reproduces what its sender saw: the seed fixes the scene (or, with a prompt, how the
 //! sentence is laid out), the speed and pause state how it runs. Reading never fails: a value that cannot be used falls back to its default and
@@ -14,6 +14,12 @@ pub const DEFAULT_SEED: u64 = 1;
 
 /// Speed multipliers the page offers, slowest first. A URL may only ask for one of these.
 pub const SPEEDS: [f32; 5] = [0.25, 0.5, 1.0, 2.0, 4.0];
+
+/// The dream's sampling temperature when the URL names none, and the largest one offered.
+pub const DEFAULT_TEMPERATURE: f32 = 0.2;
+pub const MAX_TEMPERATURE: f32 = 1.5;
+/// How often the dream may resync with reality, in frames; 0 never does.
+pub const RESYNCS: [u32; 4] = [0, 5, 15, 30];
 
 /// Longest piece of a bad value quoted back in a notice, in characters.
 const QUOTE_LIMIT: usize = 24;
@@ -31,6 +37,10 @@ pub struct PageState {
     pub speed: f32,
     /// Whether the simulation waits for the step button instead of running.
     pub paused: bool,
+    /// The dream's sampling temperature, 0 to [`MAX_TEMPERATURE`] in steps of 0.1.
+    pub temperature: f32,
+    /// Frames between the dream's resyncs with reality, one of [`RESYNCS`] (0: never).
+    pub resync: u32,
 }
 
 impl Default for PageState {
@@ -40,6 +50,8 @@ impl Default for PageState {
             prompt: None,
             speed: 1.0,
             paused: false,
+            temperature: DEFAULT_TEMPERATURE,
+            resync: 0,
         }
     }
 }
@@ -98,6 +110,26 @@ impl PageState {
                         ))
                     }
                 },
+                "temperature" => match value.trim().parse::<f32>() {
+                    Ok(t) if t.is_finite() && (0.0..=MAX_TEMPERATURE).contains(&t) => {
+                        state.temperature = (t * 10.0).round() / 10.0;
+                        None
+                    }
+                    _ => Some(format!(
+                        "\"{}\" is not a temperature from 0 to {MAX_TEMPERATURE}; using {DEFAULT_TEMPERATURE}",
+                        quote(&value)
+                    )),
+                },
+                "resync" => match value.trim().parse::<u32>() {
+                    Ok(k) if RESYNCS.contains(&k) => {
+                        state.resync = k;
+                        None
+                    }
+                    _ => Some(format!(
+                        "\"{}\" is not one of the resync intervals {RESYNCS:?} (frames; 0 never resyncs); dreaming freely",
+                        quote(&value)
+                    )),
+                },
                 "paused" => match parse_flag(&value) {
                     Some(paused) => {
                         state.paused = paused;
@@ -145,6 +177,12 @@ impl PageState {
         }
         if self.paused {
             query.push_str("&paused=1");
+        }
+        if self.temperature != DEFAULT_TEMPERATURE {
+            query.push_str(&format!("&temperature={}", self.temperature));
+        }
+        if self.resync != 0 {
+            query.push_str(&format!("&resync={}", self.resync));
         }
         query
     }
@@ -320,7 +358,8 @@ mod tests {
                 seed: 42,
                 prompt: None,
                 speed: 0.25,
-                paused: true
+                paused: true,
+                ..PageState::default()
             }
         );
         assert!(notices.is_empty(), "{notices:?}");
@@ -336,6 +375,7 @@ mod tests {
                         prompt: None,
                         speed,
                         paused,
+                        ..PageState::default()
                     };
                     let query = state.to_query();
                     assert_eq!(
@@ -355,7 +395,8 @@ mod tests {
                 seed: 9,
                 prompt: None,
                 speed: 1.0,
-                paused: false
+                paused: false,
+                ..PageState::default()
             }
             .to_query(),
             "?seed=9"
@@ -365,7 +406,8 @@ mod tests {
                 seed: 9,
                 prompt: None,
                 speed: 0.5,
-                paused: true
+                paused: true,
+                ..PageState::default()
             }
             .to_query(),
             "?seed=9&speed=0.5&paused=1"
@@ -483,6 +525,23 @@ mod tests {
                 ("f".into(), "%4".into()),
                 ("g".into(), "% 4".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn the_dream_settings_round_trip_and_bad_ones_fall_back_with_a_notice() {
+        let (state, notices) = PageState::from_query("?seed=3&temperature=0.3&resync=15");
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!((state.temperature, state.resync), (0.3, 15));
+        assert_eq!(state.to_query(), "?seed=3&temperature=0.3&resync=15");
+        let (state, notices) = PageState::from_query("?temperature=9&resync=7");
+        assert_eq!((state.temperature, state.resync), (DEFAULT_TEMPERATURE, 0));
+        let keys: Vec<&str> = notices.iter().map(|n| n.key.as_str()).collect();
+        assert_eq!(keys, ["temperature", "resync"]);
+        assert!(
+            notices[0].message.contains("from 0 to 1.5"),
+            "{}",
+            notices[0]
         );
     }
 

@@ -36,6 +36,7 @@ fn paused_at(seed: u64) -> PageState {
         prompt: None,
         speed: 1.0,
         paused: true,
+        ..PageState::default()
     }
 }
 
@@ -311,6 +312,7 @@ async fn play_runs_frames_on_its_own_and_pause_stops_them() {
             prompt: None,
             speed: 4.0,
             paused: false,
+            ..PageState::default()
         },
         vec![],
         None,
@@ -465,4 +467,29 @@ async fn a_prompt_to_start_from_is_shown_in_the_box_and_in_words() {
     assert_eq!(input.value(), "two red balls");
     assert_eq!(page.text("scene-words"), "seen from above, two red balls");
     assert!(page.text("scene-description").contains("2 objects"));
+}
+
+#[wasm_bindgen_test]
+async fn without_the_model_files_the_dream_panel_says_so_and_the_world_still_runs() {
+    // The test server has no weights/ folder: loading must fail with a readable message.
+    let page = mount(paused_at(STILL_SCENE), vec![], None);
+    let mut status = String::new();
+    for _ in 0..100 {
+        settle().await;
+        status = page.text("model-status");
+        if status.starts_with("The model could not start") {
+            break;
+        }
+    }
+    assert!(
+        status.starts_with("The model could not start") && status.contains("manifest"),
+        "{status}"
+    );
+    assert!(page.text("model-error").contains("keeps running"));
+    key("keydown", "KeyD");
+    page.click("step-button");
+    key("keyup", "KeyD");
+    settle().await;
+    assert_eq!(page.frame(), 1);
+    assert_eq!(page.text("psnr-latest"), "no step yet");
 }

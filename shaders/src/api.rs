@@ -89,10 +89,12 @@ async fn gpu_or_cpu(w: &layout::Weights, prefer: Prefer) -> (Backend, Option<Str
     match GpuContext::new().await {
         Ok(ctx) if prefer == Prefer::Auto && ctx.info.device_type == wgpu::DeviceType::Cpu => (
             Backend::Cpu(Cpu::new(w.clone())),
-            Some(format!(
-                "the only WebGPU adapter is a software one ({}), slower than the CPU path",
-                ctx.describe()
-            )),
+            Some(match ctx.info.name.as_str() {
+                "" => "the only WebGPU adapter is a software one, slower than the CPU path".into(),
+                name => format!(
+                    "the only WebGPU adapter is a software one ({name}), slower than the CPU path"
+                ),
+            }),
         ),
         Ok(ctx) => (Backend::Gpu(Box::new(Gpu::new(Arc::new(ctx), w))), None),
         Err(e) => (Backend::Cpu(Cpu::new(w.clone())), Some(e.to_string())),

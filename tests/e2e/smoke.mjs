@@ -242,6 +242,54 @@ check('the page fits a phone screen', async ({ browser, base }) => {
   }
 });
 
+check('the model loads and dreams 30 frames beside the simulator', async ({ page, base }) => {
+  await open(page, base, '?seed=1&paused=1');
+  await page.waitForFunction(
+    (s) => document.querySelector(s)?.textContent.startsWith('Dreaming on'),
+    byTestId('model-status'),
+    { timeout: 180_000 },
+  );
+  const start = await canvasInfo(page, 'dream-canvas');
+  assert.ok(start.colours > 1, 'the dream canvas is blank before the first step');
+  await page.keyboard.down('ArrowRight');
+  for (let i = 0; i < 30; i++) await page.keyboard.press('Period');
+  await page.keyboard.up('ArrowRight');
+  await expectText(page, 'frame-counter', '30');
+  // Every step is dreamed (in batches when the model falls behind), then scored.
+  await page.waitForFunction(
+    (s) => document.querySelectorAll(s).length === 1 && !document.querySelector(s).textContent.includes('no step'),
+    byTestId('psnr-latest'),
+    { timeout: 120_000 },
+  );
+  await page.waitForFunction(
+    (s) => (document.querySelector(s).getAttribute('points') ?? '').trim().split(/\s+/).length === 30,
+    `${byTestId('psnr-plot')} polyline`,
+    { timeout: 120_000 },
+  );
+  const dreamed = await canvasInfo(page, 'dream-canvas');
+  assert.ok(dreamed.colours > 1, 'the dreamed frame is blank');
+  assert.notEqual(dreamed.hash, start.hash, 'the dream did not change in 30 steps');
+  const psnr = await page.textContent(byTestId('psnr-latest'));
+  assert.match(psnr, /^(\d+\.\d dB|identical)$/);
+  assert.equal(await page.locator(byTestId('model-error')).count(), 0);
+  // Chromium here has only SwiftShader: the model runs on the CPU path and says why.
+  assert.match(await page.textContent(byTestId('cpu-banner')), /software/);
+  // The dream's controls go into the address.
+  await page.$eval(byTestId('temperature'), (el) => {
+    el.value = '0.3';
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await page.selectOption(byTestId('resync'), '15');
+  await page.waitForFunction(() => location.search.includes('temperature=0.3') && location.search.includes('resync=15'));
+  await page.screenshot({ path: join(OUT, 'dream.png') });
+});
+
+check('a link with dream settings opens with them', async ({ page, base }) => {
+  await open(page, base, '?seed=2&paused=1&temperature=0&resync=5');
+  assert.equal(await page.inputValue(byTestId('temperature')), '0');
+  assert.equal(await page.inputValue(byTestId('resync')), '5');
+});
+
 check('a lively scene at 1280x800 for the README', async ({ page, base }) => {
   await open(page, base, '?seed=1&paused=1');
   // Drive north-west into the cyan ball, west through the balls, then south-west, stepping

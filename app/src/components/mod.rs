@@ -3,6 +3,7 @@
 
 mod app;
 mod caption_log;
+mod dream_panel;
 mod model_view;
 mod notices;
 mod playground;
@@ -14,6 +15,7 @@ mod world_view;
 
 pub use app::App;
 pub use caption_log::CaptionLog;
+pub use dream_panel::DreamPanel;
 pub use model_view::ModelView;
 pub use notices::Notices;
 pub use playground::Playground;

@@ -5,9 +5,11 @@ use web_sys::KeyboardEvent;
 
 use crate::browser::{random_seed, FrameLoop};
 use crate::components::{
-    CaptionLog, ModelView, Notices, PromptField, Readout, SeedField, Transport, WorldView,
+    CaptionLog, DreamPanel, ModelView, Notices, PromptField, Readout, SeedField, Transport,
+    WorldView,
 };
 use crate::controls::{key_command, KeyCommand};
+use crate::dreamer::Dreamer;
 use crate::stage::{Canvases, Stage};
 use crate::url_state::PageState;
 
@@ -29,15 +31,27 @@ pub fn Playground(
         world: NodeRef::new(),
         model: NodeRef::new(),
     };
-    let stage = Stage::new(initial, canvases, on_change);
-    let view = stage.view;
-
-    // The first picture, as soon as both canvases are in the document.
+    let dream_canvas = NodeRef::new();
+    let dreamer = Dreamer::new(dream_canvas, initial.temperature, initial.resync);
+    let stage = Stage::new(initial, canvases, on_change, Some(dreamer.clone()));
+    // The dream's controls go into the page state, and so into the address.
     Effect::new({
         let stage = stage.clone();
+        let settings = dreamer.view;
+        move |_| stage.set_dream_settings(settings.temperature.get(), settings.resync.get())
+    });
+    let view = stage.view;
+
+    // The first picture, as soon as the canvases are in the document.
+    Effect::new({
+        let stage = stage.clone();
+        let dreamer = dreamer.clone();
         move |_| {
             if canvases.world.get().is_some() && canvases.model.get().is_some() {
                 stage.paint();
+            }
+            if dream_canvas.get().is_some() {
+                dreamer.show();
             }
         }
     });
@@ -141,6 +155,7 @@ pub fn Playground(
                 </section>
                 <aside class="side-column">
                     <ModelView canvas=canvases.model />
+                    <DreamPanel canvas=dream_canvas dreamer=dreamer.clone() />
                     <CaptionLog caption=view.caption lines=view.log />
                 </aside>
             </div>

@@ -1,0 +1,167 @@
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
+use crate::dream::Score;
+use crate::dreamer::{DreamView, Dreamer, ModelStatus};
+use crate::session::MODEL_VIEW_SIZE;
+
+/// PSNR shown at the top of the plot; identical frames (infinite PSNR) are drawn there.
+const PLOT_TOP_DB: f32 = 50.0;
+const PLOT_W: f32 = 240.0;
+const PLOT_H: f32 = 64.0;
+
+/// The model's dream beside the world: its frame, how far it is from the truth step by step,
+/// its temperature and how often it resyncs with reality; and, until it is ready, the loading
+/// bar. Says which processor runs the model and why, when it is not a GPU.
+#[component]
+pub fn DreamPanel(
+    /// The canvas the dream is painted into.
+    canvas: NodeRef<Canvas>,
+    dreamer: Dreamer,
+) -> impl IntoView {
+    let view: DreamView = dreamer.view;
+    let status = view.status;
+    let on_resync = {
+        let dreamer = dreamer.clone();
+        move |ev| {
+            let every = event_target_value(&ev).parse().unwrap_or(0);
+            dreamer.set_resync(every);
+        }
+    };
+    view! {
+        <figure class="panel dream-view" data-testid="dream-panel">
+            <canvas
+                node_ref=canvas
+                data-testid="dream-canvas"
+                width=MODEL_VIEW_SIZE.to_string()
+                height=MODEL_VIEW_SIZE.to_string()
+                role="img"
+                aria-label="The model's dream of the same moment, 64 by 64 pixels"
+            ></canvas>
+            <figcaption>
+                <strong>"What the model imagines"</strong>
+                <span>"64 × 64 pixels, dreamed from your moves"</span>
+            </figcaption>
+            // One box of fixed height for everything that comes and goes (loading, the
+            // processor banner, notices), so the page never jumps when the model is ready.
+            <div class="dream-status">
+                <p data-testid="model-status">
+                    {move || match status.get() {
+                        ModelStatus::Loading(step) => step.describe(),
+                        ModelStatus::Ready(backend) => format!("Dreaming on the {backend}."),
+                        ModelStatus::Failed(problem) => format!("The model could not start: {problem}"),
+                    }}
+                </p>
+                {move || match status.get() {
+                    ModelStatus::Loading(step) => Some(view! {
+                        <progress
+                            data-testid="model-progress"
+                            max="1"
+                            value=step.fraction().to_string()
+                            aria-label="Loading the model"
+                        ></progress>
+                    }.into_any()),
+                    ModelStatus::Failed(_) => Some(view! {
+                        <p class="error-text" role="alert" data-testid="model-error">
+                            "The simulator keeps running without the model. Reload the page to try again."
+                        </p>
+                    }.into_any()),
+                    ModelStatus::Ready(_) => None,
+                }}
+                {move || view.fallback.get().map(|reason| view! {
+                    <p class="banner" role="status" data-testid="cpu-banner">
+                        "Not on a GPU: " {reason} ". Chrome and Edge 113+ and Safari 26 run it on "
+                        "the GPU (on Linux, turn WebGPU on in chrome://flags)."
+                    </p>
+                })}
+                {move || view.notice.get().map(|notice| view! {
+                    <p class="banner" role="status" data-testid="model-notice">{notice}</p>
+                })}
+            </div>
+            <div class="dream-controls">
+                <label>
+                    "Temperature "
+                    <input
+                        type="range"
+                        min="0"
+                        max="1.5"
+                        step="0.1"
+                        data-testid="temperature"
+                        prop:value=move || view.temperature.get().to_string()
+                        on:input=move |ev| {
+                            if let Ok(t) = event_target_value(&ev).parse::<f32>() {
+                                view.temperature.set((t.clamp(0.0, 1.5) * 10.0).round() / 10.0);
+                            }
+                        }
+                    />
+                    <output>{move || format!("{:.1}", view.temperature.get())}</output>
+                </label>
+                <label>
+                    "Follow reality "
+                    <select data-testid="resync" on:change=on_resync prop:value=move || view.resync.get().to_string()>
+                        <option value="0">"never: dream freely"</option>
+                        <option value="5">"every 5 frames"</option>
+                        <option value="15">"every 15 frames"</option>
+                        <option value="30">"every 30 frames"</option>
+                    </select>
+                </label>
+            </div>
+            <PsnrPlot scores=view.scores behind=view.behind />
+        </figure>
+    }
+}
+
+/// PSNR of each dreamed frame against the true one, newest on the right; resyncs are marked.
+#[component]
+fn PsnrPlot(scores: RwSignal<Vec<Score>>, behind: RwSignal<usize>) -> impl IntoView {
+    let points = move || {
+        let s = scores.get();
+        let n = s.len().max(2) as f32;
+        s.iter()
+            .enumerate()
+            .map(|(i, score)| {
+                let db = if score.psnr.is_finite() {
+                    score.psnr.clamp(0.0, PLOT_TOP_DB)
+                } else {
+                    PLOT_TOP_DB
+                };
+                format!(
+                    "{:.1},{:.1}",
+                    i as f32 * PLOT_W / (n - 1.0),
+                    PLOT_H - db / PLOT_TOP_DB * PLOT_H
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let latest = move || {
+        scores
+            .get()
+            .last()
+            .map(|s| {
+                if s.psnr.is_finite() {
+                    format!("{:.1} dB", s.psnr)
+                } else {
+                    "identical".into()
+                }
+            })
+            .unwrap_or_else(|| "no step yet".into())
+    };
+    view! {
+        <div class="psnr-plot">
+            <svg
+                viewBox=format!("0 0 {PLOT_W} {PLOT_H}")
+                role="img"
+                aria-label="PSNR of the dream against the simulator at each step, higher is closer"
+                data-testid="psnr-plot"
+            >
+                <polyline points=points fill="none" stroke="currentColor" stroke-width="1.5"></polyline>
+            </svg>
+            <p>
+                "Closeness to the truth (PSNR, higher is closer): "
+                <output data-testid="psnr-latest">{latest}</output>
+                {move || (behind.get() > 1).then(|| format!(" · {} frames behind", behind.get()))}
+            </p>
+        </div>
+    }
+}

@@ -1,0 +1,351 @@
+//! The Dream demo's bookkeeping, apart from the model: which frames the model dreams from, the
+//! actions it still owes, when it resyncs with reality, and how far its frames are from the
+//! simulator's. Plain Rust, tested natively; the page feeds it true frames and dreamed ones.
+
+use std::collections::VecDeque;
+
+use world::render::FRAME_SIZE;
+
+/// Bytes of one RGB frame the model reads and writes.
+pub const RGB_BYTES: usize = (FRAME_SIZE * FRAME_SIZE * 3) as usize;
+/// Steps of history the error plot keeps.
+pub const MAX_HISTORY: usize = 240;
+/// Most steps the dream may fall behind the simulator before the oldest are dropped (and the
+/// dream resyncs), so a slow device never builds an unbounded queue.
+pub const MAX_BEHIND: usize = 30;
+/// Steps asked of the model in one call when it has fallen behind.
+pub const MAX_BATCH: usize = 8;
+
+/// RGBA pixels (as the renderer draws them) to the RGB frames the model reads.
+pub fn rgba_to_rgb(rgba: &[u8]) -> Vec<u8> {
+    rgba.chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect()
+}
+
+/// RGB frames back to opaque RGBA for a canvas.
+pub fn rgb_to_rgba(rgb: &[u8]) -> Vec<u8> {
+    rgb.chunks_exact(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect()
+}
+
+/// Peak signal-to-noise ratio of `a` against `b` in dB (8-bit channels); identical frames give
+/// `f32::INFINITY`.
+pub fn psnr(a: &[u8], b: &[u8]) -> f32 {
+    assert_eq!(a.len(), b.len(), "psnr: frames of different sizes");
+    let se: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            let d = x as f64 - y as f64;
+            d * d
+        })
+        .sum();
+    if se == 0.0 {
+        return f32::INFINITY;
+    }
+    let mse = se / a.len() as f64;
+    (10.0 * (255.0f64 * 255.0 / mse).log10()) as f32
+}
+
+/// How the dream follows reality.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Follow {
+    /// The model dreams from its own frames only, from the start.
+    Free,
+    /// Every `k` dreamed steps, the dream starts again from the simulator's latest frames.
+    Resync(u32),
+}
+
+/// One dreamed step beside the truth.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Score {
+    /// Simulator frame the dreamed frame stands for.
+    pub frame: u32,
+    /// PSNR of the dreamed frame against the true one, dB.
+    pub psnr: f32,
+    /// Whether the dream was resynced with reality just before this step.
+    pub resynced: bool,
+}
+
+/// What to ask the model next: from `context` (two RGB frames, older first), the `actions`
+/// in order, one dreamed frame each.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub context: [Vec<u8>; 2],
+    pub actions: Vec<u8>,
+    /// The sampling seed of the first step; step `i` of the request uses `seed + i`.
+    pub seed: u32,
+}
+
+/// The dream of one scene.
+#[derive(Clone, Debug)]
+pub struct Dream {
+    pub follow: Follow,
+    /// The simulator's latest frames (RGB) with their numbers, oldest first: enough to resync
+    /// at any owed step.
+    truth: VecDeque<(u32, Vec<u8>)>,
+    /// The dream's two latest frames, older first.
+    context: Option<[Vec<u8>; 2]>,
+    /// Steps the dream has not reached yet: (frame number, action that led to it).
+    owed: VecDeque<(u32, u8)>,
+    /// The request in flight: how many of `owed` it covers.
+    in_flight: Option<usize>,
+    /// Dreamed steps since the last resync.
+    since_sync: u32,
+    resync_next: bool,
+    steps: u32,
+    seed: u32,
+    history: VecDeque<Score>,
+    latest: Option<Vec<u8>>,
+}
+
+impl Dream {
+    /// A dream of a scene about to start; `seed` makes its sampling repeatable.
+    pub fn new(follow: Follow, seed: u32) -> Dream {
+        Dream {
+            follow,
+            truth: VecDeque::new(),
+            context: None,
+            owed: VecDeque::new(),
+            in_flight: None,
+            since_sync: 0,
+            resync_next: false,
+            steps: 0,
+            seed,
+            history: VecDeque::new(),
+            latest: None,
+        }
+    }
+
+    /// The simulator shows `frame` (RGB) as frame number `number`, reached by `action` from the
+    /// frame before (ignored for the first frame observed, where the dream starts).
+    pub fn observe(&mut self, number: u32, action: u8, frame: Vec<u8>) {
+        assert_eq!(frame.len(), RGB_BYTES, "observe: not a 64x64 RGB frame");
+        if self.truth.is_empty() {
+            self.context = Some([frame.clone(), frame.clone()]);
+            self.latest = Some(frame.clone());
+        } else {
+            self.owed.push_back((number, action));
+        }
+        self.truth.push_back((number, frame));
+        while self.truth.len() > MAX_BEHIND + 2 {
+            self.truth.pop_front();
+        }
+        while self.owed.len() > MAX_BEHIND && self.in_flight.is_none() {
+            // Too far behind: skip the oldest steps and dream again from reality.
+            self.owed.pop_front();
+            self.resync_next = true;
+        }
+    }
+
+    fn true_frame(&self, number: u32) -> Option<&Vec<u8>> {
+        self.truth.iter().find(|t| t.0 == number).map(|t| &t.1)
+    }
+
+    /// The next call to make, when none is in flight and steps are owed.
+    pub fn request(&mut self) -> Option<Request> {
+        if self.in_flight.is_some() || self.owed.is_empty() {
+            return None;
+        }
+        let resync_due = matches!(self.follow, Follow::Resync(k) if self.since_sync >= k.max(1));
+        if self.resync_next || resync_due {
+            self.resync();
+        }
+        let n = self.owed.len().min(MAX_BATCH);
+        let context = self.context.clone()?;
+        self.in_flight = Some(n);
+        Some(Request {
+            context,
+            actions: self.owed.iter().take(n).map(|o| o.1).collect(),
+            seed: self.seed.wrapping_add(self.steps),
+        })
+    }
+
+    /// Restarts the dream from the two true frames before the oldest owed step.
+    fn resync(&mut self) {
+        let Some(&(number, _)) = self.owed.front() else {
+            return;
+        };
+        let before = self.true_frame(number.wrapping_sub(1)).cloned();
+        let two_before = self.true_frame(number.wrapping_sub(2)).cloned();
+        if let Some(before) = before {
+            self.context = Some([two_before.unwrap_or_else(|| before.clone()), before]);
+        }
+        self.since_sync = 0;
+        self.resync_next = false;
+    }
+
+    /// The frames of the request in flight came back (RGB, one per action).
+    pub fn dreamed(&mut self, frames: Vec<Vec<u8>>) {
+        let Some(n) = self.in_flight.take() else {
+            return;
+        };
+        assert_eq!(
+            frames.len(),
+            n,
+            "dreamed: {} frames for {n} steps",
+            frames.len()
+        );
+        for frame in frames {
+            let Some((number, _)) = self.owed.pop_front() else {
+                break;
+            };
+            let psnr = self
+                .true_frame(number)
+                .map_or(f32::NAN, |truth| psnr(&frame, truth));
+            self.history.push_back(Score {
+                frame: number,
+                psnr,
+                resynced: self.since_sync == 0,
+            });
+            if self.history.len() > MAX_HISTORY {
+                self.history.pop_front();
+            }
+            let context = self
+                .context
+                .get_or_insert_with(|| [frame.clone(), frame.clone()]);
+            context.swap(0, 1);
+            context[1] = frame.clone();
+            self.latest = Some(frame);
+            self.since_sync += 1;
+            self.steps += 1;
+        }
+    }
+
+    /// The request in flight failed: its steps are skipped and the dream resyncs.
+    pub fn failed(&mut self) {
+        if let Some(n) = self.in_flight.take() {
+            for _ in 0..n {
+                self.owed.pop_front();
+            }
+            self.resync_next = true;
+        }
+    }
+
+    /// The latest dreamed frame (RGB); the first true frame before any step is dreamed.
+    pub fn latest(&self) -> Option<&[u8]> {
+        self.latest.as_deref()
+    }
+
+    /// Scores of the dreamed steps, oldest first.
+    pub fn history(&self) -> impl Iterator<Item = &Score> {
+        self.history.iter()
+    }
+
+    /// Steps the dream is behind the simulator.
+    pub fn behind(&self) -> usize {
+        self.owed.len()
+    }
+
+    /// Whether a request is in flight.
+    pub fn busy(&self) -> bool {
+        self.in_flight.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(v: u8) -> Vec<u8> {
+        vec![v; RGB_BYTES]
+    }
+
+    #[test]
+    fn psnr_is_infinite_for_equal_frames_and_falls_with_error() {
+        assert_eq!(psnr(&frame(7), &frame(7)), f32::INFINITY);
+        let near = psnr(&frame(10), &frame(11));
+        let far = psnr(&frame(10), &frame(60));
+        assert!((near - 48.13).abs() < 0.01, "{near}");
+        assert!(far < near);
+    }
+
+    #[test]
+    fn pixels_convert_both_ways() {
+        let rgba = [1u8, 2, 3, 255, 4, 5, 6, 255];
+        let rgb = rgba_to_rgb(&rgba);
+        assert_eq!(rgb, vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(rgb_to_rgba(&rgb), rgba.to_vec());
+    }
+
+    #[test]
+    fn a_free_dream_follows_its_own_frames_and_scores_each_step() {
+        let mut d = Dream::new(Follow::Free, 9);
+        d.observe(0, 0, frame(0));
+        assert!(
+            d.request().is_none(),
+            "nothing is owed before the first step"
+        );
+        d.observe(1, 3, frame(10));
+        d.observe(2, 4, frame(20));
+        let r = d.request().unwrap();
+        assert_eq!(r.context, [frame(0), frame(0)]);
+        assert_eq!(r.actions, vec![3, 4]);
+        assert_eq!(r.seed, 9);
+        assert!(d.request().is_none(), "one request at a time");
+        d.observe(3, 5, frame(30));
+        d.dreamed(vec![frame(10), frame(25)]);
+        let scores: Vec<Score> = d.history().copied().collect();
+        assert_eq!(scores.len(), 2);
+        assert_eq!(scores[0].psnr, f32::INFINITY);
+        assert!(scores[0].resynced && !scores[1].resynced);
+        let r = d.request().unwrap();
+        assert_eq!(
+            r.context,
+            [frame(10), frame(25)],
+            "dreams from its own frames"
+        );
+        assert_eq!(r.actions, vec![5]);
+        assert_eq!(r.seed, 11);
+        assert_eq!(d.latest(), Some(&frame(25)[..]));
+    }
+
+    #[test]
+    fn a_resyncing_dream_starts_again_from_the_true_frames() {
+        let mut d = Dream::new(Follow::Resync(2), 0);
+        for n in 0..=4u32 {
+            d.observe(n, 1, frame(n as u8 * 10));
+        }
+        let r = d.request().unwrap();
+        assert_eq!(r.actions.len(), 4);
+        d.dreamed(vec![frame(1), frame(2), frame(3), frame(4)]);
+        d.observe(5, 2, frame(50));
+        let r = d.request().unwrap();
+        assert_eq!(
+            r.context,
+            [frame(30), frame(40)],
+            "the two true frames before step 5"
+        );
+        d.dreamed(vec![frame(50)]);
+        assert!(d.history().last().unwrap().resynced);
+    }
+
+    #[test]
+    fn a_dream_that_falls_far_behind_skips_ahead_and_resyncs() {
+        let mut d = Dream::new(Follow::Free, 0);
+        for n in 0..=(MAX_BEHIND as u32 + 10) {
+            d.observe(n, 0, frame(n as u8));
+        }
+        assert_eq!(d.behind(), MAX_BEHIND);
+        let r = d.request().unwrap();
+        let first = MAX_BEHIND as u8 + 10 - MAX_BEHIND as u8 + 1;
+        assert_eq!(r.context, [frame(first - 2), frame(first - 1)]);
+        assert_eq!(r.actions.len(), MAX_BATCH);
+    }
+
+    #[test]
+    fn a_failed_request_is_skipped_and_the_dream_resyncs() {
+        let mut d = Dream::new(Follow::Free, 0);
+        for n in 0..=3u32 {
+            d.observe(n, 0, frame(n as u8));
+        }
+        d.request().unwrap();
+        d.failed();
+        assert_eq!(d.behind(), 0);
+        d.observe(4, 0, frame(4));
+        let r = d.request().unwrap();
+        assert_eq!(r.context, [frame(2), frame(3)]);
+    }
+}

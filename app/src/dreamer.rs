@@ -1,0 +1,187 @@
+//! The model in the page: loads it (with progress) and runs the Dream beside the simulator.
+//! The simulator's frames are observed as they happen; the model dreams the same steps from its
+//! own frames, one call at a time, catching up in batches when it falls behind.
+//!
+//! The runtime is one shared resource: a call takes it out of its slot and puts it back when
+//! done, so two calls never overlap and nothing is borrowed across an await.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use runtime::Runtime;
+
+use crate::browser::paint;
+use crate::dream::{rgb_to_rgba, rgba_to_rgb, Dream, Follow, Score};
+use crate::model::{self, Loading};
+use crate::session::MODEL_VIEW_SIZE;
+
+/// Where the model stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelStatus {
+    Loading(Loading),
+    /// Running; the backend in words ("GPU: ...", "CPU").
+    Ready(String),
+    Failed(String),
+}
+
+/// What the dream panel shows, as signals.
+#[derive(Clone, Copy)]
+pub struct DreamView {
+    pub status: RwSignal<ModelStatus>,
+    /// Why the model runs on the CPU path, when it does.
+    pub fallback: RwSignal<Option<String>>,
+    /// Something that went wrong and was recovered from (a lost GPU device, a failed step).
+    pub notice: RwSignal<Option<String>>,
+    pub scores: RwSignal<Vec<Score>>,
+    /// Steps the dream is behind the simulator.
+    pub behind: RwSignal<usize>,
+    /// Sampling temperature: 0 dreams the most likely frame, higher values sample more freely.
+    pub temperature: RwSignal<f32>,
+    /// Resync with reality every this many steps; 0 dreams freely.
+    pub resync: RwSignal<u32>,
+}
+
+#[derive(Clone)]
+pub struct Dreamer {
+    dream: Rc<RefCell<Dream>>,
+    model: Rc<RefCell<Option<Runtime>>>,
+    /// Bumped when the scene starts again, so a call for the old scene is dropped.
+    generation: Rc<Cell<u32>>,
+    canvas: NodeRef<Canvas>,
+    pub view: DreamView,
+}
+
+impl Dreamer {
+    /// Starts loading the model; the dream is drawn into `canvas`.
+    pub fn new(canvas: NodeRef<Canvas>, temperature: f32, resync: u32) -> Dreamer {
+        let dreamer = Dreamer {
+            dream: Rc::new(RefCell::new(Dream::new(Follow::Free, 0))),
+            model: Rc::new(RefCell::new(None)),
+            generation: Rc::new(Cell::new(0)),
+            canvas,
+            view: DreamView {
+                status: RwSignal::new(ModelStatus::Loading(Loading::Manifest)),
+                fallback: RwSignal::new(None),
+                notice: RwSignal::new(None),
+                scores: RwSignal::new(Vec::new()),
+                behind: RwSignal::new(0),
+                temperature: RwSignal::new(temperature),
+                resync: RwSignal::new(resync),
+            },
+        };
+        let this = dreamer.clone();
+        spawn_local(async move {
+            let status = this.view.status;
+            match model::load(move |step| status.set(ModelStatus::Loading(step))).await {
+                Ok(runtime) => {
+                    this.view.fallback.set(runtime.fallback_reason.clone());
+                    this.view.status.set(ModelStatus::Ready(runtime.describe()));
+                    *this.model.borrow_mut() = Some(runtime);
+                    this.pump();
+                }
+                Err(problem) => this.view.status.set(ModelStatus::Failed(problem)),
+            }
+        });
+        dreamer
+    }
+
+    fn follow(&self) -> Follow {
+        match self.view.resync.get_untracked() {
+            0 => Follow::Free,
+            k => Follow::Resync(k),
+        }
+    }
+
+    /// The scene starts (again) at frame `number`, showing `rgba` (the model's 64x64 view).
+    pub fn reset(&self, number: u32, rgba: &[u8]) {
+        self.generation.set(self.generation.get().wrapping_add(1));
+        let mut dream = Dream::new(self.follow(), self.generation.get());
+        dream.observe(number, 0, rgba_to_rgb(rgba));
+        *self.dream.borrow_mut() = dream;
+        self.view.scores.set(Vec::new());
+        self.view.behind.set(0);
+        self.show();
+    }
+
+    /// The simulator stepped to frame `number` by discrete `action`, showing `rgba`.
+    pub fn observe(&self, number: u32, action: u8, rgba: &[u8]) {
+        self.dream
+            .borrow_mut()
+            .observe(number, action, rgba_to_rgb(rgba));
+    }
+
+    /// Changes how the dream follows reality from its next step on.
+    pub fn set_resync(&self, every: u32) {
+        self.view.resync.set(every);
+        self.dream.borrow_mut().follow = self.follow();
+    }
+
+    /// Asks the model for the owed steps, if it is free.
+    pub fn pump(&self) {
+        self.view.behind.set(self.dream.borrow().behind());
+        if self.model.borrow().is_none() {
+            return; // loading, or a call is in flight
+        }
+        let Some(request) = self.dream.borrow_mut().request() else {
+            return;
+        };
+        let Some(mut runtime) = self.model.borrow_mut().take() else {
+            return;
+        };
+        let this = self.clone();
+        let generation = self.generation.get();
+        let temperature = self.view.temperature.get_untracked();
+        spawn_local(async move {
+            let result = runtime
+                .imagine(
+                    [&request.context[0], &request.context[1]],
+                    &request.actions,
+                    temperature,
+                    request.seed,
+                )
+                .await;
+            if runtime.gpu_lost() {
+                runtime.rebuild().await;
+                this.view.notice.set(Some(format!(
+                    "The GPU device was lost; the model was started again ({}) without reloading the page.",
+                    runtime.describe()
+                )));
+                this.view.status.set(ModelStatus::Ready(runtime.describe()));
+                this.view.fallback.set(runtime.fallback_reason.clone());
+            }
+            *this.model.borrow_mut() = Some(runtime);
+            if generation == this.generation.get() {
+                match result {
+                    Ok(frames) => this.dream.borrow_mut().dreamed(frames),
+                    Err(e) => {
+                        this.dream.borrow_mut().failed();
+                        this.view
+                            .notice
+                            .set(Some(format!("A dream step failed and was skipped: {e}")));
+                    }
+                }
+                this.view
+                    .scores
+                    .set(this.dream.borrow().history().copied().collect());
+                this.show();
+            }
+            this.pump();
+        });
+    }
+
+    /// Paints the latest dreamed frame (the scene's first frame before any step).
+    pub fn show(&self) {
+        let Some(canvas) = self.canvas.get_untracked() else {
+            return;
+        };
+        let rgba = self.dream.borrow().latest().map(rgb_to_rgba);
+        if let Some(rgba) = rgba {
+            if let Err(e) = paint(&canvas, &rgba, MODEL_VIEW_SIZE) {
+                self.view.notice.set(Some(e.to_string()));
+            }
+        }
+    }
+}

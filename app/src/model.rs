@@ -1,0 +1,227 @@
+//! Loading the student in the page: the manifest, then the weights with a progress report,
+//! checked against the manifest's sha256 (by `runtime::Runtime::load`), kept in the Cache API
+//! so a second visit loads without the network, and a warm-up pass so the first real frame
+//! does not wait for shader compilation.
+
+use js_sys::{Reflect, Uint8Array};
+use runtime::{Prefer, Runtime};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Cache, ReadableStreamDefaultReader, Response};
+
+/// Where the exported student lives, next to the page.
+pub const MANIFEST_URL: &str = "weights/manifest.json";
+/// The Cache API store for the model's files.
+const CACHE_NAME: &str = "world-model-weights";
+
+/// How far loading has come, for the loading screen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Loading {
+    Manifest,
+    /// Weights bytes received of the total.
+    Weights {
+        received: u64,
+        total: u64,
+        cached: bool,
+    },
+    Checking,
+    WarmingUp,
+}
+
+impl Loading {
+    /// A fraction for the progress bar, from 0 to 1.
+    pub fn fraction(&self) -> f64 {
+        match self {
+            Loading::Manifest => 0.0,
+            Loading::Weights {
+                received, total, ..
+            } => 0.05 + 0.8 * (*received as f64 / (*total).max(1) as f64).min(1.0),
+            Loading::Checking => 0.88,
+            Loading::WarmingUp => 0.95,
+        }
+    }
+
+    /// The step in words.
+    pub fn describe(&self) -> String {
+        match self {
+            Loading::Manifest => "Fetching the model's manifest…".into(),
+            Loading::Weights {
+                received,
+                total,
+                cached: true,
+            } => format!(
+                "Reading the weights from this browser's cache ({} kB)…",
+                total.max(received) / 1000
+            ),
+            Loading::Weights {
+                received, total, ..
+            } => format!(
+                "Downloading the weights: {} of {} kB…",
+                received / 1000,
+                total / 1000
+            ),
+            Loading::Checking => "Checking the weights (sha256) and starting the model…".into(),
+            Loading::WarmingUp => "Warming up (the first pass compiles the GPU kernels)…".into(),
+        }
+    }
+}
+
+fn js_error(what: &str, e: JsValue) -> String {
+    let detail = e
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"));
+    format!("{what}: {detail}")
+}
+
+async fn cache() -> Option<Cache> {
+    let caches = web_sys::window()?.caches().ok()?;
+    let opened = JsFuture::from(caches.open(CACHE_NAME)).await.ok()?;
+    opened.dyn_into::<Cache>().ok()
+}
+
+async fn cached(cache: &Option<Cache>, url: &str) -> Option<Response> {
+    let found = JsFuture::from(cache.as_ref()?.match_with_str(url))
+        .await
+        .ok()?;
+    found.dyn_into::<Response>().ok()
+}
+
+async fn fetch(url: &str) -> Result<Response, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| js_error(&format!("fetching {url} failed"), e))?
+        .dyn_into::<Response>()
+        .map_err(|_| format!("fetching {url} gave no response"))?;
+    if !response.ok() {
+        return Err(format!(
+            "fetching {url} failed: HTTP {} {}",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    Ok(response)
+}
+
+async fn text(response: Response, url: &str) -> Result<String, String> {
+    let promise = response.text().map_err(|e| js_error(url, e))?;
+    JsFuture::from(promise)
+        .await
+        .map_err(|e| js_error(&format!("reading {url}"), e))?
+        .as_string()
+        .ok_or_else(|| format!("{url} is not text"))
+}
+
+/// Reads a response body chunk by chunk, telling `progress` the bytes so far.
+async fn body(
+    response: Response,
+    url: &str,
+    mut progress: impl FnMut(u64),
+) -> Result<Vec<u8>, String> {
+    let stream = response
+        .body()
+        .ok_or_else(|| format!("{url} has no body"))?;
+    let reader = stream
+        .get_reader()
+        .dyn_into::<ReadableStreamDefaultReader>()
+        .map_err(|_| format!("{url}: the body cannot be read in chunks"))?;
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| js_error(&format!("downloading {url}"), e))?;
+        let done = Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let value = Reflect::get(&chunk, &"value".into()).map_err(|e| js_error(url, e))?;
+        bytes.extend(Uint8Array::new(&value).to_vec());
+        progress(bytes.len() as u64);
+    }
+    Ok(bytes)
+}
+
+async fn store(cache: &Option<Cache>, url: &str, bytes: &[u8]) {
+    let Some(cache) = cache else {
+        return;
+    };
+    let mut copy = bytes.to_vec();
+    if let Ok(response) = Response::new_with_opt_u8_array(Some(&mut copy)) {
+        // A full quota only costs the next visit a download.
+        let _ = JsFuture::from(cache.put_with_str(url, &response)).await;
+    }
+}
+
+/// Loads the student from next to the page: the network first for the manifest (the cache
+/// when offline), the weights from the cache when the cached copy is the manifest's (same
+/// sha256), else downloaded and then cached. `report` hears each step. Runs on a hardware GPU
+/// when there is one, else on the CPU path (`Runtime::fallback_reason` says why).
+pub async fn load(mut report: impl FnMut(Loading)) -> Result<Runtime, String> {
+    report(Loading::Manifest);
+    let cache = cache().await;
+    let manifest_text = match fetch(MANIFEST_URL).await {
+        Ok(response) => {
+            let text = text(response, MANIFEST_URL).await?;
+            store(&cache, MANIFEST_URL, text.as_bytes()).await;
+            text
+        }
+        Err(network) => match cached(&cache, MANIFEST_URL).await {
+            Some(response) => text(response, MANIFEST_URL).await?,
+            None => return Err(network),
+        },
+    };
+    let manifest =
+        layout::weights::parse_manifest(&manifest_text, MANIFEST_URL).map_err(|e| e.to_string())?;
+    let total = manifest.bytes as u64;
+    // The cache key names the weights' hash, so new weights never meet an old copy.
+    let weights_url = format!("weights/{}", manifest.weights_file);
+    let key = format!("{weights_url}?sha256={}", manifest.sha256);
+    let mut weights = None;
+    if let Some(response) = cached(&cache, &key).await {
+        let bytes = body(response, &key, |received| {
+            report(Loading::Weights {
+                received,
+                total,
+                cached: true,
+            })
+        })
+        .await;
+        weights = bytes
+            .ok()
+            .filter(|b| layout::weights::sha256_hex(b) == manifest.sha256);
+    }
+    let from_network = weights.is_none();
+    let weights = match weights {
+        Some(bytes) => bytes,
+        None => {
+            let response = fetch(&weights_url).await?;
+            body(response, &weights_url, |received| {
+                report(Loading::Weights {
+                    received,
+                    total,
+                    cached: false,
+                })
+            })
+            .await?
+        }
+    };
+    report(Loading::Checking);
+    let mut runtime = Runtime::load(&manifest_text, &weights, Prefer::Auto)
+        .await
+        .map_err(|e| format!("the model could not be loaded: {e}"))?;
+    if from_network {
+        store(&cache, &key, &weights).await;
+    }
+    report(Loading::WarmingUp);
+    let blank = vec![0u8; crate::dream::RGB_BYTES];
+    runtime
+        .imagine([&blank, &blank], &[0], 0.0, 0)
+        .await
+        .map_err(|e| format!("the model's first pass failed: {e}"))?;
+    Ok(runtime)
+}
