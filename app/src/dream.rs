@@ -49,6 +49,42 @@ pub fn psnr(a: &[u8], b: &[u8]) -> f32 {
     (10.0 * (255.0f64 * 255.0 / mse).log10()) as f32
 }
 
+/// Counted as an object's error when the dream has lost it altogether: half the frame.
+pub const LOST_OBJECT_PX: f32 = FRAME_SIZE as f32 / 2.0;
+
+/// Where `rgb` is in an RGB frame: the centroid of the pixels within a small distance of it,
+/// or `None` when fewer than 3 such pixels are drawn.
+fn centroid(frame: &[u8], rgb: [u8; 3]) -> Option<[f32; 2]> {
+    let (mut sx, mut sy, mut n) = (0.0f32, 0.0f32, 0u32);
+    for (i, p) in frame.chunks_exact(3).enumerate() {
+        let d: u32 = (0..3)
+            .map(|c| (p[c] as i32 - rgb[c] as i32).unsigned_abs())
+            .sum();
+        if d <= 60 {
+            sx += (i as u32 % FRAME_SIZE) as f32;
+            sy += (i as u32 / FRAME_SIZE) as f32;
+            n += 1;
+        }
+    }
+    (n >= 3).then(|| [sx / n as f32, sy / n as f32])
+}
+
+/// How far the dream has the objects from where they are: for each object colour seen in
+/// `truth`, the distance in pixels between its centroid there and in `dream` (an object the
+/// dream lost counts [`LOST_OBJECT_PX`]), averaged. `None` when no object is in view.
+pub fn object_error(dream: &[u8], truth: &[u8], colours: &[[u8; 3]]) -> Option<f32> {
+    let errors: Vec<f32> = colours
+        .iter()
+        .filter_map(|&rgb| {
+            let t = centroid(truth, rgb)?;
+            Some(centroid(dream, rgb).map_or(LOST_OBJECT_PX, |d| {
+                ((d[0] - t[0]).powi(2) + (d[1] - t[1]).powi(2)).sqrt()
+            }))
+        })
+        .collect();
+    (!errors.is_empty()).then(|| errors.iter().sum::<f32>() / errors.len() as f32)
+}
+
 /// How the dream follows reality.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Follow {
@@ -65,6 +101,9 @@ pub struct Score {
     pub frame: u32,
     /// PSNR of the dreamed frame against the true one, dB.
     pub psnr: f32,
+    /// Mean distance of the objects from where they truly are, pixels of the 64x64 frame
+    /// ([`object_error`]); NaN when no object is in view.
+    pub object_px: f32,
     /// Whether the dream was resynced with reality just before this step.
     pub resynced: bool,
 }
@@ -99,6 +138,8 @@ pub struct Dream {
     seed: u32,
     history: VecDeque<Score>,
     latest: Option<Vec<u8>>,
+    /// The scene's object colours, for [`object_error`].
+    colours: Vec<[u8; 3]>,
 }
 
 impl Dream {
@@ -116,7 +157,14 @@ impl Dream {
             seed,
             history: VecDeque::new(),
             latest: None,
+            colours: Vec::new(),
         }
+    }
+
+    /// The colours of the scene's objects, so each step's object error can be measured.
+    pub fn with_colours(mut self, colours: Vec<[u8; 3]>) -> Dream {
+        self.colours = colours;
+        self
     }
 
     /// The simulator shows `frame` (RGB) as frame number `number`, reached by `action` from the
@@ -179,25 +227,29 @@ impl Dream {
 
     /// The frames of the request in flight came back (RGB, one per action).
     pub fn dreamed(&mut self, frames: Vec<Vec<u8>>) {
-        let Some(n) = self.in_flight.take() else {
+        let Some(n) = self.in_flight else {
             return;
         };
-        assert_eq!(
-            frames.len(),
-            n,
-            "dreamed: {} frames for {n} steps",
-            frames.len()
-        );
+        if frames.len() != n || frames.iter().any(|f| f.len() != RGB_BYTES) {
+            // Not what was asked for: skip the steps rather than show a wrong frame.
+            self.failed();
+            return;
+        }
+        self.in_flight = None;
         for frame in frames {
             let Some((number, _)) = self.owed.pop_front() else {
                 break;
             };
-            let psnr = self
-                .true_frame(number)
-                .map_or(f32::NAN, |truth| psnr(&frame, truth));
+            let (psnr, object_px) = self.true_frame(number).map_or((f32::NAN, f32::NAN), |t| {
+                (
+                    psnr(&frame, t),
+                    object_error(&frame, t, &self.colours).unwrap_or(f32::NAN),
+                )
+            });
             self.history.push_back(Score {
                 frame: number,
                 psnr,
+                object_px,
                 resynced: self.since_sync == 0,
             });
             if self.history.len() > MAX_HISTORY {
@@ -212,6 +264,16 @@ impl Dream {
             self.since_sync += 1;
             self.steps += 1;
         }
+    }
+
+    /// Continues the dream from `frame` (RGB) as if it were the current one: the model's own
+    /// picture of a sentence, say. Steps already owed are dreamed from it.
+    pub fn start_from(&mut self, frame: Vec<u8>) {
+        assert_eq!(frame.len(), RGB_BYTES, "start_from: not a 64x64 RGB frame");
+        self.context = Some([frame.clone(), frame.clone()]);
+        self.latest = Some(frame);
+        self.since_sync = 0;
+        self.resync_next = false;
     }
 
     /// The request in flight failed: its steps are skipped and the dream resyncs.
@@ -260,6 +322,35 @@ mod tests {
         let far = psnr(&frame(10), &frame(60));
         assert!((near - 48.13).abs() < 0.01, "{near}");
         assert!(far < near);
+    }
+
+    #[test]
+    fn object_error_measures_how_far_each_colour_moved_and_counts_lost_ones() {
+        let red = [220, 40, 40];
+        let blue = [40, 80, 220];
+        let mut truth = frame(0);
+        let mut dream = frame(0);
+        let square = |f: &mut Vec<u8>, x0: u32, y0: u32, rgb: [u8; 3]| {
+            for y in y0..y0 + 3 {
+                for x in x0..x0 + 3 {
+                    let i = ((y * FRAME_SIZE + x) * 3) as usize;
+                    f[i..i + 3].copy_from_slice(&rgb);
+                }
+            }
+        };
+        square(&mut truth, 10, 10, red);
+        square(&mut dream, 13, 14, red);
+        assert_eq!(object_error(&dream, &truth, &[red]), Some(5.0));
+        square(&mut truth, 40, 40, blue);
+        assert_eq!(
+            object_error(&dream, &truth, &[red, blue]),
+            Some((5.0 + LOST_OBJECT_PX) / 2.0)
+        );
+        assert_eq!(
+            object_error(&dream, &frame(0), &[red]),
+            None,
+            "nothing in view"
+        );
     }
 
     #[test]
@@ -333,6 +424,29 @@ mod tests {
         let first = MAX_BEHIND as u8 + 10 - MAX_BEHIND as u8 + 1;
         assert_eq!(r.context, [frame(first - 2), frame(first - 1)]);
         assert_eq!(r.actions.len(), MAX_BATCH);
+    }
+
+    #[test]
+    fn frames_that_do_not_match_the_request_are_skipped_not_shown() {
+        let mut d = Dream::new(Follow::Free, 0);
+        for n in 0..=2u32 {
+            d.observe(n, 0, frame(n as u8));
+        }
+        d.request().unwrap();
+        d.dreamed(vec![frame(9)]);
+        assert_eq!(d.history().count(), 0);
+        assert_eq!(d.latest(), Some(&frame(0)[..]));
+        assert!(!d.busy());
+    }
+
+    #[test]
+    fn a_dream_can_start_from_a_drawn_frame() {
+        let mut d = Dream::new(Follow::Free, 0);
+        d.observe(0, 0, frame(0));
+        d.start_from(frame(77));
+        assert_eq!(d.latest(), Some(&frame(77)[..]));
+        d.observe(1, 2, frame(1));
+        assert_eq!(d.request().unwrap().context, [frame(77), frame(77)]);
     }
 
     #[test]

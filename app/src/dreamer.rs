@@ -95,10 +95,11 @@ impl Dreamer {
         }
     }
 
-    /// The scene starts (again) at frame `number`, showing `rgba` (the model's 64x64 view).
-    pub fn reset(&self, number: u32, rgba: &[u8]) {
+    /// The scene starts (again) at frame `number`, showing `rgba` (the model's 64x64 view);
+    /// its objects are drawn in `colours`.
+    pub fn reset(&self, number: u32, rgba: &[u8], colours: Vec<[u8; 3]>) {
         self.generation.set(self.generation.get().wrapping_add(1));
-        let mut dream = Dream::new(self.follow(), self.generation.get());
+        let mut dream = Dream::new(self.follow(), self.generation.get()).with_colours(colours);
         dream.observe(number, 0, rgba_to_rgb(rgba));
         *self.dream.borrow_mut() = dream;
         self.view.scores.set(Vec::new());
@@ -167,6 +168,49 @@ impl Dreamer {
                     .scores
                     .set(this.dream.borrow().history().copied().collect());
                 this.show();
+            }
+            this.pump();
+        });
+    }
+
+    /// Has the model draw the scene `words` describes and dreams on from that picture instead
+    /// of the simulator's first frame. Refused, with a notice, while the model is busy or for
+    /// words it does not know.
+    pub fn draw_from_words(&self, text: &str) {
+        let words = match world::language::vocab::tokenize(text) {
+            Ok(words) => words,
+            Err(unknown) => {
+                self.view.notice.set(Some(format!(
+                    "The model cannot draw that sentence: {unknown}"
+                )));
+                return;
+            }
+        };
+        let Some(mut runtime) = self.model.borrow_mut().take() else {
+            self.view.notice.set(Some(
+                "The model is busy (loading or dreaming): try again in a moment.".into(),
+            ));
+            return;
+        };
+        let this = self.clone();
+        let generation = self.generation.get();
+        spawn_local(async move {
+            let drawn = runtime.prompt_to_frame(&words).await;
+            *this.model.borrow_mut() = Some(runtime);
+            if generation == this.generation.get() {
+                match drawn {
+                    Ok(frame) => {
+                        this.dream.borrow_mut().start_from(frame);
+                        this.view.notice.set(Some(
+                            "The model drew the first frame from the scene's words; it dreams on from its own picture.".into(),
+                        ));
+                        this.show();
+                    }
+                    Err(e) => this
+                        .view
+                        .notice
+                        .set(Some(format!("The model could not draw the scene: {e}"))),
+                }
             }
             this.pump();
         });

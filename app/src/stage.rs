@@ -178,7 +178,13 @@ impl Stage {
         let (Some(dreamer), Some(session)) = (&self.dreamer, session.as_mut()) else {
             return;
         };
-        dreamer.reset(session.frame(), session.draw_model_view());
+        let colours = session
+            .scene()
+            .objects
+            .iter()
+            .map(|o| o.colour.rgb())
+            .collect();
+        dreamer.reset(session.frame(), session.draw_model_view(), colours);
     }
 
     fn report(&self, error: BrowserError) {

@@ -1,7 +1,7 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use crate::dream::Score;
+use crate::dream::{Score, LOST_OBJECT_PX};
 use crate::dreamer::{DreamView, Dreamer, ModelStatus};
 use crate::session::MODEL_VIEW_SIZE;
 
@@ -18,6 +18,9 @@ pub fn DreamPanel(
     /// The canvas the dream is painted into.
     canvas: NodeRef<Canvas>,
     dreamer: Dreamer,
+    /// The scene in the world's language, which the model can draw as a first frame.
+    #[prop(into)]
+    scene_words: Signal<String>,
 ) -> impl IntoView {
     let view: DreamView = dreamer.view;
     let status = view.status;
@@ -96,6 +99,19 @@ pub fn DreamPanel(
                     />
                     <output>{move || format!("{:.1}", view.temperature.get())}</output>
                 </label>
+                <button
+                    type="button"
+                    class="button"
+                    data-testid="draw-from-words"
+                    title="The model draws the scene's first frame from its description, then dreams on from its own picture"
+                    disabled=move || !matches!(status.get(), ModelStatus::Ready(_))
+                    on:click={
+                        let dreamer = dreamer.clone();
+                        move |_| dreamer.draw_from_words(&scene_words.get_untracked())
+                    }
+                >
+                    "Draw it from the words"
+                </button>
                 <label>
                     "Follow reality "
                     <select data-testid="resync" on:change=on_resync prop:value=move || view.resync.get().to_string()>
@@ -111,54 +127,60 @@ pub fn DreamPanel(
     }
 }
 
-/// PSNR of each dreamed frame against the true one, newest on the right; resyncs are marked.
+/// PSNR of each dreamed frame against the true one (higher is closer) and the objects' mean
+/// distance from where they truly are (lower is closer), newest on the right.
 #[component]
 fn PsnrPlot(scores: RwSignal<Vec<Score>>, behind: RwSignal<usize>) -> impl IntoView {
-    let points = move || {
+    // x across the plot, y from a value with `top` drawn at the top edge.
+    let line = move |value: fn(&Score) -> f32, top: f32| {
         let s = scores.get();
         let n = s.len().max(2) as f32;
         s.iter()
             .enumerate()
+            .filter(|(_, score)| !value(score).is_nan())
             .map(|(i, score)| {
-                let db = if score.psnr.is_finite() {
-                    score.psnr.clamp(0.0, PLOT_TOP_DB)
+                let v = value(score);
+                let v = if v.is_finite() {
+                    v.clamp(0.0, top)
                 } else {
-                    PLOT_TOP_DB
+                    top
                 };
                 format!(
                     "{:.1},{:.1}",
                     i as f32 * PLOT_W / (n - 1.0),
-                    PLOT_H - db / PLOT_TOP_DB * PLOT_H
+                    PLOT_H - v / top * PLOT_H
                 )
             })
             .collect::<Vec<_>>()
             .join(" ")
     };
     let latest = move || {
-        scores
-            .get()
-            .last()
-            .map(|s| {
-                if s.psnr.is_finite() {
-                    format!("{:.1} dB", s.psnr)
-                } else {
-                    "identical".into()
-                }
-            })
-            .unwrap_or_else(|| "no step yet".into())
+        let Some(s) = scores.get().last().copied() else {
+            return "no step yet".to_string();
+        };
+        let psnr = if s.psnr.is_finite() {
+            format!("{:.1} dB", s.psnr)
+        } else {
+            "identical".into()
+        };
+        match s.object_px.is_nan() {
+            true => psnr,
+            false => format!("{psnr}, objects {:.1} px off", s.object_px),
+        }
     };
     view! {
         <div class="psnr-plot">
             <svg
                 viewBox=format!("0 0 {PLOT_W} {PLOT_H}")
                 role="img"
-                aria-label="PSNR of the dream against the simulator at each step, higher is closer"
+                aria-label="At each step: PSNR of the dream against the simulator (solid, higher is closer) and the objects' distance from where they are (dashed, lower is closer)"
                 data-testid="psnr-plot"
             >
-                <polyline points=points fill="none" stroke="currentColor" stroke-width="1.5"></polyline>
+                <polyline class="psnr" points=move || line(|s| s.psnr, PLOT_TOP_DB) fill="none" stroke="currentColor" stroke-width="1.5"></polyline>
+                <polyline class="object-error" data-testid="object-error-line" points=move || line(|s| s.object_px, LOST_OBJECT_PX) fill="none" stroke="currentColor" stroke-width="1" stroke-dasharray="3 2" opacity="0.7"></polyline>
             </svg>
             <p>
-                "Closeness to the truth (PSNR, higher is closer): "
+                "Closeness to the truth: "
                 <output data-testid="psnr-latest">{latest}</output>
                 {move || (behind.get() > 1).then(|| format!(" · {} frames behind", behind.get()))}
             </p>

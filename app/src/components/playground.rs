@@ -155,7 +155,7 @@ pub fn Playground(
                 </section>
                 <aside class="side-column">
                     <ModelView canvas=canvases.model />
-                    <DreamPanel canvas=dream_canvas dreamer=dreamer.clone() />
+                    <DreamPanel canvas=dream_canvas dreamer=dreamer.clone() scene_words=view.scene_words />
                     <CaptionLog caption=view.caption lines=view.log />
                 </aside>
             </div>
