@@ -16,6 +16,7 @@ use runtime::Runtime;
 use crate::browser::paint;
 use crate::dream::{rgb_to_rgba, rgba_to_rgb, Dream, Follow, Score};
 use crate::model::{self, Loading};
+use crate::results::{rows, Row};
 use crate::session::MODEL_VIEW_SIZE;
 
 /// Where the model stands.
@@ -42,6 +43,8 @@ pub struct DreamView {
     pub temperature: RwSignal<f32>,
     /// Resync with reality every this many steps; 0 dreams freely.
     pub resync: RwSignal<u32>,
+    /// The shipped model's evaluation, from its manifest, once loaded.
+    pub results: RwSignal<Vec<Row>>,
 }
 
 #[derive(Clone)]
@@ -70,6 +73,7 @@ impl Dreamer {
                 behind: RwSignal::new(0),
                 temperature: RwSignal::new(temperature),
                 resync: RwSignal::new(resync),
+                results: RwSignal::new(Vec::new()),
             },
         };
         let this = dreamer.clone();
@@ -78,6 +82,7 @@ impl Dreamer {
             match model::load(move |step| status.set(ModelStatus::Loading(step))).await {
                 Ok(runtime) => {
                     this.view.fallback.set(runtime.fallback_reason.clone());
+                    this.view.results.set(rows(&runtime.manifest.eval));
                     this.view.status.set(ModelStatus::Ready(runtime.describe()));
                     *this.model.borrow_mut() = Some(runtime);
                     this.pump();

@@ -8,6 +8,7 @@ pub mod controls;
 pub mod dream;
 pub mod pacing;
 pub mod prompt;
+pub mod results;
 pub mod session;
 pub mod url_state;
 

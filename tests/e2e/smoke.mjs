@@ -272,6 +272,11 @@ check('the model loads and dreams 30 frames beside the simulator', async ({ page
   const psnr = await page.textContent(byTestId('psnr-latest'));
   assert.match(psnr, /^(\d+\.\d dB|identical)(, objects \d+\.\d px off)?$/);
   assert.equal(await page.locator(byTestId('model-error')).count(), 0);
+  // The shipped model's evaluation, beside its baselines.
+  const results = await page.textContent(byTestId('results-panel'));
+  for (const what of ['Dream PSNR, 1 step ahead', 'Answers, counterfactual questions', 'Planning: tasks reached']) {
+    assert.ok(results.includes(what), `the results panel lacks "${what}"`);
+  }
   // Chromium here has only SwiftShader: the model runs on the CPU path and says why.
   assert.match(await page.textContent(byTestId('cpu-banner')), /software/);
   // The dream's controls go into the address.

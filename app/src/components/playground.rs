@@ -5,8 +5,8 @@ use web_sys::KeyboardEvent;
 
 use crate::browser::{random_seed, FrameLoop};
 use crate::components::{
-    CaptionLog, DreamPanel, ModelView, Notices, PromptField, Readout, SeedField, Transport,
-    WorldView,
+    CaptionLog, DreamPanel, ModelView, Notices, PromptField, Readout, ResultsPanel, SeedField,
+    Transport, WorldView,
 };
 use crate::controls::{key_command, KeyCommand};
 use crate::dreamer::Dreamer;
@@ -157,6 +157,8 @@ pub fn Playground(
                     <ModelView canvas=canvases.model />
                     <DreamPanel canvas=dream_canvas dreamer=dreamer.clone() scene_words=view.scene_words />
                     <CaptionLog caption=view.caption lines=view.log />
+                    // Last: it appears when the model has loaded, and nothing below it moves.
+                    <ResultsPanel rows=dreamer.view.results />
                 </aside>
             </div>
         </main>
