@@ -613,7 +613,7 @@ pub fn padded_cols(cols: usize) -> usize {
 
 /// 2-D parameters with their rows padded to [`padded_cols`] (zeros), 1-D ones to a multiple
 /// of 4 values; others as they are.
-fn pad_columns(shape: &[usize], values: &[f32]) -> Vec<f32> {
+pub(crate) fn pad_columns(shape: &[usize], values: &[f32]) -> Vec<f32> {
     if shape.len() == 1 {
         let mut out = values.to_vec();
         out.resize(padded_cols(values.len()).max(4), 0.0);

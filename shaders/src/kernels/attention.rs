@@ -2,7 +2,7 @@
 //! functions it calls.
 
 use crate::gpu::{Gpu, GpuError, GpuMat};
-use crate::kernels::Kernel;
+use crate::kernels::{vec4_element, Kernel};
 
 /// The widest head the kernel is built for.
 pub const MAX_HEAD: usize = 64;
@@ -12,39 +12,30 @@ pub const MAX_HEAD: usize = 64;
 /// old, w, vrow)` (acc * old + w * v) and `store(acc, inv, row)`.
 pub fn header(dh: usize) -> String {
     let dh4 = dh.div_ceil(4);
-    let lanes = ["x", "y", "z", "w"];
     let mut s = format!("const DH: u32 = {dh}u;\nconst DH4: u32 = {dh4}u;\n");
     s += &format!(
         "fn load_q(row: u32) -> array<vec4<f32>, {dh4}> {{\n    var r: array<vec4<f32>, {dh4}>;\n"
     );
     for e in 0..dh {
-        s += &format!("    r[{}].{} = q[row + {e}u];\n", e / 4, lanes[e % 4]);
+        s += &format!("    r{} = q[row + {e}u];\n", vec4_element(e));
     }
     s += "    return r;\n}\n";
     s += &format!("fn score(qv: array<vec4<f32>, {dh4}>, row: u32) -> f32 {{\n    var s = 0.0;\n");
     for e in 0..dh {
-        s += &format!(
-            "    s = fma(qv[{}].{}, k[row + {e}u], s);\n",
-            e / 4,
-            lanes[e % 4]
-        );
+        s += &format!("    s = fma(qv{}, k[row + {e}u], s);\n", vec4_element(e));
     }
     s += "    return s;\n}\n";
     s += &format!(
         "fn accumulate(acc: array<vec4<f32>, {dh4}>, old: f32, w: f32, row: u32) -> array<vec4<f32>, {dh4}> {{\n    var r = acc;\n"
     );
     for e in 0..dh {
-        let (q4, l) = (e / 4, lanes[e % 4]);
-        s += &format!("    r[{q4}].{l} = r[{q4}].{l} * old + w * v[row + {e}u];\n");
+        let r = vec4_element(e);
+        s += &format!("    r{r} = r{r} * old + w * v[row + {e}u];\n");
     }
     s += "    return r;\n}\n";
     s += &format!("fn store(acc: array<vec4<f32>, {dh4}>, inv: f32, row: u32) {{\n");
     for e in 0..dh {
-        s += &format!(
-            "    out[row + {e}u] = acc[{}].{} * inv;\n",
-            e / 4,
-            lanes[e % 4]
-        );
+        s += &format!("    out[row + {e}u] = acc{} * inv;\n", vec4_element(e));
     }
     s + "}\n"
 }

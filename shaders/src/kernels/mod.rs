@@ -19,6 +19,11 @@ pub mod peak;
 pub mod rollout;
 pub mod select;
 
+/// Element `e` of an array of `vec4<f32>` in generated WGSL: `[e / 4].x`, `.y`, `.z` or `.w`.
+pub(crate) fn vec4_element(e: usize) -> String {
+    format!("[{}].{}", e / 4, ["x", "y", "z", "w"][e % 4])
+}
+
 /// A compiled-once compute kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kernel {

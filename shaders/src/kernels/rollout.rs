@@ -5,24 +5,14 @@
 use layout::weights::Weights;
 use wgpu::util::DeviceExt;
 
-use crate::gpu::{Gpu, GpuError, GpuIds, GpuMat};
-use crate::kernels::Kernel;
+use crate::gpu::{pad_columns, Gpu, GpuError, GpuIds, GpuMat};
+use crate::kernels::{vec4_element, Kernel};
 
 /// The planning weights as the fused kernel binds them (bindings 5 to 11), and the WGSL that
 /// describes them.
 pub struct RolloutWeights {
     buffers: Vec<wgpu::Buffer>,
     header: String,
-}
-
-/// Row-major `[rows, cols]` values as `rows` rows of `ceil(cols / 4)` vec4s (zero padded).
-fn rows_as_vec4(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let c4 = cols.div_ceil(4) * 4;
-    let mut out = vec![0.0; rows * c4];
-    for r in 0..rows {
-        out[r * c4..r * c4 + cols].copy_from_slice(&values[r * cols..(r + 1) * cols]);
-    }
-    out
 }
 
 /// `fn name(x: array<vec4<f32>, K4>, j: u32) -> vec4<f32>`: output vec4 `j` of `x W` for
@@ -33,10 +23,9 @@ fn matvec(name: &str, buffer: &str, k: usize, stride: &str) -> String {
         k.div_ceil(4)
     );
     for r in 0..k {
-        let lane = ["x", "y", "z", "w"][r % 4];
         s += &format!(
-            "    s += x[{}].{lane} * {buffer}[{r}u * {stride} + j];\n",
-            r / 4
+            "    s += x{} * {buffer}[{r}u * {stride} + j];\n",
+            vec4_element(r)
         );
     }
     s + "    return s;\n}\n"
@@ -53,25 +42,25 @@ impl RolloutWeights {
         let c = ci_shape[1];
         let (z4, h4, c4) = (z.div_ceil(4), h.div_ceil(4), c.div_ceil(4));
         let matrices: Vec<Vec<f32>> = vec![
-            rows_as_vec4(dz, z, h),
-            rows_as_vec4(t("dyn_hidden.weight")?.1, h, h),
-            rows_as_vec4(t("dyn_out.weight")?.1, h, z),
-            rows_as_vec4(&ci[..z * c], z, c),
-            rows_as_vec4(&ci[z * c..2 * z * c], z, c),
-            rows_as_vec4(&ci[2 * z * c..3 * z * c], z, c),
+            pad_columns(&[z, h], dz),
+            pad_columns(&[h, h], t("dyn_hidden.weight")?.1),
+            pad_columns(&[h, z], t("dyn_out.weight")?.1),
+            pad_columns(&[z, c], &ci[..z * c]),
+            pad_columns(&[z, c], &ci[z * c..2 * z * c]),
+            pad_columns(&[z, c], &ci[2 * z * c..3 * z * c]),
         ];
         let mut small = Vec::new();
         let mut header = format!(
             "const Z: u32 = {z}u;\nconst Z4: u32 = {z4}u;\nconst H: u32 = {h}u;\nconst H4: u32 = {h4}u;\nconst C: u32 = {c}u;\nconst C4: u32 = {c4}u;\n"
         );
         let small_parts: [(&str, Vec<f32>); 7] = [
-            ("O_DZB", rows_as_vec4(t("dyn_z.bias")?.1, 1, h)),
-            ("O_DAW", rows_as_vec4(t("dyn_a.weight")?.1, 9, h)),
-            ("O_DHB", rows_as_vec4(t("dyn_hidden.bias")?.1, 1, h)),
-            ("O_DOB", rows_as_vec4(t("dyn_out.bias")?.1, 1, z)),
-            ("O_CIB", rows_as_vec4(t("cost_in.bias")?.1, 1, c)),
-            ("O_COW", rows_as_vec4(t("cost_out.weight")?.1, 1, c)),
-            ("O_COB", rows_as_vec4(t("cost_out.bias")?.1, 1, 1)),
+            ("O_DZB", pad_columns(&[1, h], t("dyn_z.bias")?.1)),
+            ("O_DAW", pad_columns(&[9, h], t("dyn_a.weight")?.1)),
+            ("O_DHB", pad_columns(&[1, h], t("dyn_hidden.bias")?.1)),
+            ("O_DOB", pad_columns(&[1, z], t("dyn_out.bias")?.1)),
+            ("O_CIB", pad_columns(&[1, c], t("cost_in.bias")?.1)),
+            ("O_COW", pad_columns(&[1, c], t("cost_out.weight")?.1)),
+            ("O_COB", pad_columns(&[1, 1], t("cost_out.bias")?.1)),
         ];
         for (constant, values) in small_parts {
             header += &format!("const {constant}: u32 = {}u;\n", small.len() / 4);
