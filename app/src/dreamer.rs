@@ -58,9 +58,8 @@ pub struct Dreamer {
 }
 
 impl Dreamer {
-    /// Starts loading the model; the dream is drawn into `canvas`.
-    pub fn new(canvas: NodeRef<Canvas>, temperature: f32, resync: u32) -> Dreamer {
-        let dreamer = Dreamer {
+    fn blank(canvas: NodeRef<Canvas>, temperature: f32, resync: u32) -> Dreamer {
+        Dreamer {
             dream: Rc::new(RefCell::new(Dream::new(Follow::Free, 0))),
             model: Rc::new(RefCell::new(None)),
             generation: Rc::new(Cell::new(0)),
@@ -75,22 +74,36 @@ impl Dreamer {
                 resync: RwSignal::new(resync),
                 results: RwSignal::new(Vec::new()),
             },
-        };
+        }
+    }
+
+    /// Starts loading the model; the dream is drawn into `canvas`.
+    pub fn new(canvas: NodeRef<Canvas>, temperature: f32, resync: u32) -> Dreamer {
+        let dreamer = Dreamer::blank(canvas, temperature, resync);
         let this = dreamer.clone();
         spawn_local(async move {
             let status = this.view.status;
             match model::load(move |step| status.set(ModelStatus::Loading(step))).await {
-                Ok(runtime) => {
-                    this.view.fallback.set(runtime.fallback_reason.clone());
-                    this.view.results.set(rows(&runtime.manifest.eval));
-                    this.view.status.set(ModelStatus::Ready(runtime.describe()));
-                    *this.model.borrow_mut() = Some(runtime);
-                    this.pump();
-                }
+                Ok(runtime) => this.ready(runtime),
                 Err(problem) => this.view.status.set(ModelStatus::Failed(problem)),
             }
         });
         dreamer
+    }
+
+    /// With a model already loaded (tests, and pages that load it themselves).
+    pub fn with_runtime(canvas: NodeRef<Canvas>, runtime: Runtime) -> Dreamer {
+        let dreamer = Dreamer::blank(canvas, crate::url_state::DEFAULT_TEMPERATURE, 0);
+        dreamer.ready(runtime);
+        dreamer
+    }
+
+    fn ready(&self, runtime: Runtime) {
+        self.view.fallback.set(runtime.fallback_reason.clone());
+        self.view.results.set(rows(&runtime.manifest.eval));
+        self.view.status.set(ModelStatus::Ready(runtime.describe()));
+        *self.model.borrow_mut() = Some(runtime);
+        self.pump();
     }
 
     fn follow(&self) -> Follow {
@@ -149,15 +162,7 @@ impl Dreamer {
                     request.seed,
                 )
                 .await;
-            if runtime.gpu_lost() {
-                runtime.rebuild().await;
-                this.view.notice.set(Some(format!(
-                    "The GPU device was lost; the model was started again ({}) without reloading the page.",
-                    runtime.describe()
-                )));
-                this.view.status.set(ModelStatus::Ready(runtime.describe()));
-                this.view.fallback.set(runtime.fallback_reason.clone());
-            }
+            this.recover(&mut runtime).await;
             *this.model.borrow_mut() = Some(runtime);
             if generation == this.generation.get() {
                 match result {
@@ -176,6 +181,45 @@ impl Dreamer {
             }
             this.pump();
         });
+    }
+
+    /// After a call: when the GPU device was lost meanwhile, starts the model again without
+    /// reloading anything and says so.
+    async fn recover(&self, runtime: &mut Runtime) {
+        if runtime.gpu_lost() {
+            runtime.rebuild().await;
+            self.view.notice.set(Some(format!(
+                "The GPU device was lost; the model was started again ({}) without reloading the page.",
+                runtime.describe()
+            )));
+            self.view.status.set(ModelStatus::Ready(runtime.describe()));
+            self.view.fallback.set(runtime.fallback_reason.clone());
+        }
+    }
+
+    /// Whether the model is loaded and no call is using it.
+    pub fn is_free(&self) -> bool {
+        self.model.borrow().is_some()
+    }
+
+    /// Runs `job` on the model when it is loaded and free (the Ask and Plan demos' calls), then
+    /// lets the dream go on. Returns false, and runs nothing, while the model is loading or busy.
+    pub fn run_job<F, Fut>(&self, job: F) -> bool
+    where
+        F: FnOnce(Runtime) -> Fut + 'static,
+        Fut: std::future::Future<Output = Runtime> + 'static,
+    {
+        let Some(runtime) = self.model.borrow_mut().take() else {
+            return false;
+        };
+        let this = self.clone();
+        spawn_local(async move {
+            let mut runtime = job(runtime).await;
+            this.recover(&mut runtime).await;
+            *this.model.borrow_mut() = Some(runtime);
+            this.pump();
+        });
+        true
     }
 
     /// Has the model draw the scene `words` describes and dreams on from that picture instead

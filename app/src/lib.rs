@@ -4,9 +4,11 @@
 //! Logic that can be tested without a browser lives in plain modules that build everywhere;
 //! the Leptos components and the browser glue build for `wasm32` only.
 
+pub mod ask;
 pub mod controls;
 pub mod dream;
 pub mod pacing;
+pub mod plan_demo;
 pub mod prompt;
 pub mod results;
 pub mod session;

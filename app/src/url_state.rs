@@ -1,5 +1,5 @@
 //! The page's state as it lives in the address bar:
-//! `?seed=42&prompt=a+red+ball+to+the+left+of+a+big+blue+box&speed=2&paused=1&temperature=0.5&resync=15`.
+//! `?demo=plan&seed=42&prompt=a+red+ball+to+the+left+of+a+big+blue+box&speed=2&paused=1&temperature=0.5&resync=15&rollouts=256&horizon=12&hide=temperature,seed`.
 //!
 //! A link reproduces what its sender saw: the seed fixes the scene (or, with a prompt, how the
 //! sentence is laid out), the speed and pause state how it runs. Reading never fails: a value that cannot be used falls back to its default and
@@ -21,6 +21,64 @@ pub const MAX_TEMPERATURE: f32 = 1.5;
 /// How often the dream may resync with reality, in frames; 0 never does.
 pub const RESYNCS: [u32; 4] = [0, 5, 15, 30];
 
+/// Candidates the planner imagines per iteration: the slider's stops, fewest first.
+pub const ROLLOUTS: [u32; 9] = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
+pub const DEFAULT_ROLLOUTS: u32 = 256;
+/// Planning horizon in actions: the slider's range.
+pub const HORIZONS: std::ops::RangeInclusive<u32> = 4..=24;
+pub const DEFAULT_HORIZON: u32 = 12;
+
+/// The demos, one page each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Demo {
+    Dream,
+    Ask,
+    Plan,
+}
+
+impl Demo {
+    pub const ALL: [Demo; 3] = [Demo::Dream, Demo::Ask, Demo::Plan];
+
+    /// Its name in the address (`demo=ask`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Demo::Dream => "dream",
+            Demo::Ask => "ask",
+            Demo::Plan => "plan",
+        }
+    }
+
+    /// Its tab's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Demo::Dream => "Dream",
+            Demo::Ask => "Ask",
+            Demo::Plan => "Plan",
+        }
+    }
+
+    fn from_key(key: &str) -> Option<Demo> {
+        Demo::ALL
+            .into_iter()
+            .find(|d| d.key().eq_ignore_ascii_case(key.trim()))
+    }
+}
+
+/// Controls a lesson link can hide (`hide=temperature,seed`).
+pub const HIDEABLE: [&str; 11] = [
+    "tabs",
+    "seed",
+    "prompt",
+    "transport",
+    "temperature",
+    "resync",
+    "draw",
+    "results",
+    "rollouts",
+    "horizon",
+    "question",
+];
+
 /// Longest piece of a bad value quoted back in a notice, in characters.
 const QUOTE_LIMIT: usize = 24;
 
@@ -41,6 +99,21 @@ pub struct PageState {
     pub temperature: f32,
     /// Frames between the dream's resyncs with reality, one of [`RESYNCS`] (0: never).
     pub resync: u32,
+    /// Which demo the page shows.
+    pub demo: Demo,
+    /// Candidates the planner imagines per iteration, one of [`ROLLOUTS`].
+    pub rollouts: u32,
+    /// Actions the planner looks ahead, in [`HORIZONS`].
+    pub horizon: u32,
+    /// Controls hidden by a lesson link, each one of [`HIDEABLE`], in the order given.
+    pub hide: Vec<&'static str>,
+}
+
+impl PageState {
+    /// Whether the control named `name` (one of [`HIDEABLE`]) is shown.
+    pub fn shows(&self, name: &str) -> bool {
+        !self.hide.contains(&name)
+    }
 }
 
 impl Default for PageState {
@@ -52,6 +125,10 @@ impl Default for PageState {
             paused: false,
             temperature: DEFAULT_TEMPERATURE,
             resync: 0,
+            demo: Demo::Dream,
+            rollouts: DEFAULT_ROLLOUTS,
+            horizon: DEFAULT_HORIZON,
+            hide: Vec::new(),
         }
     }
 }
@@ -130,6 +207,69 @@ impl PageState {
                         quote(&value)
                     )),
                 },
+                "demo" => match Demo::from_key(&value) {
+                    Some(demo) => {
+                        state.demo = demo;
+                        None
+                    }
+                    None => Some(format!(
+                        "\"{}\" is not one of the demos (dream, ask, plan); showing the Dream",
+                        quote(&value)
+                    )),
+                },
+                "rollouts" => match value.trim().parse::<u64>() {
+                    Ok(n) => {
+                        let nearest = nearest_rollouts(n);
+                        state.rollouts = nearest;
+                        (n != nearest as u64).then(|| {
+                            format!(
+                                "{} is not one of the planner's sizes {ROLLOUTS:?}; using {nearest}",
+                                quote(&value)
+                            )
+                        })
+                    }
+                    Err(_) => Some(format!(
+                        "\"{}\" is not a whole number of rollouts; using {DEFAULT_ROLLOUTS}",
+                        quote(&value)
+                    )),
+                },
+                "horizon" => match value.trim().parse::<u64>() {
+                    Ok(h) => {
+                        let clamped =
+                            h.clamp(*HORIZONS.start() as u64, *HORIZONS.end() as u64) as u32;
+                        state.horizon = clamped;
+                        (h != clamped as u64).then(|| {
+                            format!(
+                                "a horizon of {} actions is outside {} to {}; using {clamped}",
+                                quote(&value),
+                                HORIZONS.start(),
+                                HORIZONS.end()
+                            )
+                        })
+                    }
+                    Err(_) => Some(format!(
+                        "\"{}\" is not a whole number of actions; using {DEFAULT_HORIZON}",
+                        quote(&value)
+                    )),
+                },
+                "hide" => {
+                    let mut unknown = Vec::new();
+                    state.hide.clear();
+                    for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                        match HIDEABLE.iter().find(|h| h.eq_ignore_ascii_case(name)) {
+                            Some(h) if !state.hide.contains(h) => state.hide.push(h),
+                            Some(_) => {}
+                            None => unknown.push(quote(name)),
+                        }
+                    }
+                    (!unknown.is_empty()).then(|| {
+                        format!(
+                            "{} cannot be hidden (these can: {}); showing them",
+                            unknown.join(", "),
+                            HIDEABLE.join(", ")
+                        )
+                    })
+                }
                 "paused" => match parse_flag(&value) {
                     Some(paused) => {
                         state.paused = paused;
@@ -167,7 +307,11 @@ impl PageState {
     /// a copied link names its scene; the prompt, speed and pause only when there are ones
     /// other than the default.
     pub fn to_query(&self) -> String {
-        let mut query = format!("?seed={}", self.seed);
+        let mut query = String::from("?");
+        if self.demo != Demo::Dream {
+            query.push_str(&format!("demo={}&", self.demo.key()));
+        }
+        query.push_str(&format!("seed={}", self.seed));
         if let Some(prompt) = &self.prompt {
             query.push_str("&prompt=");
             query.push_str(&percent_encode(prompt));
@@ -184,8 +328,31 @@ impl PageState {
         if self.resync != 0 {
             query.push_str(&format!("&resync={}", self.resync));
         }
+        if self.rollouts != DEFAULT_ROLLOUTS {
+            query.push_str(&format!("&rollouts={}", self.rollouts));
+        }
+        if self.horizon != DEFAULT_HORIZON {
+            query.push_str(&format!("&horizon={}", self.horizon));
+        }
+        if !self.hide.is_empty() {
+            query.push_str(&format!("&hide={}", self.hide.join(",")));
+        }
         query
     }
+}
+
+/// The planner size nearest to `n` by ratio, so 10^9 becomes 4096 and 0 becomes 16.
+pub fn nearest_rollouts(n: u64) -> u32 {
+    let log = (n.max(1) as f64).log2();
+    ROLLOUTS
+        .iter()
+        .copied()
+        .min_by(|a, b| {
+            ((*a as f64).log2() - log)
+                .abs()
+                .total_cmp(&((*b as f64).log2() - log).abs())
+        })
+        .unwrap_or(DEFAULT_ROLLOUTS)
 }
 
 /// Reads a seed as typed by a person or written in a URL: a whole number from 0 to
@@ -543,6 +710,53 @@ mod tests {
             "{}",
             notices[0]
         );
+    }
+
+    #[test]
+    fn demo_plan_settings_and_hidden_controls_round_trip() {
+        let (state, notices) = PageState::from_query(
+            "?demo=plan&seed=9&rollouts=1024&horizon=20&hide=temperature,Seed,tabs",
+        );
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(state.demo, Demo::Plan);
+        assert_eq!((state.rollouts, state.horizon), (1024, 20));
+        assert_eq!(state.hide, vec!["temperature", "seed", "tabs"]);
+        assert!(!state.shows("seed") && state.shows("prompt"));
+        let query = state.to_query();
+        assert_eq!(
+            query,
+            "?demo=plan&seed=9&rollouts=1024&horizon=20&hide=temperature,seed,tabs"
+        );
+        assert_eq!(PageState::from_query(&query), (state, vec![]));
+        // The Dream is the default page and is not written.
+        assert_eq!(PageState::default().to_query(), "?seed=1");
+    }
+
+    #[test]
+    fn absurd_plan_sizes_are_brought_into_range_with_a_notice() {
+        let (state, notices) =
+            PageState::from_query("?rollouts=1000000000&horizon=1000000&demo=nowhere");
+        assert_eq!((state.rollouts, state.horizon), (4096, 24));
+        assert_eq!(state.demo, Demo::Dream);
+        let keys: Vec<&str> = notices.iter().map(|n| n.key.as_str()).collect();
+        assert_eq!(keys, ["rollouts", "horizon", "demo"]);
+        assert!(notices[0].message.contains("using 4096"));
+        let (state, notices) = PageState::from_query("?rollouts=-5&horizon=0");
+        assert_eq!((state.rollouts, state.horizon), (DEFAULT_ROLLOUTS, 4));
+        assert_eq!(notices.len(), 2);
+        assert_eq!(nearest_rollouts(0), 16);
+        assert_eq!(nearest_rollouts(300), 256);
+        assert_eq!(nearest_rollouts(400), 512);
+    }
+
+    #[test]
+    fn unknown_controls_in_hide_are_named_and_markup_stays_text() {
+        let (state, notices) = PageState::from_query("?hide=seed,<script>x</script>,seed");
+        assert_eq!(state.hide, vec!["seed"]);
+        assert_eq!(notices.len(), 1);
+        assert!(notices[0]
+            .message
+            .starts_with("<script>x</script> cannot be hidden"));
     }
 
     #[test]

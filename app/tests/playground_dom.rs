@@ -101,6 +101,14 @@ fn mount(
     notices: Vec<String>,
     on_change: Option<Callback<PageState>>,
 ) -> Mounted<impl Sized> {
+    mount_view(move || match on_change {
+        Some(on_change) => view! { <Playground initial notices on_change /> }.into_any(),
+        None => view! { <Playground initial notices /> }.into_any(),
+    })
+}
+
+/// Mounts any view into its own element.
+fn mount_view(f: impl FnOnce() -> AnyView + 'static) -> Mounted<impl Sized> {
     let document = document();
     let root: HtmlElement = document
         .create_element("div")
@@ -111,10 +119,7 @@ fn mount(
         .expect("body")
         .append_child(&root)
         .expect("append");
-    let handle = mount_to(root.clone(), move || match on_change {
-        Some(on_change) => view! { <Playground initial notices on_change /> }.into_any(),
-        None => view! { <Playground initial notices /> }.into_any(),
-    });
+    let handle = mount_to(root.clone(), f);
     Mounted {
         root,
         _handle: handle,
@@ -492,4 +497,175 @@ async fn without_the_model_files_the_dream_panel_says_so_and_the_world_still_run
     settle().await;
     assert_eq!(page.frame(), 1);
     assert_eq!(page.text("psnr-latest"), "no step yet");
+}
+
+/// The shipped student, loaded on the CPU path from the committed files.
+async fn shipped_runtime() -> runtime::Runtime {
+    let manifest = include_str!("../../public/weights/manifest.json");
+    let bytes = include_bytes!("../../public/weights/student.safetensors");
+    runtime::Runtime::load(manifest, bytes, runtime::Prefer::Cpu)
+        .await
+        .expect("the shipped weights load")
+}
+
+/// Waits until `done` holds, checking every 50 ms, for at most `ms` milliseconds.
+async fn wait_for(ms: u32, what: &str, done: impl Fn() -> bool) {
+    for _ in 0..ms / 50 {
+        if done() {
+            return;
+        }
+        sleep(50).await;
+    }
+    panic!("waited {ms} ms for {what}");
+}
+
+#[wasm_bindgen_test]
+async fn the_ask_demo_shows_the_runtimes_own_answer_beside_the_simulators() {
+    use app::ask::{question_words, reply_text, AskClip};
+    use app::components::AskDemo;
+    use app::dreamer::Dreamer;
+
+    let dreamer = Dreamer::with_runtime(NodeRef::new(), shipped_runtime().await);
+    let page = mount_view(move || {
+        view! { <AskDemo dreamer seed=Signal::stored(1u64) on_new_clip=Callback::new(|_| {}) /> }
+            .into_any()
+    });
+    settle().await;
+    assert!(
+        distinct_colours(&page.pixels("clip-canvas")) > 1,
+        "the clip is blank"
+    );
+    // The first rows are one question of each type, in order.
+    let rows = page
+        .root
+        .query_selector_all("[data-testid='question']")
+        .expect("rows");
+    assert!(rows.length() >= 5);
+    let kinds: Vec<String> = (0..5)
+        .map(|i| {
+            rows.item(i)
+                .unwrap()
+                .unchecked_into::<web_sys::Element>()
+                .get_attribute("data-kind")
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "descriptive",
+            "explanatory",
+            "predictive",
+            "counterfactual",
+            "property"
+        ]
+    );
+    // Ask the first (descriptive) question through the page.
+    let first: web_sys::Element = rows.item(0).unwrap().unchecked_into();
+    first
+        .query_selector("button")
+        .unwrap()
+        .expect("an Ask button")
+        .unchecked_into::<HtmlElement>()
+        .click();
+    wait_for(60_000, "the model's reply", || {
+        page.root
+            .query_selector("[data-testid='reply']")
+            .ok()
+            .flatten()
+            .is_some()
+    })
+    .await;
+    let shown = page.text("reply");
+    let shown_p = page.text("reply-p");
+    // The same question straight to a second runtime: the same words and probabilities.
+    let clip = AskClip::new(1).unwrap();
+    let asked = clip.questions().remove(0);
+    let (frames, actions) = clip.clip(asked.frames);
+    let mut direct = shipped_runtime().await;
+    let reply = direct
+        .ask(&frames, actions, &question_words(&asked.question).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(shown, reply_text(&reply.words));
+    let probs: Vec<String> = reply
+        .words
+        .iter()
+        .map(|w| format!("{:.0}%", w.1 * 100.0))
+        .collect();
+    assert_eq!(shown_p, format!(" ({})", probs.join(" ")));
+    assert_eq!(page.text("truth"), asked.truth);
+    let verdict = page.text("verdict");
+    assert_eq!(verdict.contains("right"), shown == asked.truth, "{verdict}");
+}
+
+#[wasm_bindgen_test]
+async fn the_plan_demo_runs_an_episode_to_its_end_and_counts_it() {
+    use app::components::PlanDemo;
+    use app::dreamer::Dreamer;
+
+    let dreamer = Dreamer::with_runtime(NodeRef::new(), shipped_runtime().await);
+    let rollouts = RwSignal::new(32u32);
+    let horizon = RwSignal::new(6u32);
+    let page = mount_view(move || {
+        view! {
+            <PlanDemo dreamer seed=Signal::stored(5u64) rollouts horizon on_new_task=Callback::new(|_| {}) />
+        }
+        .into_any()
+    });
+    settle().await;
+    assert!(
+        distinct_colours(&page.pixels("plan-canvas")) > 1,
+        "the task is blank"
+    );
+    assert!(
+        page.text("goal").ends_with("zone ."),
+        "{}",
+        page.text("goal")
+    );
+    // A goal sentence the world cannot read is explained, and the goal stays.
+    let goal = page.text("goal");
+    let input: HtmlInputElement = page.find("goal-input");
+    input.set_value("push the dragon into the green zone");
+    input.dispatch_event(&Event::new("input").unwrap()).unwrap();
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    page.root
+        .query_selector(".goal-sentence")
+        .unwrap()
+        .expect("the goal form")
+        .dispatch_event(&Event::new_with_event_init_dict("submit", &init).unwrap())
+        .unwrap();
+    settle().await;
+    assert!(
+        page.text("plan-problem").contains("dragon"),
+        "{}",
+        page.text("plan-problem")
+    );
+    assert_eq!(page.text("goal"), goal);
+    // One planning episode, to success or to the step limit.
+    page.click("run-plan");
+    wait_for(120_000, "the planning episode to end", || {
+        page.text("model-episodes") == "1"
+    })
+    .await;
+    let status = page.text("plan-status");
+    assert!(
+        status.starts_with("Done") || status.starts_with("Missed"),
+        "{status}"
+    );
+    assert!(page.text("plan-timing").contains("imagined futures"));
+    let lines = page
+        .root
+        .query_selector_all("[data-testid='fan'] polyline")
+        .unwrap()
+        .length();
+    assert!(lines > 1, "no fan of imagined futures");
+    // Random moves on the same task, for comparison.
+    page.click("run-random");
+    wait_for(30_000, "the random episode to end", || {
+        page.text("random-episodes") == "1"
+    })
+    .await;
 }

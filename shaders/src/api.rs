@@ -280,6 +280,35 @@ fn check_plan_size(settings: &CemConfig) -> Result<(), RuntimeError> {
 /// Longest answer, in words.
 pub const MAX_ANSWER: usize = 6;
 
+/// The model's reply about a clip.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    /// The greedy words, each with the probability the model gave it.
+    pub words: Vec<(u16, f32)>,
+    /// The probability of every word of the vocabulary as the reply's first word.
+    pub first: Vec<f32>,
+}
+
+impl Reply {
+    /// The `k` likeliest first words, likeliest first.
+    pub fn alternatives(&self, k: usize) -> Vec<(u16, f32)> {
+        let mut all: Vec<(u16, f32)> = self
+            .first
+            .iter()
+            .enumerate()
+            .map(|(w, &p)| (w as u16, p))
+            .collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1));
+        all.truncate(k);
+        all
+    }
+
+    /// The probability of `word` as the first word (0 for an id outside the vocabulary).
+    pub fn first_word(&self, word: u16) -> f32 {
+        self.first.get(word as usize).copied().unwrap_or(0.0)
+    }
+}
+
 impl Runtime {
     /// Answers a question (word ids, without BOS or ANS) about a clip: its frames in order and
     /// the action taken at each frame (missing ones count as "stay"). Returns the answer's words,
@@ -290,6 +319,16 @@ impl Runtime {
         actions: &[u8],
         question: &[u16],
     ) -> Result<Vec<(u16, f32)>, RuntimeError> {
+        Ok(self.ask(frames, actions, question).await?.words)
+    }
+
+    /// [`Runtime::answer`], with the model's whole distribution over the answer's first word.
+    pub async fn ask(
+        &mut self,
+        frames: &[&[u8]],
+        actions: &[u8],
+        question: &[u16],
+    ) -> Result<Reply, RuntimeError> {
         self.alive()?;
         let c = self.manifest.config.clone();
         check_clip(frames, actions)?;
@@ -320,10 +359,11 @@ impl Runtime {
         let c = self.manifest.config.clone();
         check_clip(frames, actions)?;
         let most = c.max_text - 1;
-        match &mut self.backend {
+        let reply = match &mut self.backend {
             Backend::Gpu(g) => clip_text(g.as_mut(), &c, frames, actions, vec![BOS], most).await,
             Backend::Cpu(e) => clip_text(e, &c, frames, actions, vec![BOS], most).await,
-        }
+        };
+        Ok(reply?.words)
     }
 }
 
@@ -390,7 +430,7 @@ async fn clip_text<E: Fetch>(
     actions: &[u8],
     prefix: Vec<u16>,
     max_new: usize,
-) -> Result<Vec<(u16, f32)>, RuntimeError> {
+) -> Result<Reply, RuntimeError> {
     let n = frames.len();
     let (mut prev, mut cur) = (Vec::new(), Vec::new());
     for t in 0..n {
@@ -419,6 +459,7 @@ async fn clip_text<E: Fetch>(
     let at = e.ids(&idx.iter().map(|&t| acts[t]).collect::<Vec<_>>());
     let mut words = prefix;
     let mut out = Vec::new();
+    let mut first = Vec::new();
     while out.len() < max_new && words.len() < c.max_text {
         let s = words.len();
         let wt = e.ids(&words.iter().map(|&w| w as u32).collect::<Vec<_>>());
@@ -427,6 +468,9 @@ async fn clip_text<E: Fetch>(
         let last = &all[(s - 1) * c.vocab..s * c.vocab];
         let top = last.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
         let total: f32 = last.iter().map(|v| (v - top).exp()).sum();
+        if first.is_empty() {
+            first = last.iter().map(|v| (v - top).exp() / total).collect();
+        }
         let (best, &v) = last
             .iter()
             .enumerate()
@@ -438,7 +482,7 @@ async fn clip_text<E: Fetch>(
         out.push((best as u16, (v - top).exp() / total));
         words.push(best as u16);
     }
-    Ok(out)
+    Ok(Reply { words: out, first })
 }
 
 /// The frame-mode mask and the patch latents of the two context frames.

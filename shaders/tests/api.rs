@@ -163,6 +163,22 @@ fn answers_and_captions_agree_on_both_paths() {
     for ((_, p), (_, r)) in a.iter().zip(&b) {
         assert!((p - r).abs() < 1e-4 && *r > 0.0 && *r <= 1.0);
     }
+    // The first word's distribution: sums to 1, its greedy word is the reply's first word,
+    // and both paths give the same one.
+    let r = pollster::block_on(cpu.ask(&frames, actions, &q)).unwrap();
+    assert_eq!(r.words, b);
+    assert_eq!(r.first.len(), cpu.config().vocab);
+    assert!((r.first.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    let top = r.alternatives(3);
+    assert_eq!(top.len(), 3);
+    assert_eq!(top[0].0, b[0].0);
+    assert!((top[0].1 - b[0].1).abs() < 1e-6 && top[0].1 >= top[1].1 && top[1].1 >= top[2].1);
+    assert_eq!(r.first_word(top[1].0), top[1].1);
+    assert_eq!(r.first_word(u16::MAX), 0.0);
+    let g = pollster::block_on(gpu.ask(&frames, actions, &q)).unwrap();
+    for (x, y) in g.first.iter().zip(&r.first) {
+        assert!((x - y).abs() < 1e-4);
+    }
     let a = pollster::block_on(gpu.caption(&frames, actions)).unwrap();
     let b = pollster::block_on(cpu.caption(&frames, actions)).unwrap();
     assert!(!b.is_empty(), "empty caption");

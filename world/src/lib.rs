@@ -3,7 +3,7 @@
 //! on-disk dataset format. Builds for native and `wasm32-unknown-unknown` alike.
 //!
 //! Data flow: [`scene`] -> [`sim`] (+ [`action`], [`events`]) -> [`render`] -> [`episode`]
-//! (with [`policy`] and [`language`]) -> [`dataset`].
+//! (with [`policy`] and [`language`]) -> [`dataset`]; [`task`] sets push-to-goal tasks.
 
 pub mod action;
 pub mod dataset;
@@ -14,3 +14,4 @@ pub mod policy;
 pub mod render;
 pub mod scene;
 pub mod sim;
+pub mod task;

@@ -1,6 +1,7 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
+use crate::components::ModelBox;
 use crate::dream::{Score, LOST_OBJECT_PX};
 use crate::dreamer::{DreamView, Dreamer, ModelStatus};
 use crate::session::MODEL_VIEW_SIZE;
@@ -21,6 +22,11 @@ pub fn DreamPanel(
     /// The scene in the world's language, which the model can draw as a first frame.
     #[prop(into)]
     scene_words: Signal<String>,
+    /// Which controls are shown (a lesson link can hide them).
+    #[prop(default = true)]
+    show_temperature: bool,
+    #[prop(default = true)] show_resync: bool,
+    #[prop(default = true)] show_draw: bool,
 ) -> impl IntoView {
     let view: DreamView = dreamer.view;
     let status = view.status;
@@ -45,44 +51,9 @@ pub fn DreamPanel(
                 <strong>"What the model imagines"</strong>
                 <span>"64 × 64 pixels, dreamed from your moves"</span>
             </figcaption>
-            // One box of fixed height for everything that comes and goes (loading, the
-            // processor banner, notices), so the page never jumps when the model is ready.
-            <div class="dream-status">
-                <p data-testid="model-status">
-                    {move || match status.get() {
-                        ModelStatus::Loading(step) => step.describe(),
-                        ModelStatus::Ready(backend) => format!("Dreaming on the {backend}."),
-                        ModelStatus::Failed(problem) => format!("The model could not start: {problem}"),
-                    }}
-                </p>
-                {move || match status.get() {
-                    ModelStatus::Loading(step) => Some(view! {
-                        <progress
-                            data-testid="model-progress"
-                            max="1"
-                            value=step.fraction().to_string()
-                            aria-label="Loading the model"
-                        ></progress>
-                    }.into_any()),
-                    ModelStatus::Failed(_) => Some(view! {
-                        <p class="error-text" role="alert" data-testid="model-error">
-                            "The simulator keeps running without the model. Reload the page to try again."
-                        </p>
-                    }.into_any()),
-                    ModelStatus::Ready(_) => None,
-                }}
-                {move || view.fallback.get().map(|reason| view! {
-                    <p class="banner" role="status" data-testid="cpu-banner">
-                        "Not on a GPU: " {reason} ". Chrome and Edge 113+ and Safari 26 run it on "
-                        "the GPU (on Linux, turn WebGPU on in chrome://flags)."
-                    </p>
-                })}
-                {move || view.notice.get().map(|notice| view! {
-                    <p class="banner" role="status" data-testid="model-notice">{notice}</p>
-                })}
-            </div>
+            <ModelBox view=view verb="Dreaming" />
             <div class="dream-controls">
-                <label>
+                {show_temperature.then(|| view! { <label>
                     "Temperature "
                     <input
                         type="range"
@@ -98,8 +69,8 @@ pub fn DreamPanel(
                         }
                     />
                     <output>{move || format!("{:.1}", view.temperature.get())}</output>
-                </label>
-                <button
+                </label> })}
+                {show_draw.then(|| view! { <button
                     type="button"
                     class="button"
                     data-testid="draw-from-words"
@@ -111,8 +82,8 @@ pub fn DreamPanel(
                     }
                 >
                     "Draw it from the words"
-                </button>
-                <label>
+                </button> })}
+                {show_resync.then(|| view! { <label>
                     "Follow reality "
                     <select data-testid="resync" on:change=on_resync prop:value=move || view.resync.get().to_string()>
                         <option value="0">"never: dream freely"</option>
@@ -120,7 +91,7 @@ pub fn DreamPanel(
                         <option value="15">"every 15 frames"</option>
                         <option value="30">"every 30 frames"</option>
                     </select>
-                </label>
+                </label> })}
             </div>
             <PsnrPlot scores=view.scores behind=view.behind />
         </figure>

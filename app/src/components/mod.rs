@@ -1,11 +1,15 @@
-//! The page's components, top-down: [`App`] reads the address bar, [`Playground`] runs a scene,
-//! and each of the others shows one part of it.
+//! The page's components, top-down: [`App`] reads the address bar and holds the shared layout;
+//! [`Playground`] (the Dream), [`AskDemo`] and [`PlanDemo`] are the demos, and each of the
+//! others shows one part of one.
 
 mod app;
+mod ask_demo;
 mod caption_log;
 mod dream_panel;
+mod model_box;
 mod model_view;
 mod notices;
+mod plan_view;
 mod playground;
 mod prompt_field;
 mod readout;
@@ -15,10 +19,13 @@ mod transport;
 mod world_view;
 
 pub use app::App;
+pub use ask_demo::AskDemo;
 pub use caption_log::CaptionLog;
 pub use dream_panel::DreamPanel;
+pub use model_box::ModelBox;
 pub use model_view::ModelView;
 pub use notices::Notices;
+pub use plan_view::PlanDemo;
 pub use playground::Playground;
 pub use prompt_field::PromptField;
 pub use readout::Readout;

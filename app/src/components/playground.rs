@@ -5,17 +5,18 @@ use web_sys::KeyboardEvent;
 
 use crate::browser::{random_seed, FrameLoop};
 use crate::components::{
-    CaptionLog, DreamPanel, ModelView, Notices, PromptField, Readout, ResultsPanel, SeedField,
-    Transport, WorldView,
+    CaptionLog, DreamPanel, ModelView, Notices, PromptField, Readout, SeedField, Transport,
+    WorldView,
 };
 use crate::controls::{key_command, KeyCommand};
 use crate::dreamer::Dreamer;
 use crate::stage::{Canvases, Stage};
 use crate::url_state::PageState;
 
-/// A scene running live: the world and the model's view of it, play / pause / step / reset,
-/// seed and speed, a sentence to make the scene from, and the events in words as they happen. Arrow keys or WASD (or a pointer
-/// held on the world) drive the agent.
+/// The Dream: a scene running live beside the model's dream of it, play / pause / step /
+/// reset, seed and speed, a sentence to make the scene from, and the events in words as they
+/// happen. Arrow keys or WASD (or a pointer held on the world) drive the agent. Controls named
+/// in the state's `hide` list are left out.
 #[component]
 pub fn Playground(
     /// Seed, prompt, speed and pause state to start from.
@@ -23,6 +24,12 @@ pub fn Playground(
     /// Problems with the address the page was opened with, shown above the world.
     #[prop(optional)]
     notices: Vec<String>,
+    /// The model; a fresh one (loading it) when not given.
+    #[prop(optional)]
+    dreamer: Option<Dreamer>,
+    /// The canvas the dream is painted into (the one `dreamer` was made with).
+    #[prop(optional)]
+    dream_canvas: Option<NodeRef<leptos::html::Canvas>>,
     /// Told every new seed, prompt, speed or pause state, e.g. to keep the address bar in step.
     #[prop(optional, into)]
     on_change: Option<Callback<PageState>>,
@@ -31,8 +38,18 @@ pub fn Playground(
         world: NodeRef::new(),
         model: NodeRef::new(),
     };
-    let dream_canvas = NodeRef::new();
-    let dreamer = Dreamer::new(dream_canvas, initial.temperature, initial.resync);
+    let (dreamer, dream_canvas) = match (dreamer, dream_canvas) {
+        (Some(d), Some(c)) => (d, c),
+        _ => {
+            let canvas = NodeRef::new();
+            (
+                Dreamer::new(canvas, initial.temperature, initial.resync),
+                canvas,
+            )
+        }
+    };
+    let hide = initial.hide.clone();
+    let shows = move |name: &str| !hide.contains(&name);
     let stage = Stage::new(initial, canvases, on_change, Some(dreamer.clone()));
     // The dream's controls go into the page state, and so into the address.
     Effect::new({
@@ -116,14 +133,7 @@ pub fn Playground(
     };
 
     view! {
-        <main class="playground">
-            <header class="masthead">
-                <h1>"World-model playground"</h1>
-                <p class="tagline">
-                    "A seeded 2D physics world, simulated live in your browser. "
-                    "Push things around and watch the small frame a model learns from."
-                </p>
-            </header>
+        <section class="demo dream-demo" data-testid="dream-demo" aria-label="Dream beside the simulator">
             <Notices notices />
             {move || {
                 view.error
@@ -131,17 +141,19 @@ pub fn Playground(
                     .map(|message| view! { <p class="error" role="alert" data-testid="error">{message}</p> })
             }}
             <div class="toolbar">
-                <Transport
-                    paused
-                    speed
-                    on_toggle=with(Stage::toggle_play)
-                    on_step=with(Stage::step)
-                    on_reset=with(Stage::restart)
-                    on_speed
-                />
-                <SeedField seed on_seed on_random />
+                {shows("transport").then(|| view! {
+                    <Transport
+                        paused
+                        speed
+                        on_toggle=with(Stage::toggle_play)
+                        on_step=with(Stage::step)
+                        on_reset=with(Stage::restart)
+                        on_speed
+                    />
+                })}
+                {shows("seed").then(|| view! { <SeedField seed on_seed on_random /> })}
             </div>
-            <PromptField prompt problem=view.prompt_problem on_prompt on_clear />
+            {shows("prompt").then(|| view! { <PromptField prompt problem=view.prompt_problem on_prompt on_clear /> })}
             <div class="layout">
                 <section class="stage-column" aria-label="The world">
                     <WorldView canvas=canvases.world scene=view.scene words=view.scene_words on_pointer />
@@ -155,13 +167,18 @@ pub fn Playground(
                 </section>
                 <aside class="side-column">
                     <ModelView canvas=canvases.model />
-                    <DreamPanel canvas=dream_canvas dreamer=dreamer.clone() scene_words=view.scene_words />
+                    <DreamPanel
+                        canvas=dream_canvas
+                        dreamer=dreamer.clone()
+                        scene_words=view.scene_words
+                        show_temperature=shows("temperature")
+                        show_resync=shows("resync")
+                        show_draw=shows("draw")
+                    />
                     <CaptionLog caption=view.caption lines=view.log />
-                    // Last: it appears when the model has loaded, and nothing below it moves.
-                    <ResultsPanel rows=dreamer.view.results />
                 </aside>
             </div>
-        </main>
+        </section>
     }
 }
 
