@@ -7,6 +7,7 @@
 pub mod ask;
 pub mod controls;
 pub mod dream;
+pub mod explain;
 pub mod pacing;
 pub mod plan_demo;
 pub mod prompt;

@@ -34,10 +34,11 @@ pub enum Demo {
     Dream,
     Ask,
     Plan,
+    Explain,
 }
 
 impl Demo {
-    pub const ALL: [Demo; 3] = [Demo::Dream, Demo::Ask, Demo::Plan];
+    pub const ALL: [Demo; 4] = [Demo::Dream, Demo::Ask, Demo::Plan, Demo::Explain];
 
     /// Its name in the address (`demo=ask`).
     pub fn key(self) -> &'static str {
@@ -45,6 +46,7 @@ impl Demo {
             Demo::Dream => "dream",
             Demo::Ask => "ask",
             Demo::Plan => "plan",
+            Demo::Explain => "explain",
         }
     }
 
@@ -54,6 +56,7 @@ impl Demo {
             Demo::Dream => "Dream",
             Demo::Ask => "Ask",
             Demo::Plan => "Plan",
+            Demo::Explain => "Explain",
         }
     }
 
@@ -213,7 +216,7 @@ impl PageState {
                         None
                     }
                     None => Some(format!(
-                        "\"{}\" is not one of the demos (dream, ask, plan); showing the Dream",
+                        "\"{}\" is not one of the demos (dream, ask, plan, explain); showing the Dream",
                         quote(&value)
                     )),
                 },

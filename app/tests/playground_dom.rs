@@ -669,3 +669,53 @@ async fn the_plan_demo_runs_an_episode_to_its_end_and_counts_it() {
     })
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn the_explain_demo_steps_one_model_pass_and_shows_its_insides() {
+    use app::components::ExplainDemo;
+    use app::dreamer::Dreamer;
+
+    let dreamer = Dreamer::with_runtime(NodeRef::new(), shipped_runtime().await);
+    let page =
+        mount_view(move || view! { <ExplainDemo dreamer seed=Signal::stored(3u64) /> }.into_any());
+    settle().await;
+    assert!(
+        distinct_colours(&page.pixels("explain-frame")) > 1,
+        "no frame before the first pass"
+    );
+    assert_eq!(page.text("explain-steps"), "0 passes");
+    page.click("explain-step");
+    wait_for(30_000, "one model pass", || {
+        page.text("explain-steps") == "1 passes"
+    })
+    .await;
+    settle().await;
+    for canvas in [
+        "explain-tokens",
+        "explain-attention-prev",
+        "explain-attention-cur",
+        "explain-next-tokens",
+        "explain-next-frame",
+    ] {
+        assert!(
+            distinct_colours(&page.pixels(canvas)) > 1,
+            "{canvas} is blank after a pass"
+        );
+    }
+    assert!(page
+        .text("explain-query")
+        .starts_with("current frame, patch at"));
+    assert!(page.text("attention-action").ends_with('%'));
+    // The next pass reads the model's own frame.
+    let dreamed = page.pixels("explain-next-frame");
+    page.click("explain-step");
+    wait_for(30_000, "a second pass", || {
+        page.text("explain-steps") == "2 passes"
+    })
+    .await;
+    settle().await;
+    assert!(
+        page.pixels("explain-frame") == dreamed,
+        "the second pass did not read the first pass's frame"
+    );
+}

@@ -64,6 +64,8 @@ pub struct Runtime {
     prefer: Prefer,
     /// Why the GPU is not used, when it is not.
     pub fallback_reason: Option<String>,
+    /// The CPU path that records attention, for [`Runtime::explain`]; made on first use.
+    explainer: Option<Box<Cpu>>,
 }
 
 /// Where [`Runtime::load`] runs the model.
@@ -137,6 +139,7 @@ impl Runtime {
             weights: w,
             prefer,
             fallback_reason,
+            explainer: None,
         })
     }
 
@@ -217,6 +220,54 @@ impl Runtime {
         }
     }
 
+    /// One dream step opened up ([`Inside`]): the same frame step and sample as
+    /// [`Runtime::imagine`]'s step `step` with `seed`, always on the CPU path (which can record
+    /// the attention weights), whatever the backend.
+    pub async fn explain(
+        &mut self,
+        context: [&[u8]; 2],
+        action: u8,
+        temperature: f32,
+        seed: u32,
+        step: u32,
+    ) -> Result<Inside, RuntimeError> {
+        check_context(context)?;
+        if action as usize >= layout::config::ACTIONS {
+            return Err(RuntimeError::Input(format!(
+                "action {action} is not one of the 9 (0 to 8)"
+            )));
+        }
+        if !(temperature.is_finite() && temperature >= 0.0) {
+            return Err(RuntimeError::Input(format!(
+                "temperature must be 0 or more, got {temperature}"
+            )));
+        }
+        let c = self.manifest.config.clone();
+        let weights = &self.weights;
+        let e = self
+            .explainer
+            .get_or_insert_with(|| Box::new(Cpu::new(weights.clone())));
+        let (mask, prev, cur) = frame_context(e.as_mut(), &c, context);
+        let ids = e.ids(&[action as u32]);
+        e.record_attention();
+        let (mean, logvar, _) = graph::frame_step(e.as_mut(), &c, &prev, &cur, &ids, &mask);
+        let attention = e.take_trace();
+        let next = e.sample(&mean, &logvar, temperature, seed, step);
+        let pixels = graph::decode(e.as_mut(), &next);
+        Ok(Inside {
+            grid: FRAME / c.patch,
+            latent: c.patch_latent,
+            prev: prev.data.to_vec(),
+            cur: cur.data.to_vec(),
+            tokens: c.frame_tokens(),
+            heads: c.heads,
+            attention,
+            mean: mean.data.to_vec(),
+            sample: next.data.to_vec(),
+            frame: unpatchify(&pixels.data[..], c.patch),
+        })
+    }
+
     /// The first frame of a scene sentence (word ids, no BOS/EOS), from the mean latents.
     pub async fn prompt_to_frame(&mut self, words: &[u16]) -> Result<Vec<u8>, RuntimeError> {
         self.alive()?;
@@ -251,6 +302,30 @@ impl Runtime {
             Backend::Cpu(e) => plan_from_frames(e, &c, context, goal, settings, warm, seed).await,
         }
     }
+}
+
+/// One pass of the frame step, opened up for people: the tokens the transformer reads, where
+/// each of them looks, and the next frame it produces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inside {
+    /// Patches per side of a frame (`P = grid * grid`), and the width of a patch latent (`L`).
+    pub grid: usize,
+    pub latent: usize,
+    /// Patch latents of the two context frames, `[P, L]` each, as the encoder makes them.
+    pub prev: Vec<f32>,
+    pub cur: Vec<f32>,
+    /// Tokens in the sequence the transformer reads: the `P` patches of the previous frame,
+    /// the `P` of the current one, the action, the summary (`2P + 2`).
+    pub tokens: usize,
+    pub heads: usize,
+    /// Each layer's attention weights, `[heads, tokens, tokens]` (row: a query token).
+    pub attention: Vec<Vec<f32>>,
+    /// The next frame's patch latents: the predicted mean, and the sample drawn at the
+    /// temperature (`[P, L]` each).
+    pub mean: Vec<f32>,
+    pub sample: Vec<f32>,
+    /// The sample decoded into the next frame, RGB.
+    pub frame: Vec<u8>,
 }
 
 /// Most candidates per planning iteration [`Runtime::plan`] accepts (the page offers 16 to 4096).

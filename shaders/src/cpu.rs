@@ -91,38 +91,76 @@ pub fn attention(
     mask: &[f32],
 ) -> Vec<f32> {
     let dh = d / heads;
-    let scale = 1.0 / (dh as f32).sqrt();
-    let mb = mask.len() / (n * n);
     let mut out = vec![0.0f32; batch * n * d];
-    let mut scores = vec![0.0f32; n];
+    let mut probs = vec![0.0f32; n];
     for b in 0..batch {
-        let m = &mask[(b % mb) * n * n..(b % mb + 1) * n * n];
         for h in 0..heads {
             let col = h * dh;
             for i in 0..n {
-                let qi = &q[(b * n + i) * d + col..(b * n + i) * d + col + dh];
-                let mut best = f32::NEG_INFINITY;
-                for j in 0..n {
-                    let kj = &k[(b * n + j) * d + col..(b * n + j) * d + col + dh];
-                    let s =
-                        qi.iter().zip(kj).map(|(a, c)| a * c).sum::<f32>() * scale + m[i * n + j];
-                    scores[j] = s;
-                    best = best.max(s);
-                }
-                let mut total = 0.0;
-                for s in scores.iter_mut() {
-                    *s = (*s - best).exp();
-                    total += *s;
-                }
+                attention_row(q, k, n, d, heads, mask, (b, h, i), &mut probs);
                 let o = &mut out[(b * n + i) * d + col..(b * n + i) * d + col + dh];
-                for j in 0..n {
-                    let p = scores[j] / total;
+                for (j, &p) in probs.iter().enumerate() {
                     let vj = &v[(b * n + j) * d + col..(b * n + j) * d + col + dh];
                     for (oo, &vv) in o.iter_mut().zip(vj) {
                         *oo += p * vv;
                     }
                 }
             }
+        }
+    }
+    out
+}
+
+/// The attention weights of query `i` of head `h` in batch item `b` over all `n` keys (they sum
+/// to 1), into `probs`. Shapes as in [`attention`].
+#[allow(clippy::too_many_arguments)]
+fn attention_row(
+    q: &[f32],
+    k: &[f32],
+    n: usize,
+    d: usize,
+    heads: usize,
+    mask: &[f32],
+    (b, h, i): (usize, usize, usize),
+    probs: &mut [f32],
+) {
+    let dh = d / heads;
+    let scale = 1.0 / (dh as f32).sqrt();
+    let mb = mask.len() / (n * n);
+    let m = &mask[(b % mb) * n * n..(b % mb + 1) * n * n];
+    let col = h * dh;
+    let qi = &q[(b * n + i) * d + col..(b * n + i) * d + col + dh];
+    let mut best = f32::NEG_INFINITY;
+    for (j, s) in probs.iter_mut().enumerate() {
+        let kj = &k[(b * n + j) * d + col..(b * n + j) * d + col + dh];
+        *s = qi.iter().zip(kj).map(|(a, c)| a * c).sum::<f32>() * scale + m[i * n + j];
+        best = best.max(*s);
+    }
+    let mut total = 0.0;
+    for s in probs.iter_mut() {
+        *s = (*s - best).exp();
+        total += *s;
+    }
+    for s in probs.iter_mut() {
+        *s /= total;
+    }
+}
+
+/// Every attention weight of batch item 0: `[heads, n, n]`, row `i` of head `h` the weights of
+/// query `i` over the keys. Shapes as in [`attention`].
+pub fn attention_weights(
+    q: &[f32],
+    k: &[f32],
+    n: usize,
+    d: usize,
+    heads: usize,
+    mask: &[f32],
+) -> Vec<f32> {
+    let mut out = vec![0.0f32; heads * n * n];
+    for h in 0..heads {
+        for i in 0..n {
+            let row = &mut out[(h * n + i) * n..(h * n + i + 1) * n];
+            attention_row(q, k, n, d, heads, mask, (0, h, i), row);
         }
     }
     out
@@ -315,13 +353,27 @@ impl Shape for Mat {
 /// The CPU executor: runs each operation at once.
 pub struct Cpu {
     weights: HashMap<String, (Vec<usize>, Vec<f32>)>,
+    /// When set, every attention call appends its weights for batch item 0 (`[heads, n, n]`).
+    trace: Option<Vec<Vec<f32>>>,
 }
 
 impl Cpu {
     pub fn new(weights: Weights) -> Cpu {
         Cpu {
             weights: weights.tensors.into_iter().collect(),
+            trace: None,
         }
+    }
+
+    /// Starts recording the attention weights of every attention call (batch item 0), for
+    /// showing what the model looks at; [`Cpu::take_trace`] returns them in call order.
+    pub fn record_attention(&mut self) {
+        self.trace = Some(Vec::new());
+    }
+
+    /// The attention weights recorded since [`Cpu::record_attention`], and stops recording.
+    pub fn take_trace(&mut self) -> Vec<Vec<f32>> {
+        self.trace.take().unwrap_or_default()
     }
 
     fn param(&self, name: &str) -> (&[usize], &[f32]) {
@@ -385,6 +437,11 @@ impl Exec for Cpu {
         let out = attention(
             &q.data, &k.data, &v.data, batch, n, q.cols, heads, &mask.data,
         );
+        if let Some(trace) = &mut self.trace {
+            trace.push(attention_weights(
+                &q.data, &k.data, n, q.cols, heads, &mask.data,
+            ));
+        }
         Mat::new(out, q.rows, q.cols)
     }
 

@@ -18,5 +18,5 @@ pub mod kernels;
 pub mod plan;
 pub mod rng;
 
-pub use api::{Prefer, Reply, Runtime, RuntimeError};
+pub use api::{Inside, Prefer, Reply, Runtime, RuntimeError};
 pub use exec::{Act, Exec, Shape};

@@ -204,3 +204,47 @@ fn a_lost_device_is_reported_and_the_runtime_rebuilds() {
     assert!(!gpu.gpu_lost());
     pollster::block_on(gpu.imagine([&frame, &frame], &[0], 0.0, 0)).unwrap();
 }
+
+#[test]
+fn explain_opens_up_the_same_step_the_dream_takes() {
+    let (m, w) = files();
+    let mut cpu = pollster::block_on(Runtime::load(&m, &w, Prefer::Cpu)).unwrap();
+    let c = cpu.config().clone();
+    let ep = generate_episode(
+        8,
+        &EpisodeConfig {
+            questions: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let context = [ep.frame(3), ep.frame(4)];
+    let inside = pollster::block_on(cpu.explain(context, 1, 0.5, 77, 0)).unwrap();
+    let dreamed = pollster::block_on(cpu.imagine(context, &[1], 0.5, 77)).unwrap();
+    assert_eq!(
+        inside.frame, dreamed[0],
+        "explain and imagine took different steps"
+    );
+    let p = inside.grid * inside.grid;
+    assert_eq!(p, c.patches());
+    assert_eq!(inside.tokens, 2 * p + 2);
+    assert_eq!(inside.prev.len(), p * inside.latent);
+    assert_eq!(inside.sample.len(), p * inside.latent);
+    assert_eq!(inside.attention.len(), c.layers);
+    let n = inside.tokens;
+    for layer in &inside.attention {
+        assert_eq!(layer.len(), inside.heads * n * n);
+        for row in layer.chunks(n) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        }
+        // The frame mask: the summary token does not see the action.
+        for h in 0..inside.heads {
+            assert_eq!(layer[(h * n + n - 1) * n + n - 2], 0.0);
+        }
+    }
+    // At temperature 0 the sample is the mean.
+    let still = pollster::block_on(cpu.explain(context, 1, 0.0, 77, 0)).unwrap();
+    assert_eq!(still.sample, still.mean);
+    let e = pollster::block_on(cpu.explain(context, 9, 0.5, 1, 0)).unwrap_err();
+    assert!(e.to_string().contains("action 9"), "{e}");
+}

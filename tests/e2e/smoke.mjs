@@ -309,6 +309,162 @@ check('a link with dream settings opens with them', async ({ page, base }) => {
   assert.notEqual(drawn.hash, before.hash, 'the dream canvas still shows the true first frame');
 });
 
+/** Opens a demo page that has no live world (Ask, Plan) and waits for the model. Main-thread
+ * tasks over 50 ms are recorded from the start (see `longTasks`). */
+async function openDemo(page, base, query, verb) {
+  await page.addInitScript(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push(e.duration);
+    }).observe({ type: 'longtask', buffered: true });
+  });
+  await page.goto(`${base}/${query}`);
+  await page.waitForFunction(
+    ([s, v]) => document.querySelector(s)?.textContent.startsWith(v),
+    [byTestId('model-status'), verb],
+    { timeout: 180_000 },
+  );
+}
+
+/** Prints the main thread's long tasks so far (over 50 ms): how many, and the longest. */
+async function longTasks(page, what) {
+  const tasks = await page.evaluate(() => window.__longTasks ?? []);
+  const longest = tasks.length ? Math.max(...tasks) : 0;
+  console.log(`     ${what}: ${tasks.length} main-thread tasks over 50 ms, longest ${longest.toFixed(0)} ms`);
+}
+
+check('the tabs switch demos and the address follows', async ({ page, base }) => {
+  await open(page, base, '?seed=4&paused=1');
+  await page.click(byTestId('tab-ask'));
+  await page.waitForSelector(byTestId('ask-demo'));
+  await page.waitForFunction(() => location.search === '?demo=ask&seed=4&paused=1');
+  await page.click(byTestId('tab-plan'));
+  await page.waitForSelector(byTestId('plan-demo'));
+  await page.waitForFunction(() => location.search.startsWith('?demo=plan&seed=4'));
+  await page.click(byTestId('tab-explain'));
+  await page.waitForSelector(byTestId('explain-demo'));
+  await page.waitForFunction(() => location.search.startsWith('?demo=explain&seed=4'));
+  await page.click(byTestId('tab-dream'));
+  await page.waitForSelector(byTestId('dream-demo'));
+  await page.waitForFunction(() => location.search === '?seed=4&paused=1');
+});
+
+check('ask: one question of each type, answered beside the simulator, captions and properties', async ({ page, base }) => {
+  await openDemo(page, base, '?demo=ask&seed=1', 'Answering on');
+  const clip = await canvasInfo(page, 'clip-canvas');
+  assert.ok(clip.colours > 1, 'the clip canvas is blank');
+  const kinds = await page.$$eval(byTestId('question'), (rows) => rows.slice(0, 5).map((r) => r.dataset.kind));
+  assert.deepEqual(kinds, ['descriptive', 'explanatory', 'predictive', 'counterfactual', 'property']);
+  for (let i = 0; i < 5; i++) {
+    await page.locator(byTestId('question')).nth(i).locator('button').click();
+    await page.waitForFunction(
+      ([s, n]) => document.querySelectorAll(s)[n]?.querySelector('[data-testid="reply"], [data-testid="reply-error"]'),
+      [byTestId('question'), i],
+      { timeout: 60_000 },
+    );
+    const row = page.locator(byTestId('question')).nth(i);
+    assert.equal(await row.locator(byTestId('reply-error')).count(), 0, `question ${i} failed`);
+    assert.match(await row.locator(byTestId('reply')).textContent(), /\S/);
+    assert.match(await row.locator(byTestId('reply-p')).textContent(), /^ \((\d+% ?)+\)$/);
+    assert.match(await row.locator(byTestId('truth')).textContent(), /\S/);
+    const truth = await row.locator(byTestId('truth')).textContent();
+    const reply = await row.locator(byTestId('reply')).textContent();
+    assert.equal((await row.locator(byTestId('verdict')).textContent()).includes('right'), truth === reply);
+  }
+  // A typed question: answered by the simulator at once, by the model after it.
+  await page.fill(byTestId('question-input'), 'how many collisions are there ?');
+  await page.press(byTestId('question-input'), 'Enter');
+  await page.waitForFunction((s) => document.querySelector(s)?.querySelector('[data-testid="reply"]'), byTestId('question'), {
+    timeout: 60_000,
+  });
+  assert.equal(await page.locator(byTestId('question')).first().locator(byTestId('question-text')).textContent(), 'how many collisions are there?');
+  await page.fill(byTestId('question-input'), 'how many zebras are there');
+  await page.press(byTestId('question-input'), 'Enter');
+  await page.waitForFunction((s) => document.querySelector(s)?.textContent.includes('zebras'), byTestId('question-problem'));
+  // The clip plays; the model captions it every 10 frames.
+  await page.click(byTestId('play-clip'));
+  await page.waitForFunction((s) => document.querySelector(s)?.textContent.includes('after 10 frames'), byTestId('caption-model'), {
+    timeout: 60_000,
+  });
+  assert.notEqual((await canvasInfo(page, 'clip-canvas')).hash, clip.hash, 'the clip does not play');
+  await page.waitForFunction((s) => document.querySelector(s)?.textContent.includes('after 41 frames'), byTestId('caption-model'), {
+    timeout: 60_000,
+  });
+  // Hidden properties, read off the motion.
+  await page.click(byTestId('read-properties'));
+  await page.waitForFunction(
+    (s) => [...document.querySelectorAll(s)].every((el) => /^\d+%$/.test(el.textContent)),
+    byTestId('property-p'),
+    { timeout: 60_000 },
+  );
+  await longTasks(page, 'ask (load, 6 answers, 5 captions, 9 property questions)');
+  await page.screenshot({ path: join(OUT, 'ask.png'), fullPage: true });
+});
+
+check('plan: one episode planned by the model, one of random moves, settings in the address', async ({ page, base }) => {
+  await openDemo(page, base, '?demo=plan&seed=5&rollouts=64&horizon=8', 'Planning on');
+  assert.equal(await page.inputValue(byTestId('horizon')), '8');
+  assert.equal(await page.textContent(`${byTestId('rollouts')} + output`), '64');
+  assert.ok((await canvasInfo(page, 'plan-canvas')).colours > 1, 'the task canvas is blank');
+  const goal = await page.textContent(byTestId('goal'));
+  await page.fill(byTestId('goal-input'), 'push the dragon into the green zone');
+  await page.press(byTestId('goal-input'), 'Enter');
+  await page.waitForFunction((s) => document.querySelector(s)?.textContent.includes('dragon'), byTestId('plan-problem'));
+  assert.equal(await page.textContent(byTestId('goal')), goal);
+  await page.click(byTestId('run-plan'));
+  await page.waitForFunction((s) => document.querySelectorAll(s).length > 1, `${byTestId('fan')} polyline`, { timeout: 60_000 });
+  await page.screenshot({ path: join(OUT, 'plan.png') });
+  await page.waitForFunction((s) => document.querySelector(s)?.textContent === '1', byTestId('model-episodes'), {
+    timeout: 180_000,
+  });
+  assert.match(await page.textContent(byTestId('plan-status')), /^(Done|Missed)/);
+  await longTasks(page, 'plan (load, one episode at 64 futures x horizon 8)');
+  await page.click(byTestId('run-random'));
+  await page.waitForFunction((s) => document.querySelector(s)?.textContent === '1', byTestId('random-episodes'), {
+    timeout: 60_000,
+  });
+  // Slider changes go into the address.
+  await page.$eval(byTestId('horizon'), (el) => {
+    el.value = '10';
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await page.waitForFunction(() => location.search.includes('horizon=10') && location.search.includes('rollouts=64'));
+});
+
+check('explain: one model pass opened up, step by step', async ({ page, base }) => {
+  await openDemo(page, base, '?demo=explain&seed=3', 'Explaining on');
+  assert.ok((await canvasInfo(page, 'explain-frame')).colours > 1, 'no frame before the first pass');
+  await page.click(byTestId('explain-step'));
+  await expectText(page, 'explain-steps', '1 passes');
+  for (const id of ['explain-tokens', 'explain-attention-cur', 'explain-next-frame', 'explain-truth']) {
+    assert.ok((await canvasInfo(page, id)).colours > 1, `${id} is blank after a pass`);
+  }
+  // Clicking a patch of the current frame asks where that token looks.
+  const before = await canvasInfo(page, 'explain-attention-cur');
+  const box = await page.locator(byTestId('explain-attention-cur')).boundingBox();
+  await page.mouse.click(box.x + 4, box.y + 4);
+  await expectText(page, 'explain-query', 'current frame, patch at row 1, column 1');
+  assert.notEqual((await canvasInfo(page, 'explain-attention-cur')).hash, before.hash, 'the attention did not follow the query');
+  await page.click(byTestId('explain-step'));
+  await expectText(page, 'explain-steps', '2 passes');
+  await page.screenshot({ path: join(OUT, 'explain.png'), fullPage: true });
+});
+
+check('a lesson link hides the controls it names', async ({ page, base }) => {
+  await page.goto(`${base}/?demo=plan&seed=5&hide=tabs,rollouts`);
+  await page.waitForSelector(byTestId('plan-demo'));
+  assert.equal(await page.locator(byTestId('tabs')).count(), 0);
+  assert.equal(await page.locator(byTestId('rollouts')).count(), 0);
+  assert.equal(await page.locator(byTestId('horizon')).count(), 1);
+  await page.goto(`${base}/?seed=2&paused=1&hide=temperature,seed,nonsense`);
+  await page.waitForSelector(byTestId('dream-demo'));
+  assert.equal(await page.locator(byTestId('temperature')).count(), 0);
+  assert.equal(await page.locator(byTestId('seed-input')).count(), 0);
+  assert.equal(await page.locator(byTestId('resync')).count(), 1);
+  const notices = await page.textContent(byTestId('url-notices'));
+  assert.ok(notices.includes('nonsense cannot be hidden'), notices);
+});
+
 check('a lively scene at 1280x800 for the README', async ({ page, base }) => {
   await open(page, base, '?seed=1&paused=1');
   // Drive north-west into the cyan ball, west through the balls, then south-west, stepping

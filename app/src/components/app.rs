@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::browser::{read_page_state, write_page_state};
-use crate::components::{AskDemo, Notices, PlanDemo, Playground, ResultsPanel};
+use crate::components::{AskDemo, ExplainDemo, Notices, PlanDemo, Playground, ResultsPanel};
 use crate::dreamer::Dreamer;
 use crate::url_state::{Demo, PageState};
 
@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                                 Demo::Dream => "generation",
                                 Demo::Ask => "understanding",
                                 Demo::Plan => "operation",
+                                Demo::Explain => "how it works",
                             }}</span>
                         </a>
                     }).collect_view()}
@@ -112,6 +113,9 @@ pub fn App() -> impl IntoView {
                         show_rollouts=shows("rollouts")
                         show_horizon=shows("horizon")
                     />
+                }.into_any(),
+                Demo::Explain => view! {
+                    <ExplainDemo dreamer=model.get_value() seed show_temperature=shows("temperature") />
                 }.into_any(),
             }}
             // Last: it appears when the model has loaded, and nothing above it moves.

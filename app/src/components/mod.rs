@@ -1,11 +1,12 @@
 //! The page's components, top-down: [`App`] reads the address bar and holds the shared layout;
-//! [`Playground`] (the Dream), [`AskDemo`] and [`PlanDemo`] are the demos, and each of the
+//! [`Playground`] (the Dream), [`AskDemo`], [`PlanDemo`] and [`ExplainDemo`] are the demos, and each of the
 //! others shows one part of one.
 
 mod app;
 mod ask_demo;
 mod caption_log;
 mod dream_panel;
+mod explain_demo;
 mod model_box;
 mod model_view;
 mod notices;
@@ -22,6 +23,7 @@ pub use app::App;
 pub use ask_demo::AskDemo;
 pub use caption_log::CaptionLog;
 pub use dream_panel::DreamPanel;
+pub use explain_demo::ExplainDemo;
 pub use model_box::ModelBox;
 pub use model_view::ModelView;
 pub use notices::Notices;
