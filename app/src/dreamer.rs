@@ -13,6 +13,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use runtime::Runtime;
 
+use crate::engine::{start_worker, Engine, FromWorker, Remote};
+
 use crate::browser::paint;
 use crate::dream::{rgb_to_rgba, rgba_to_rgb, Dream, Follow, Score};
 use crate::model::{self, Loading};
@@ -50,7 +52,7 @@ pub struct DreamView {
 #[derive(Clone)]
 pub struct Dreamer {
     dream: Rc<RefCell<Dream>>,
-    model: Rc<RefCell<Option<Runtime>>>,
+    model: Rc<RefCell<Option<Engine>>>,
     /// Bumped when the scene starts again, so a call for the old scene is dropped.
     generation: Rc<Cell<u32>>,
     canvas: NodeRef<Canvas>,
@@ -77,32 +79,76 @@ impl Dreamer {
         }
     }
 
-    /// Starts loading the model; the dream is drawn into `canvas`.
+    /// Starts loading the model in its Web Worker (in the page itself where no worker can
+    /// start); the dream is drawn into `canvas`.
     pub fn new(canvas: NodeRef<Canvas>, temperature: f32, resync: u32) -> Dreamer {
         let dreamer = Dreamer::blank(canvas, temperature, resync);
         let this = dreamer.clone();
+        let started: Rc<RefCell<Option<(web_sys::Worker, crate::engine::Inbox)>>> =
+            Rc::new(RefCell::new(None));
+        let status = dreamer.view.status;
+        let on_message = {
+            let this = this.clone();
+            let started = started.clone();
+            move |message: FromWorker| match message {
+                FromWorker::Progress(step) => status.set(ModelStatus::Loading(step)),
+                FromWorker::Ready(info) => {
+                    if let Some((worker, inbox)) = started.borrow().clone() {
+                        this.ready(Engine::Remote(Remote::new(worker, inbox, info)));
+                    }
+                }
+                FromWorker::LoadFailed(problem) => status.set(ModelStatus::Failed(problem)),
+                FromWorker::Answer(..) => {}
+            }
+        };
+        let on_error = {
+            let this = this.clone();
+            move |problem: String| {
+                if matches!(this.view.status.get_untracked(), ModelStatus::Loading(_)) {
+                    // The worker never ran: load the model in the page instead.
+                    leptos::logging::warn!("{problem}; loading the model in the page");
+                    this.load_here();
+                } else {
+                    this.view.notice.set(Some(problem));
+                }
+            }
+        };
+        match start_worker(on_message, on_error) {
+            Ok(worker) => *started.borrow_mut() = Some(worker),
+            Err(problem) => {
+                leptos::logging::warn!("{problem}; loading the model in the page");
+                dreamer.load_here();
+            }
+        }
+        dreamer
+    }
+
+    /// Loads the model in the page itself (no worker).
+    fn load_here(&self) {
+        let this = self.clone();
         spawn_local(async move {
             let status = this.view.status;
             match model::load(move |step| status.set(ModelStatus::Loading(step))).await {
-                Ok(runtime) => this.ready(runtime),
+                Ok(runtime) => this.ready(Engine::Local(Box::new(runtime))),
                 Err(problem) => this.view.status.set(ModelStatus::Failed(problem)),
             }
         });
-        dreamer
     }
 
-    /// With a model already loaded (tests, and pages that load it themselves).
+    /// With a model already loaded, run in the page (tests).
     pub fn with_runtime(canvas: NodeRef<Canvas>, runtime: Runtime) -> Dreamer {
         let dreamer = Dreamer::blank(canvas, crate::url_state::DEFAULT_TEMPERATURE, 0);
-        dreamer.ready(runtime);
+        dreamer.ready(Engine::Local(Box::new(runtime)));
         dreamer
     }
 
-    fn ready(&self, runtime: Runtime) {
-        self.view.fallback.set(runtime.fallback_reason.clone());
-        self.view.results.set(rows(&runtime.manifest.eval));
-        self.view.status.set(ModelStatus::Ready(runtime.describe()));
-        *self.model.borrow_mut() = Some(runtime);
+    fn ready(&self, engine: Engine) {
+        let info = engine.info();
+        self.view.fallback.set(info.fallback.clone());
+        let eval = serde_json::from_str(&info.eval).unwrap_or_default();
+        self.view.results.set(rows(&eval));
+        self.view.status.set(ModelStatus::Ready(info.describe));
+        *self.model.borrow_mut() = Some(engine);
         self.pump();
     }
 
@@ -183,17 +229,15 @@ impl Dreamer {
         });
     }
 
-    /// After a call: when the GPU device was lost meanwhile, starts the model again without
-    /// reloading anything and says so.
-    async fn recover(&self, runtime: &mut Runtime) {
-        if runtime.gpu_lost() {
-            runtime.rebuild().await;
+    /// After a call: when the GPU device was lost meanwhile, the model was started again
+    /// without reloading anything; say so.
+    async fn recover(&self, engine: &mut Engine) {
+        if let Some(describe) = engine.recover().await {
             self.view.notice.set(Some(format!(
-                "The GPU device was lost; the model was started again ({}) without reloading the page.",
-                runtime.describe()
+                "The GPU device was lost; the model was started again ({describe}) without reloading the page."
             )));
-            self.view.status.set(ModelStatus::Ready(runtime.describe()));
-            self.view.fallback.set(runtime.fallback_reason.clone());
+            self.view.status.set(ModelStatus::Ready(describe));
+            self.view.fallback.set(engine.info().fallback);
         }
     }
 
@@ -206,8 +250,8 @@ impl Dreamer {
     /// lets the dream go on. Returns false, and runs nothing, while the model is loading or busy.
     pub fn run_job<F, Fut>(&self, job: F) -> bool
     where
-        F: FnOnce(Runtime) -> Fut + 'static,
-        Fut: std::future::Future<Output = Runtime> + 'static,
+        F: FnOnce(Engine) -> Fut + 'static,
+        Fut: std::future::Future<Output = Engine> + 'static,
     {
         let Some(runtime) = self.model.borrow_mut().take() else {
             return false;

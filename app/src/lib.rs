@@ -22,9 +22,13 @@ pub mod components;
 #[cfg(target_arch = "wasm32")]
 pub mod dreamer;
 #[cfg(target_arch = "wasm32")]
+pub mod engine;
+#[cfg(target_arch = "wasm32")]
 pub mod model;
 #[cfg(target_arch = "wasm32")]
 pub mod stage;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
 
 #[cfg(target_arch = "wasm32")]
 pub use components::{App, Playground};

@@ -15,7 +15,7 @@ pub const MANIFEST_URL: &str = "weights/manifest.json";
 const CACHE_NAME: &str = "world-model-weights";
 
 /// How far loading has come, for the loading screen.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Loading {
     Manifest,
     /// Weights bytes received of the total.
@@ -75,8 +75,27 @@ fn js_error(what: &str, e: JsValue) -> String {
     format!("{what}: {detail}")
 }
 
+/// The page's window or the worker's global scope: both fetch and have caches.
+enum Scope {
+    Window(web_sys::Window),
+    Worker(web_sys::WorkerGlobalScope),
+}
+
+fn scope() -> Option<Scope> {
+    let global = js_sys::global();
+    if let Some(w) = global.dyn_ref::<web_sys::Window>() {
+        return Some(Scope::Window(w.clone()));
+    }
+    global
+        .dyn_ref::<web_sys::WorkerGlobalScope>()
+        .map(|w| Scope::Worker(w.clone()))
+}
+
 async fn cache() -> Option<Cache> {
-    let caches = web_sys::window()?.caches().ok()?;
+    let caches = match scope()? {
+        Scope::Window(w) => w.caches().ok()?,
+        Scope::Worker(w) => w.caches().ok()?,
+    };
     let opened = JsFuture::from(caches.open(CACHE_NAME)).await.ok()?;
     opened.dyn_into::<Cache>().ok()
 }
@@ -89,8 +108,11 @@ async fn cached(cache: &Option<Cache>, url: &str) -> Option<Response> {
 }
 
 async fn fetch(url: &str) -> Result<Response, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response = JsFuture::from(window.fetch_with_str(url))
+    let request = match scope().ok_or("neither a window nor a worker: nothing can fetch")? {
+        Scope::Window(w) => w.fetch_with_str(url),
+        Scope::Worker(w) => w.fetch_with_str(url),
+    };
+    let response = JsFuture::from(request)
         .await
         .map_err(|e| js_error(&format!("fetching {url} failed"), e))?
         .dyn_into::<Response>()

@@ -50,22 +50,40 @@ fn main() {
     let horizon = 12;
     let z0 = g.input(&vec![0.1; z], 1, z);
     let goal = g.input(&vec![-0.2; z], 1, z);
-    for n in [1usize, 64, 1024, 4096] {
-        let acts: Vec<u32> = (0..n * horizon).map(|i| (i * 7 % 9) as u32).collect();
-        let ids = g.ids(&acts);
-        let secs = median_secs(5, || {
-            let cost = g.rollout_cost(&z0, &goal, &ids, n, horizon);
-            pollster::block_on(g.read(&cost)).expect("read");
-        });
-        let flop = step_flop * (n * horizon) as f64;
-        println!(
-            "rollout n={n:5} h={horizon}: {:8.2} ms  {:9.0} transitions/s  {:6.2} GFLOP/s ({:.1}% of peak)",
+    let chosen = g.cooperative_rollouts();
+    for cooperative in [false, true] {
+        g.set_cooperative_rollouts(cooperative);
+        let kind = if cooperative {
+            "workgroup per candidate"
+        } else {
+            "invocation per candidate"
+        };
+        for n in [1usize, 64, 1024, 4096] {
+            let acts: Vec<u32> = (0..n * horizon).map(|i| (i * 7 % 9) as u32).collect();
+            let ids = g.ids(&acts);
+            let secs = median_secs(5, || {
+                let cost = g.rollout_cost(&z0, &goal, &ids, n, horizon);
+                pollster::block_on(g.read(&cost)).expect("read");
+            });
+            let flop = step_flop * (n * horizon) as f64;
+            println!(
+            "rollout ({kind}) n={n:5} h={horizon}: {:8.2} ms  {:9.0} transitions/s  {:6.2} GFLOP/s ({:.1}% of peak)",
             secs * 1e3,
             (n * horizon) as f64 / secs,
             flop / secs / 1e9,
             100.0 * flop / secs / 1e9 / peak
         );
+        }
     }
+    g.set_cooperative_rollouts(chosen);
+    println!(
+        "planning on this adapter uses: {}",
+        if chosen {
+            "workgroup per candidate"
+        } else {
+            "invocation per candidate"
+        }
+    );
     let (patches, pl) = (c.patches(), c.patch_latent);
     let prev = g.input(&vec![0.1; patches * pl], patches, pl);
     let cur = g.input(&vec![0.2; patches * pl], patches, pl);

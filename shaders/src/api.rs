@@ -306,7 +306,7 @@ impl Runtime {
 
 /// One pass of the frame step, opened up for people: the tokens the transformer reads, where
 /// each of them looks, and the next frame it produces.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Inside {
     /// Patches per side of a frame (`P = grid * grid`), and the width of a patch latent (`L`).
     pub grid: usize,
@@ -356,7 +356,7 @@ fn check_plan_size(settings: &CemConfig) -> Result<(), RuntimeError> {
 pub const MAX_ANSWER: usize = 6;
 
 /// The model's reply about a clip.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Reply {
     /// The greedy words, each with the probability the model gave it.
     pub words: Vec<(u16, f32)>,

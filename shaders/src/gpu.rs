@@ -15,6 +15,7 @@ use wgpu::util::DeviceExt;
 
 use crate::exec::{Act, Exec, Shape};
 use crate::kernels::rollout::RolloutWeights;
+use crate::kernels::rollout_coop::CoopWeights;
 use crate::kernels::{self, Kernel};
 
 /// Why the GPU path cannot run.
@@ -165,6 +166,11 @@ pub struct Gpu {
     /// The planning weights as the fused rollout kernel reads them; `None` when they exceed
     /// this device's uniform bindings (rollouts then run layer by layer).
     rollout: Option<Arc<RolloutWeights>>,
+    /// The planning weights as the cooperative rollout kernel reads them; used on GPUs (not
+    /// on CPU-emulated adapters, where the one-invocation-per-candidate kernel is faster).
+    coop: Option<Arc<CoopWeights>>,
+    /// Whether planning rollouts run as `rollout_coop.wgsl`.
+    use_coop: bool,
     /// Dispatches recorded since the last submission.
     pub recorded: usize,
 }
@@ -177,6 +183,8 @@ impl Gpu {
     /// Uploads `weights` to the context's device.
     pub fn new(ctx: Arc<GpuContext>, weights: &Weights) -> Gpu {
         let rollout = RolloutWeights::new(&ctx.device, &ctx.limits, weights).map(Arc::new);
+        let coop = CoopWeights::new(&ctx.device, &ctx.limits, weights).map(Arc::new);
+        let use_coop = coop.is_some() && ctx.info.device_type != wgpu::DeviceType::Cpu;
         let params = weights
             .tensors
             .iter()
@@ -199,8 +207,22 @@ impl Gpu {
             pipelines: HashMap::new(),
             encoder: None,
             rollout,
+            coop,
+            use_coop,
             recorded: 0,
         }
+    }
+
+    /// Whether planning rollouts run as the cooperative `rollout_coop.wgsl` (one workgroup
+    /// per candidate; chosen on GPUs).
+    pub fn cooperative_rollouts(&self) -> bool {
+        self.use_coop
+    }
+
+    /// Chooses the rollout kernel: the cooperative one (when the weights allow it) or not.
+    /// For tests and benchmarks; [`Gpu::new`] picks by adapter type.
+    pub fn set_cooperative_rollouts(&mut self, on: bool) {
+        self.use_coop = on && self.coop.is_some();
     }
 
     /// Whether planning rollouts run as the fused `rollout.wgsl` (the planning weights fit this
@@ -596,6 +618,11 @@ impl Exec for Gpu {
         n: usize,
         horizon: usize,
     ) -> GpuMat {
+        if let Some(w) = self.coop.clone().filter(|_| self.use_coop) {
+            return Self::ok(kernels::rollout_coop::record(
+                self, &w, z0, goal, actions, n, horizon,
+            ));
+        }
         match self.rollout.clone() {
             Some(w) => Self::ok(kernels::rollout::record(
                 self, &w, z0, goal, actions, n, horizon,

@@ -58,14 +58,14 @@ pub fn record<E: Exec>(
 }
 
 /// One iteration's elites, cheapest first.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Elites {
     pub actions: Vec<Vec<u8>>,
     pub costs: Vec<f32>,
 }
 
 /// A finished plan.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanResult {
     /// The cheapest sequence seen in any iteration.
     pub actions: Vec<u8>,

@@ -129,17 +129,25 @@ fn fused_gpu_rollouts_equal_the_layer_by_layer_cpu_ones() {
         gpu.input(&g, 1, zd),
         gpu.ids(&actions),
     );
-    let cost = gpu.rollout_cost(&zg, &gg, &ag, n, horizon);
-    let got = pollster::block_on(gpu.read(&cost)).unwrap();
-    let scale = want.data.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    let err = got
-        .iter()
-        .zip(want.data.iter())
-        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()))
-        / scale;
-    eprintln!("fused rollout cost: relative error {err:.2e} over {n} candidates");
-    assert!(
-        err <= 1e-5,
-        "fused rollouts differ from the layer-by-layer ones by {err:.2e}"
-    );
+    // Both fused kernels: one invocation per candidate (CPU-emulated adapters) and one
+    // workgroup per candidate (GPUs); each is forced here whatever the adapter.
+    for cooperative in [false, true] {
+        gpu.set_cooperative_rollouts(cooperative);
+        assert_eq!(gpu.cooperative_rollouts(), cooperative);
+        let cost = gpu.rollout_cost(&zg, &gg, &ag, n, horizon);
+        let got = pollster::block_on(gpu.read(&cost)).unwrap();
+        let scale = want.data.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let err = got
+            .iter()
+            .zip(want.data.iter())
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()))
+            / scale;
+        eprintln!(
+            "fused rollout cost (cooperative: {cooperative}): relative error {err:.2e} over {n} candidates"
+        );
+        assert!(
+            err <= 1e-5,
+            "fused rollouts (cooperative: {cooperative}) differ from the layer-by-layer ones by {err:.2e}"
+        );
+    }
 }

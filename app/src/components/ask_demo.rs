@@ -14,6 +14,8 @@ use crate::session::MODEL_VIEW_SIZE;
 
 /// Milliseconds each frame of the clip stays on screen while it plays.
 const FRAME_MS: f64 = 100.0;
+/// Said when a button needs the model while it is answering something else.
+const BUSY: &str = "The model is busy (loading or answering): try again in a moment.";
 /// The model captions the clip so far every this many frames while it plays.
 const CAPTION_EVERY: usize = 10;
 
@@ -103,19 +105,33 @@ pub fn AskDemo(
     });
 
     // The model's caption of the first `n` frames.
+    // The model's caption of the first `n` frames. While the model is busy the request waits;
+    // a newer one replaces it.
+    let wanted = StoredValue::new(0usize);
     let caption = {
         let dreamer = dreamer.clone();
         move |n: usize| {
             let Some(c) = clip.get_untracked() else {
                 return;
             };
-            dreamer.run_job(move |mut rt| async move {
-                let (frames, actions) = c.clip(n);
-                match rt.caption(&frames, actions).await {
-                    Ok(words) => caption_model.set(Some((n, reply_text(&words)))),
-                    Err(e) => caption_model.set(Some((n, format!("(no caption: {e})")))),
+            wanted.set_value(n);
+            let dreamer = dreamer.clone();
+            leptos::task::spawn_local(async move {
+                while wanted.get_value() == n {
+                    let c = c.clone();
+                    let started = dreamer.run_job(move |mut rt| async move {
+                        let (frames, actions) = c.clip(n);
+                        match rt.caption(&frames, actions).await {
+                            Ok(words) => caption_model.set(Some((n, reply_text(&words)))),
+                            Err(e) => caption_model.set(Some((n, format!("(no caption: {e})")))),
+                        }
+                        rt
+                    });
+                    if started {
+                        break;
+                    }
+                    gloo::timers::future::TimeoutFuture::new(50).await;
                 }
-                rt
             });
         }
     };
@@ -233,9 +249,7 @@ pub fn AskDemo(
                     typed_problem.set(None);
                     rows.update(|r| r.insert(0, Row { asked, reply: None }));
                     if !ask_row(0) {
-                        typed_problem.set(Some(
-                            "The model is busy (loading or answering): press Ask on the question in a moment.".into(),
-                        ));
+                        typed_problem.set(Some(BUSY.into()));
                     }
                 }
                 Err(e) => typed_problem.set(Some(e)),
@@ -260,9 +274,11 @@ pub fn AskDemo(
                 })
                 .collect();
             let (yes, no) = yes_no_ids();
-            dreamer.run_job(move |mut rt| async move {
+            let started = dreamer.run_job(move |mut rt| async move {
                 let (frames, actions) = c.clip(c.len());
                 for (o, k, q) in questions {
+                    // Let the page draw between questions.
+                    gloo::timers::future::TimeoutFuture::new(0).await;
                     let Ok(words) = question_words(&q) else {
                         continue;
                     };
@@ -273,6 +289,9 @@ pub fn AskDemo(
                 }
                 rt
             });
+            if !started {
+                typed_problem.set(Some(BUSY.into()));
+            }
         }
     };
 
@@ -382,7 +401,7 @@ pub fn AskDemo(
                                 let ask_row = StoredValue::new_local(ask_row.clone());
                                 move || rows.get().into_iter().enumerate().map(|(i, row)| {
                                     let ask_row = ask_row.get_value();
-                                    view! { <QuestionRow row=row on_ask=move || { ask_row(i); } ready=Signal::derive(ready) /> }
+                                    view! { <QuestionRow row=row on_ask=move || if !ask_row(i) { typed_problem.set(Some(BUSY.into())) } ready=Signal::derive(ready) /> }
                                 }).collect_view()
                             }
                         </ol>

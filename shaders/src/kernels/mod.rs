@@ -17,6 +17,7 @@ pub mod layer_norm;
 pub mod linear;
 pub mod peak;
 pub mod rollout;
+pub mod rollout_coop;
 pub mod select;
 
 /// Element `e` of an array of `vec4<f32>` in generated WGSL: `[e / 4].x`, `.y`, `.z` or `.w`.
@@ -41,6 +42,7 @@ pub enum Kernel {
     CemElites,
     CemRefit,
     Rollout,
+    RolloutCoop,
     Peak,
 }
 
@@ -61,6 +63,7 @@ impl Kernel {
             Kernel::CemElites => "cem_elites",
             Kernel::CemRefit => "cem_refit",
             Kernel::Rollout => "rollout",
+            Kernel::RolloutCoop => "rollout_coop",
             Kernel::Peak => "peak",
         }
     }
@@ -82,12 +85,13 @@ impl Kernel {
             Kernel::CemElites => include_str!("cem_elites.wgsl"),
             Kernel::CemRefit => include_str!("cem_refit.wgsl"),
             Kernel::Rollout => include_str!("rollout.wgsl"),
+            Kernel::RolloutCoop => include_str!("rollout_coop.wgsl"),
             Kernel::Peak => include_str!("peak.wgsl"),
         };
         format!("{}\n{}", include_str!("common.wgsl"), body)
     }
 
-    pub const ALL: [Kernel; 15] = [
+    pub const ALL: [Kernel; 16] = [
         Kernel::Linear,
         Kernel::LayerNorm,
         Kernel::Attention,
@@ -102,6 +106,7 @@ impl Kernel {
         Kernel::CemElites,
         Kernel::CemRefit,
         Kernel::Rollout,
+        Kernel::RolloutCoop,
         Kernel::Peak,
     ];
 }
