@@ -200,19 +200,7 @@ impl Runtime {
     ) -> Result<Vec<Vec<u8>>, RuntimeError> {
         self.alive()?;
         check_context(context)?;
-        if let Some(a) = actions
-            .iter()
-            .find(|&&a| a as usize >= layout::config::ACTIONS)
-        {
-            return Err(RuntimeError::Input(format!(
-                "action {a} is not one of the 9 (0 to 8)"
-            )));
-        }
-        if !(temperature.is_finite() && temperature >= 0.0) {
-            return Err(RuntimeError::Input(format!(
-                "temperature must be 0 or more, got {temperature}"
-            )));
-        }
+        check_steps(actions, temperature)?;
         let c = self.manifest.config.clone();
         match &mut self.backend {
             Backend::Gpu(g) => imagine(g.as_mut(), &c, context, actions, temperature, seed).await,
@@ -232,16 +220,7 @@ impl Runtime {
         step: u32,
     ) -> Result<Inside, RuntimeError> {
         check_context(context)?;
-        if action as usize >= layout::config::ACTIONS {
-            return Err(RuntimeError::Input(format!(
-                "action {action} is not one of the 9 (0 to 8)"
-            )));
-        }
-        if !(temperature.is_finite() && temperature >= 0.0) {
-            return Err(RuntimeError::Input(format!(
-                "temperature must be 0 or more, got {temperature}"
-            )));
-        }
+        check_steps(&[action], temperature)?;
         let c = self.manifest.config.clone();
         let weights = &self.weights;
         let e = self
@@ -440,6 +419,24 @@ impl Runtime {
         };
         Ok(reply?.words)
     }
+}
+
+/// The moves and the temperature of a dream.
+fn check_steps(actions: &[u8], temperature: f32) -> Result<(), RuntimeError> {
+    if let Some(a) = actions
+        .iter()
+        .find(|&&a| a as usize >= layout::config::ACTIONS)
+    {
+        return Err(RuntimeError::Input(format!(
+            "action {a} is not one of the 9 (0 to 8)"
+        )));
+    }
+    if !(temperature.is_finite() && temperature >= 0.0) {
+        return Err(RuntimeError::Input(format!(
+            "temperature must be 0 or more, got {temperature}"
+        )));
+    }
+    Ok(())
 }
 
 fn check_clip(frames: &[&[u8]], actions: &[u8]) -> Result<(), RuntimeError> {

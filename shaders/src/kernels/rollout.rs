@@ -101,13 +101,7 @@ pub fn record(
     n: usize,
     horizon: usize,
 ) -> Result<GpuMat, GpuError> {
-    assert_eq!(
-        actions.len,
-        n * horizon,
-        "rollout_cost: {} actions for {n} x {horizon}",
-        actions.len
-    );
-    let cost = g.output("rollout cost", n, 1)?;
+    let cost = cost_output(g, actions, n, horizon)?;
     let mut bound: Vec<&wgpu::Buffer> =
         vec![&z0.buffer, &goal.buffer, &actions.buffer, &cost.buffer];
     bound.extend(weights.buffers.iter());
@@ -120,4 +114,21 @@ pub fn record(
         [groups.min(65535) as u32, groups.div_ceil(65535) as u32, 1],
     );
     Ok(cost)
+}
+
+/// The `[n]` cost output of a fused rollout, after checking there is one action per candidate
+/// and step.
+pub(crate) fn cost_output(
+    g: &mut Gpu,
+    actions: &GpuIds,
+    n: usize,
+    horizon: usize,
+) -> Result<GpuMat, GpuError> {
+    assert_eq!(
+        actions.len,
+        n * horizon,
+        "rollout_cost: {} actions for {n} x {horizon}",
+        actions.len
+    );
+    g.output("rollout cost", n, 1)
 }

@@ -88,13 +88,7 @@ pub fn record(
     n: usize,
     horizon: usize,
 ) -> Result<GpuMat, GpuError> {
-    assert_eq!(
-        actions.len,
-        n * horizon,
-        "rollout_cost: {} actions for {n} x {horizon}",
-        actions.len
-    );
-    let cost = g.output("rollout cost", n, 1)?;
+    let cost = super::rollout::cost_output(g, actions, n, horizon)?;
     let bound: Vec<&wgpu::Buffer> = vec![
         &z0.buffer,
         &goal.buffer,
