@@ -237,6 +237,13 @@ check('the page fits a phone screen', async ({ browser, base }) => {
     const canvas = await phone.locator(byTestId('world-canvas')).boundingBox();
     assert.ok(canvas.width > 300 && canvas.width <= 384, `world canvas is ${canvas.width}px wide`);
     await phone.screenshot({ path: join(OUT, 'phone.png'), fullPage: true });
+    // Every demo fits too.
+    for (const demo of ['ask', 'plan', 'explain']) {
+      await phone.goto(`${base}/?demo=${demo}&seed=1`);
+      await phone.waitForSelector(byTestId(`${demo}-demo`), { timeout: 60_000 });
+      const wider = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(wider <= 0, `the ${demo} page is ${wider}px wider than the phone`);
+    }
   } finally {
     await phone.close();
   }
