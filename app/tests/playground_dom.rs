@@ -702,9 +702,25 @@ async fn the_explain_demo_steps_one_model_pass_and_shows_its_insides() {
             "{canvas} is blank after a pass"
         );
     }
-    assert!(page
-        .text("explain-query")
-        .starts_with("current frame, patch at"));
+    assert_eq!(
+        page.text("explain-query"),
+        "current frame, patch at row 5, column 5"
+    );
+    // The arrow keys move the asking patch, for people without a pointer.
+    let picker: HtmlElement = page.find("explain-query-picker");
+    let init = KeyboardEventInit::new();
+    init.set_key("ArrowLeft");
+    init.set_bubbles(true);
+    picker
+        .dispatch_event(
+            &KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
+        )
+        .unwrap();
+    settle().await;
+    assert_eq!(
+        page.text("explain-query"),
+        "current frame, patch at row 5, column 4"
+    );
     assert!(page.text("attention-action").ends_with('%'));
     // The next pass reads the model's own frame.
     let dreamed = page.pixels("explain-next-frame");

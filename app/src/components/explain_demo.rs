@@ -215,6 +215,29 @@ pub fn ExplainDemo(
         }
     };
 
+    // The arrow keys move the asking patch over the frame now.
+    let move_query = move |ev: leptos::ev::KeyboardEvent| {
+        let Some(ins) = inside.get_untracked() else {
+            return;
+        };
+        let (p, grid) = (ins.grid * ins.grid, ins.grid);
+        let q = query.get_untracked().unwrap_or(p + p / 2 + grid / 2);
+        let Token::Cur(i) = token(q, p) else {
+            query.set(Some(p));
+            return;
+        };
+        let (row, col) = (i / grid, i % grid);
+        let (row, col) = match ev.key().as_str() {
+            "ArrowLeft" => (row, col.saturating_sub(1)),
+            "ArrowRight" => (row, (col + 1).min(grid - 1)),
+            "ArrowUp" => (row.saturating_sub(1), col),
+            "ArrowDown" => ((row + 1).min(grid - 1), col),
+            _ => return,
+        };
+        ev.prevent_default();
+        query.set(Some(p + row * grid + col));
+    };
+
     let ready = move || matches!(view.status.get(), ModelStatus::Ready(_));
     let query_text = move || {
         inside.get().map(|ins| {
@@ -321,9 +344,15 @@ pub fn ExplainDemo(
                             <Picture node_ref=prev_heat size=8 test_id="explain-attention-prev" label="Attention over the previous frame" />
                             <figcaption>"previous frame"</figcaption>
                         </figure>
-                        <figure on:click=move |ev| pick_query(ev, 64)>
+                        <figure
+                            tabindex="0"
+                            data-testid="explain-query-picker"
+                            aria-label="Which patch of the frame now asks: click one, or move with the arrow keys"
+                            on:click=move |ev| pick_query(ev, 64)
+                            on:keydown=move |ev| move_query(ev)
+                        >
                             <Picture node_ref=cur_heat size=8 test_id="explain-attention-cur" label="Attention over the frame now; click a patch to ask where it looks" />
-                            <figcaption>"frame now (click a patch)"</figcaption>
+                            <figcaption>"frame now (click a patch, or arrow keys)"</figcaption>
                         </figure>
                         <div class="attention-side">
                             <p>"the move: " <strong data-testid="attention-action">{move || special(Token::Action)}</strong></p>
