@@ -107,6 +107,13 @@ pub fn looks(
     }
 }
 
+/// The token that asks until the visitor picks one: the current frame's patch at the middle
+/// of a `grid` x `grid` frame (row and column `grid / 2`, counted from 0).
+pub fn default_query(grid: usize) -> usize {
+    let p = grid * grid;
+    p + p / 2 + grid / 2
+}
+
 /// The patch of a `grid` x `grid` frame under a point of a square picture of `size` pixels.
 pub fn patch_at(x: f64, y: f64, size: f64, grid: usize) -> Option<usize> {
     if !(0.0..size).contains(&x) || !(0.0..size).contains(&y) {
@@ -156,6 +163,7 @@ mod tests {
         assert_eq!(looks(&attention, 2, n, 0, Some(1), 1), vec![0.0, 0.0, 1.0]);
         assert_eq!(looks(&attention, 2, n, 0, None, 1), vec![0.5, 0.0, 0.5]);
         assert_eq!(looks(&attention, 2, n, 5, None, 1), vec![0.0; 3]);
+        assert_eq!(token(default_query(8), 64), Token::Cur(36));
         assert_eq!(patch_at(0.0, 0.0, 64.0, 8), Some(0));
         assert_eq!(patch_at(63.0, 9.0, 64.0, 8), Some(15));
         assert_eq!(patch_at(64.0, 0.0, 64.0, 8), None);

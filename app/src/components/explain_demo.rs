@@ -13,7 +13,7 @@ use crate::browser::paint;
 use crate::components::ModelBox;
 use crate::dream::rgb_to_rgba;
 use crate::dreamer::{Dreamer, ModelStatus};
-use crate::explain::{heat, latent_colours, looks, patch_at, token, Token};
+use crate::explain::{default_query, heat, latent_colours, looks, patch_at, token, Token};
 
 /// Where the model stands in the explainer: its two context frames, the true world beside it.
 struct Walk {
@@ -146,7 +146,7 @@ pub fn ExplainDemo(
             show(next_tokens, &latent_colours(&ins.sample, p, ins.latent), g);
             show(next_frame, &rgb_to_rgba(&ins.frame), FRAME_SIZE);
             let layer = l.min(ins.attention.len().saturating_sub(1));
-            let q = q.unwrap_or(p + p / 2 + ins.grid / 2);
+            let q = q.unwrap_or(default_query(ins.grid));
             let a = looks(&ins.attention, ins.heads, ins.tokens, layer, h, q);
             show(prev_heat, &heat(&a[..p]), g);
             show(cur_heat, &heat(&a[p..2 * p]), g);
@@ -221,7 +221,7 @@ pub fn ExplainDemo(
             return;
         };
         let (p, grid) = (ins.grid * ins.grid, ins.grid);
-        let q = query.get_untracked().unwrap_or(p + p / 2 + grid / 2);
+        let q = query.get_untracked().unwrap_or(default_query(grid));
         let Token::Cur(i) = token(q, p) else {
             query.set(Some(p));
             return;
@@ -242,14 +242,14 @@ pub fn ExplainDemo(
     let query_text = move || {
         inside.get().map(|ins| {
             let p = ins.grid * ins.grid;
-            let q = query.get().unwrap_or(p + p / 2 + ins.grid / 2);
+            let q = query.get().unwrap_or(default_query(ins.grid));
             token(q, p).describe(ins.grid)
         })
     };
     let special = move |which: Token| {
         inside.get().map(|ins| {
             let p = ins.grid * ins.grid;
-            let q = query.get().unwrap_or(p + p / 2 + ins.grid / 2);
+            let q = query.get().unwrap_or(default_query(ins.grid));
             let layer = layer.get().min(ins.attention.len().saturating_sub(1));
             let a = looks(&ins.attention, ins.heads, ins.tokens, layer, head.get(), q);
             let t = if which == Token::Action {

@@ -6,7 +6,8 @@
 use layout::weights::Weights;
 use wgpu::util::DeviceExt;
 
-use crate::gpu::{pad_columns, Gpu, GpuError, GpuIds, GpuMat};
+use crate::gpu::{Gpu, GpuError, GpuIds, GpuMat};
+use crate::kernels::rollout::{size_constants, PlanningTensors};
 use crate::kernels::Kernel;
 
 /// The planning weights as the cooperative kernel binds them (binding 5), and the WGSL that
@@ -28,35 +29,20 @@ impl CoopWeights {
     /// Builds the buffer from the loaded weights, or `None` when a planning tensor is missing
     /// or the buffer is larger than a storage binding may be on this device.
     pub fn new(device: &wgpu::Device, limits: &wgpu::Limits, w: &Weights) -> Option<Self> {
-        let t = |name: &str| w.tensors.get(name).map(|(shape, v)| (shape.clone(), v));
-        let (dz_shape, dz) = t("dyn_z.weight")?;
-        let (z, h) = (dz_shape[0], dz_shape[1]);
-        let (ci_shape, ci) = t("cost_in.weight")?;
-        let c = ci_shape[1];
-        let (z4, h4, c4) = (z.div_ceil(4), h.div_ceil(4), c.div_ceil(4));
-        if h4 > 64 || z4 > 64 || c4 > 64 {
+        let PlanningTensors {
+            z,
+            h,
+            c,
+            small,
+            matrices,
+        } = PlanningTensors::of(w)?;
+        if [z, h, c].iter().any(|n| n.div_ceil(4) > 64) {
             return None; // one output vec4 per invocation of a 64-wide workgroup
         }
-        let parts: [(&str, Vec<f32>); 13] = [
-            ("O_DZB", pad_columns(&[1, h], t("dyn_z.bias")?.1)),
-            ("O_DAW", pad_columns(&[9, h], t("dyn_a.weight")?.1)),
-            ("O_DHB", pad_columns(&[1, h], t("dyn_hidden.bias")?.1)),
-            ("O_DOB", pad_columns(&[1, z], t("dyn_out.bias")?.1)),
-            ("O_CIB", pad_columns(&[1, c], t("cost_in.bias")?.1)),
-            ("O_COW", pad_columns(&[1, c], t("cost_out.weight")?.1)),
-            ("O_COB", pad_columns(&[1, 1], t("cost_out.bias")?.1)),
-            ("O_DZ", pad_columns(&[z, h], dz)),
-            ("O_DH", pad_columns(&[h, h], t("dyn_hidden.weight")?.1)),
-            ("O_DO", pad_columns(&[h, z], t("dyn_out.weight")?.1)),
-            ("O_CZ", pad_columns(&[z, c], &ci[..z * c])),
-            ("O_CG", pad_columns(&[z, c], &ci[z * c..2 * z * c])),
-            ("O_CZG", pad_columns(&[z, c], &ci[2 * z * c..3 * z * c])),
-        ];
+        let names = ["O_DZ", "O_DH", "O_DO", "O_CZ", "O_CG", "O_CZG"];
         let mut all = Vec::new();
-        let mut header = format!(
-            "const Z: u32 = {z}u;\nconst Z4: u32 = {z4}u;\nconst H: u32 = {h}u;\nconst H4: u32 = {h4}u;\nconst C: u32 = {c}u;\nconst C4: u32 = {c4}u;\n"
-        );
-        for (constant, values) in parts {
+        let mut header = size_constants(z, h, c);
+        for (constant, values) in small.into_iter().chain(names.into_iter().zip(matrices)) {
             header += &format!("const {constant}: u32 = {}u;\n", all.len() / 4);
             all.extend(values);
         }
