@@ -197,8 +197,8 @@ pub async fn load(mut report: impl FnMut(Loading)) -> Result<Runtime, String> {
             None => return Err(network),
         },
     };
-    let manifest =
-        layout::weights::parse_manifest(&manifest_text, MANIFEST_URL).map_err(|e| e.to_string())?;
+    let manifest = layout::weights::parse_manifest(&manifest_text, MANIFEST_URL)
+        .map_err(|e| format!("{e}. {}", e.advice()))?;
     let total = manifest.bytes as u64;
     // The cache key names the weights' hash, so new weights never meet an old copy.
     let weights_url = format!("weights/{}", manifest.weights_file);
@@ -235,7 +235,7 @@ pub async fn load(mut report: impl FnMut(Loading)) -> Result<Runtime, String> {
     report(Loading::Checking);
     let mut runtime = Runtime::load(&manifest_text, &weights, Prefer::Auto)
         .await
-        .map_err(|e| format!("the model could not be loaded: {e}"))?;
+        .map_err(|e| format!("the model could not be loaded: {e}. {}", e.advice()))?;
     if from_network {
         store(&cache, &key, &weights).await;
     }

@@ -4,7 +4,7 @@
 //! [`check_weights`] runs, in order: the format and model version are this build's, the config
 //! is valid, the vocabulary fingerprint matches, the file's length and sha256 match the
 //! manifest, and every tensor the architecture needs is present with its dtype and shape and
-//! nothing else is. Each failure is its own [`LoadError`] and says what is wrong.
+//! nothing else is, and every value is finite. Each failure is its own [`LoadError`] and says what is wrong.
 
 use std::collections::BTreeMap;
 
@@ -89,6 +89,41 @@ pub enum LoadError {
     Dtype { name: String, found: String },
     #[error("the weights hold tensors this architecture does not have: {0:?}")]
     Unexpected(Vec<String>),
+    #[error("tensor {name} holds {value} at index {index}: the weights are not usable (training diverged, or the file was made by another tool)")]
+    NonFinite {
+        name: String,
+        index: usize,
+        value: f32,
+    },
+}
+
+impl LoadError {
+    /// What the person holding these weights can do about it, in one sentence.
+    pub fn advice(&self) -> &'static str {
+        match self {
+            LoadError::Io { .. } => {
+                "Check that the weights folder is served next to the page (or export the model into it)."
+            }
+            LoadError::Length { .. } | LoadError::Checksum { .. } => {
+                "Reload the page to download the weights again; if it persists, the server holds a damaged copy: export the model again."
+            }
+            LoadError::Version { .. } | LoadError::Vocabulary { .. } => {
+                "Export the weights again with this build (cargo run -p model --release --bin export)."
+            }
+            LoadError::Manifest { .. }
+            | LoadError::Config(_)
+            | LoadError::Safetensors { .. }
+            | LoadError::Missing { .. }
+            | LoadError::Shape { .. }
+            | LoadError::Dtype { .. }
+            | LoadError::Unexpected(_) => {
+                "These files were not made by this build's export: export the model again (cargo run -p model --release --bin export)."
+            }
+            LoadError::NonFinite { .. } => {
+                "Train again from the last good checkpoint, then export; weights with NaN or infinity cannot dream."
+            }
+        }
+    }
 }
 
 /// Checked parameters by name: shape and row-major values.
@@ -193,11 +228,14 @@ pub fn check_weights(manifest: &Manifest, bytes: &[u8]) -> Result<Weights, LoadE
                 expected: spec.shape,
             });
         }
-        let values = view
+        let values: Vec<f32> = view
             .data()
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
+        if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(LoadError::NonFinite { name, index, value });
+        }
         out.tensors.insert(name, (spec.shape, values));
     }
     let extra: Vec<String> = st

@@ -176,10 +176,16 @@ pub fn vocab_fingerprint() -> u64 {
     h
 }
 
-/// Text that uses words outside the vocabulary.
+/// Text that uses words outside the vocabulary: the first [`LISTED_UNKNOWN`] distinct ones,
+/// and how many more distinct ones there were (so a pasted essay gets a short message).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}", describe_unknown(.0))]
-pub struct UnknownWords(pub Vec<UnknownWord>);
+#[error("{}", describe_unknown(.0, .1))]
+pub struct UnknownWords(pub Vec<UnknownWord>, pub usize);
+
+/// Unknown words named in a message; the rest are counted.
+pub const LISTED_UNKNOWN: usize = 5;
+/// Characters of an unknown word quoted in a message.
+const QUOTED_CHARS: usize = 24;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnknownWord {
@@ -188,15 +194,29 @@ pub struct UnknownWord {
     pub suggestion: Option<&'static str>,
 }
 
-fn describe_unknown(words: &[UnknownWord]) -> String {
-    let list: Vec<String> = words
+fn quoted(word: &str) -> String {
+    match word.char_indices().nth(QUOTED_CHARS) {
+        Some((cut, _)) => format!("\"{}…\"", &word[..cut]),
+        None => format!("\"{word}\""),
+    }
+}
+
+fn describe_unknown(words: &[UnknownWord], more: &usize) -> String {
+    let mut list: Vec<String> = words
         .iter()
         .map(|u| match u.suggestion {
-            Some(s) => format!("\"{}\" (did you mean \"{s}\"?)", u.word),
-            None => format!("\"{}\"", u.word),
+            Some(s) => format!("{} (did you mean \"{s}\"?)", quoted(&u.word)),
+            None => quoted(&u.word),
         })
         .collect();
-    let noun = if words.len() == 1 { "word" } else { "words" };
+    if *more > 0 {
+        list.push(format!("and {more} more"));
+    }
+    let noun = if words.len() + more == 1 {
+        "word"
+    } else {
+        "words"
+    };
     format!(
         "unknown {noun} {}: the world's language has {} words, for example colours (red, blue, \
          yellow, purple, cyan, orange), shapes (ball, box) and sizes (small, big)",
@@ -206,6 +226,10 @@ fn describe_unknown(words: &[UnknownWord]) -> String {
 }
 
 fn closest(word: &str) -> Option<&'static str> {
+    // No known word is within two edits of a long one; skip the comparisons.
+    if word.chars().count() > 16 {
+        return None;
+    }
     WORDS
         .iter()
         .filter(|w| w.len() > 1)
@@ -243,23 +267,24 @@ pub fn tokenize(text: &str) -> Result<Vec<u16>, UnknownWords> {
     let words = split_words(text);
     let mut ids = Vec::with_capacity(words.len());
     let mut unknown = Vec::new();
+    let mut more = std::collections::HashSet::new();
     for w in &words {
         match id(w) {
             Some(i) => ids.push(i),
+            None if unknown.iter().any(|u: &UnknownWord| &u.word == w) => {}
+            None if unknown.len() < LISTED_UNKNOWN => unknown.push(UnknownWord {
+                word: w.clone(),
+                suggestion: closest(w),
+            }),
             None => {
-                if !unknown.iter().any(|u: &UnknownWord| &u.word == w) {
-                    unknown.push(UnknownWord {
-                        word: w.clone(),
-                        suggestion: closest(w),
-                    });
-                }
+                more.insert(w.as_str());
             }
         }
     }
     if unknown.is_empty() {
         Ok(ids)
     } else {
-        Err(UnknownWords(unknown))
+        Err(UnknownWords(unknown, more.len()))
     }
 }
 
