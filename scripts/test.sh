@@ -38,6 +38,6 @@ step() {
 
 step "setup" env SETUP_ONLY=1 bash scripts/setup.sh
 step "native tests" cargo test --workspace
-step "browser tests" env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --target wasm32-unknown-unknown -p world -p app -p runtime
+step "browser tests" env WASM_BINDGEN_TEST_TIMEOUT=900 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --target wasm32-unknown-unknown -p world -p app -p runtime
 step "release build" trunk build --release
 step "end-to-end" node tests/e2e/smoke.mjs

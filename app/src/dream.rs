@@ -276,6 +276,12 @@ impl Dream {
         self.resync_next = false;
     }
 
+    /// The request in flight failed for a reason that is gone (the GPU device was lost and the
+    /// model started again): the same steps are requested again.
+    pub fn retry(&mut self) {
+        self.in_flight = None;
+    }
+
     /// The request in flight failed: its steps are skipped and the dream resyncs.
     pub fn failed(&mut self) {
         if let Some(n) = self.in_flight.take() {

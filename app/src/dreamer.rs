@@ -57,6 +57,8 @@ pub struct Dreamer {
     generation: Rc<Cell<u32>>,
     canvas: NodeRef<Canvas>,
     pub view: DreamView,
+    /// A fault drill is pending: the next call's GPU device is destroyed as it starts.
+    drill: Rc<Cell<bool>>,
 }
 
 impl Dreamer {
@@ -66,6 +68,7 @@ impl Dreamer {
             model: Rc::new(RefCell::new(None)),
             generation: Rc::new(Cell::new(0)),
             canvas,
+            drill: Rc::new(Cell::new(false)),
             view: DreamView {
                 status: RwSignal::new(ModelStatus::Loading(Loading::Manifest)),
                 fallback: RwSignal::new(None),
@@ -193,7 +196,7 @@ impl Dreamer {
         let Some(request) = self.dream.borrow_mut().request() else {
             return;
         };
-        let Some(mut runtime) = self.model.borrow_mut().take() else {
+        let Some(mut runtime) = self.take_model() else {
             return;
         };
         let this = self.clone();
@@ -208,11 +211,12 @@ impl Dreamer {
                     request.seed,
                 )
                 .await;
-            this.recover(&mut runtime).await;
+            let recovered = this.recover(&mut runtime).await;
             *this.model.borrow_mut() = Some(runtime);
             if generation == this.generation.get() {
                 match result {
                     Ok(frames) => this.dream.borrow_mut().dreamed(frames),
+                    Err(_) if recovered => this.dream.borrow_mut().retry(),
                     Err(e) => {
                         this.dream.borrow_mut().failed();
                         this.view
@@ -231,14 +235,38 @@ impl Dreamer {
 
     /// After a call: when the GPU device was lost meanwhile, the model was started again
     /// without reloading anything; say so.
-    async fn recover(&self, engine: &mut Engine) {
-        if let Some(describe) = engine.recover().await {
-            self.view.notice.set(Some(format!(
-                "The GPU device was lost; the model was started again ({describe}) without reloading the page."
-            )));
-            self.view.status.set(ModelStatus::Ready(describe));
-            self.view.fallback.set(engine.info().fallback);
+    /// Returns whether that happened (a failed call is then worth making again).
+    pub async fn recover(&self, engine: &mut Engine) -> bool {
+        let Some(describe) = engine.recover().await else {
+            return false;
+        };
+        self.view.notice.set(Some(format!(
+            "The GPU device was lost; the model was started again ({describe}) without reloading the page."
+        )));
+        self.view.status.set(ModelStatus::Ready(describe));
+        self.view.fallback.set(engine.info().fallback);
+        true
+    }
+
+    /// A fault drill: the GPU device under the model is destroyed, as a driver reset or a
+    /// `device.destroy()` would, just as the next call starts, for tests of the recovery. Only
+    /// a model in the page has its device here (the worker's is the worker's); returns false,
+    /// arming nothing, while no model is ready.
+    pub fn lose_device(&self) -> bool {
+        let ready = matches!(self.view.status.get_untracked(), ModelStatus::Ready(_));
+        self.drill.set(ready);
+        ready
+    }
+
+    /// Takes the model for a call (a pending drill destroys its device first).
+    fn take_model(&self) -> Option<Engine> {
+        let engine = self.model.borrow_mut().take();
+        if let Some(Engine::Local(runtime)) = &engine {
+            if self.drill.take() {
+                runtime.lose_device();
+            }
         }
+        engine
     }
 
     /// Whether the model is loaded and no call is using it.
@@ -253,7 +281,7 @@ impl Dreamer {
         F: FnOnce(Engine) -> Fut + 'static,
         Fut: std::future::Future<Output = Engine> + 'static,
     {
-        let Some(runtime) = self.model.borrow_mut().take() else {
+        let Some(runtime) = self.take_model() else {
             return false;
         };
         let this = self.clone();
@@ -279,7 +307,7 @@ impl Dreamer {
                 return;
             }
         };
-        let Some(mut runtime) = self.model.borrow_mut().take() else {
+        let Some(mut runtime) = self.take_model() else {
             self.view.notice.set(Some(
                 "The model is busy (loading or dreaming): try again in a moment.".into(),
             ));

@@ -24,9 +24,21 @@ pub enum Loading {
         total: u64,
         cached: bool,
     },
+    /// A download failed and is tried again after a pause.
+    Retrying {
+        problem: String,
+        /// The attempt about to be made, from 2.
+        attempt: u32,
+        wait_ms: u32,
+    },
     Checking,
     WarmingUp,
 }
+
+/// Downloads of the weights made before giving up (the first and three retries).
+pub const ATTEMPTS: u32 = 4;
+/// The pause before the second attempt; each later pause doubles.
+const FIRST_BACKOFF_MS: u32 = 500;
 
 impl Loading {
     /// A fraction for the progress bar, from 0 to 1.
@@ -36,6 +48,7 @@ impl Loading {
             Loading::Weights {
                 received, total, ..
             } => 0.05 + 0.8 * (*received as f64 / (*total).max(1) as f64).min(1.0),
+            Loading::Retrying { .. } => 0.05,
             Loading::Checking => 0.88,
             Loading::WarmingUp => 0.95,
         }
@@ -59,6 +72,14 @@ impl Loading {
                 "Downloading the weights: {} of {} kB…",
                 received / 1000,
                 total / 1000
+            ),
+            Loading::Retrying {
+                problem,
+                attempt,
+                wait_ms,
+            } => format!(
+                "{problem}; trying again in {:.1} s (attempt {attempt} of {ATTEMPTS})…",
+                *wait_ms as f64 / 1000.0
             ),
             Loading::Checking => "Checking the weights (sha256) and starting the model…".into(),
             Loading::WarmingUp => "Warming up (the first pass compiles the GPU kernels)…".into(),
@@ -107,22 +128,50 @@ async fn cached(cache: &Option<Cache>, url: &str) -> Option<Response> {
     found.dyn_into::<Response>().ok()
 }
 
+/// Why a fetch failed, and whether trying again could help (the network or the server's
+/// trouble: yes; 404 and other client errors: no).
+struct Failed {
+    problem: String,
+    retry: bool,
+}
+
+impl From<String> for Failed {
+    fn from(problem: String) -> Failed {
+        Failed {
+            problem,
+            retry: false,
+        }
+    }
+}
+
 async fn fetch(url: &str) -> Result<Response, String> {
-    let request = match scope().ok_or("neither a window nor a worker: nothing can fetch")? {
+    fetch_once(url).await.map_err(|f| f.problem)
+}
+
+async fn fetch_once(url: &str) -> Result<Response, Failed> {
+    let request = match scope()
+        .ok_or_else(|| "neither a window nor a worker: nothing can fetch".to_string())?
+    {
         Scope::Window(w) => w.fetch_with_str(url),
         Scope::Worker(w) => w.fetch_with_str(url),
     };
     let response = JsFuture::from(request)
         .await
-        .map_err(|e| js_error(&format!("fetching {url} failed"), e))?
+        .map_err(|e| Failed {
+            problem: js_error(&format!("fetching {url} failed"), e),
+            retry: true,
+        })?
         .dyn_into::<Response>()
         .map_err(|_| format!("fetching {url} gave no response"))?;
     if !response.ok() {
-        return Err(format!(
-            "fetching {url} failed: HTTP {} {}",
-            response.status(),
-            response.status_text()
-        ));
+        return Err(Failed {
+            problem: format!(
+                "fetching {url} failed: HTTP {} {}",
+                response.status(),
+                response.status_text()
+            ),
+            retry: response.status() >= 500 || response.status() == 408 || response.status() == 429,
+        });
     }
     Ok(response)
 }
@@ -166,6 +215,62 @@ async fn body(
         progress(bytes.len() as u64);
     }
     Ok(bytes)
+}
+
+/// Downloads the weights, retrying with back-off (0.5, 1, 2 s) when the server errs, the
+/// connection drops or fewer bytes than the manifest's arrive; the error names the last
+/// problem and how many attempts were made. Nothing here is cached: only bytes that then pass
+/// every check are.
+async fn download(
+    url: &str,
+    total: u64,
+    report: &mut impl FnMut(Loading),
+) -> Result<Vec<u8>, String> {
+    let (mut attempt, mut wait_ms) = (1, FIRST_BACKOFF_MS);
+    loop {
+        let got = match fetch_once(url).await {
+            Ok(response) => body(response, url, |received| {
+                report(Loading::Weights {
+                    received,
+                    total,
+                    cached: false,
+                })
+            })
+            .await
+            .map_err(|problem| Failed {
+                problem,
+                retry: true,
+            })
+            .and_then(|bytes| match bytes.len() as u64 {
+                n if n < total => Err(Failed {
+                    problem: format!("the download of {url} stopped at {n} of {total} bytes"),
+                    retry: true,
+                }),
+                _ => Ok(bytes),
+            }),
+            Err(failed) => Err(failed),
+        };
+        match got {
+            Ok(bytes) => return Ok(bytes),
+            Err(f) if f.retry && attempt < ATTEMPTS => {
+                report(Loading::Retrying {
+                    problem: f.problem,
+                    attempt: attempt + 1,
+                    wait_ms,
+                });
+                gloo::timers::future::TimeoutFuture::new(wait_ms).await;
+                attempt += 1;
+                wait_ms *= 2;
+            }
+            Err(f) if f.retry => {
+                return Err(format!(
+                "{} (gave up after {ATTEMPTS} attempts); check the connection and reload the page",
+                f.problem
+            ))
+            }
+            Err(f) => return Err(f.problem),
+        }
+    }
 }
 
 async fn store(cache: &Option<Cache>, url: &str, bytes: &[u8]) {
@@ -220,17 +325,7 @@ pub async fn load(mut report: impl FnMut(Loading)) -> Result<Runtime, String> {
     let from_network = weights.is_none();
     let weights = match weights {
         Some(bytes) => bytes,
-        None => {
-            let response = fetch(&weights_url).await?;
-            body(response, &weights_url, |received| {
-                report(Loading::Weights {
-                    received,
-                    total,
-                    cached: false,
-                })
-            })
-            .await?
-        }
+        None => download(&weights_url, total, &mut report).await?,
     };
     report(Loading::Checking);
     let mut runtime = Runtime::load(&manifest_text, &weights, Prefer::Auto)

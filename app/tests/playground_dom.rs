@@ -735,3 +735,106 @@ async fn the_explain_demo_steps_one_model_pass_and_shows_its_insides() {
         "the second pass did not read the first pass's frame"
     );
 }
+
+/// The shipped student on the WGSL path (WebGPU; SwiftShader in the test browser).
+async fn shipped_gpu_runtime() -> runtime::Runtime {
+    let manifest = include_str!("../../public/weights/manifest.json");
+    let bytes = include_bytes!("../../public/weights/student.safetensors");
+    let rt = runtime::Runtime::load(manifest, bytes, runtime::Prefer::Gpu)
+        .await
+        .expect("the shipped weights load");
+    assert!(
+        rt.describe().starts_with("GPU"),
+        "the test browser gave no WebGPU adapter: {}",
+        rt.describe()
+    );
+    rt
+}
+
+/// Destroys the WebGPU device under the model (`GPUDevice.destroy()`) as its next call starts.
+fn destroy_device(dreamer: &app::dreamer::Dreamer) {
+    assert!(dreamer.lose_device(), "the model is not ready");
+}
+
+#[wasm_bindgen_test]
+async fn a_dream_goes_on_after_the_webgpu_device_is_destroyed() {
+    use app::dream::rgb_to_rgba;
+    use app::dreamer::{Dreamer, ModelStatus};
+
+    // Mounting starts the task executor the dreamer's calls run on.
+    let _page = mount_view(|| view! { <p>"dreaming"</p> }.into_any());
+    let dreamer = Dreamer::with_runtime(NodeRef::new(), shipped_gpu_runtime().await);
+    let config = world::episode::EpisodeConfig {
+        steps: 8,
+        questions: false,
+        ..Default::default()
+    };
+    let episode = world::episode::generate_episode(4, &config).unwrap();
+    dreamer.reset(0, &rgb_to_rgba(episode.frame(0)), vec![]);
+    let scores = dreamer.view.scores;
+    let step = |t: usize| {
+        dreamer.observe(
+            t as u32,
+            episode.actions[t - 1],
+            &rgb_to_rgba(episode.frame(t)),
+        );
+        dreamer.pump();
+    };
+    for t in 1..=4 {
+        step(t);
+    }
+    wait_for(60_000, "four dreamed steps", || {
+        scores.get_untracked().len() == 4
+    })
+    .await;
+    destroy_device(&dreamer);
+    for t in 5..=8 {
+        step(t);
+    }
+    wait_for(60_000, "every step dreamed after the loss", || {
+        scores.get_untracked().len() == 8
+    })
+    .await;
+    let notice = dreamer.view.notice.get_untracked().unwrap_or_default();
+    assert!(notice.contains("GPU device was lost"), "{notice}");
+    assert!(
+        matches!(dreamer.view.status.get_untracked(), ModelStatus::Ready(ref d) if d.starts_with("GPU")),
+        "the model is not back on the GPU"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_plan_goes_on_after_the_webgpu_device_is_destroyed() {
+    use app::components::PlanDemo;
+    use app::dreamer::Dreamer;
+
+    let dreamer = Dreamer::with_runtime(NodeRef::new(), shipped_gpu_runtime().await);
+    let drill = dreamer.clone();
+    let page = mount_view(move || {
+        view! {
+            <PlanDemo dreamer seed=Signal::stored(5u64) rollouts=RwSignal::new(16u32) horizon=RwSignal::new(4u32) on_new_task=Callback::new(|_| {}) />
+        }
+        .into_any()
+    });
+    settle().await;
+    page.click("run-plan");
+    wait_for(60_000, "two planned moves", || {
+        page.text("plan-progress").starts_with("move 2 ")
+    })
+    .await;
+    destroy_device(&drill);
+    wait_for(240_000, "the planning episode to end", || {
+        page.text("model-episodes") == "1"
+    })
+    .await;
+    let status = page.text("plan-status");
+    assert!(
+        status.starts_with("Done") || status.starts_with("Missed"),
+        "the episode did not go on to its end: {status}"
+    );
+    assert!(
+        page.text("model-notice").contains("GPU device was lost"),
+        "{}",
+        page.text("model-notice")
+    );
+}

@@ -4,61 +4,16 @@
 //   trunk build --release && node tests/e2e/smoke.mjs
 //
 // Environment: DIST_DIR (default dist/), CHROMIUM (default /usr/bin/chromium),
-// UPDATE_SCREENSHOT=1 also rewrites docs/screenshot.png (1280x800) for the README.
+// E2E_ONLY=<regex> runs only the checks it matches; UPDATE_SCREENSHOT=1 also rewrites docs/screenshot.png (1280x800) for the README.
 
 import assert from 'node:assert/strict';
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DIST = resolve(process.env.DIST_DIR ?? join(ROOT, 'dist'));
+import { CHROMIUM, CHROMIUM_ARGS, DIST, ROOT, serve } from './serve.mjs';
+
 const OUT = join(ROOT, 'tests', 'e2e', 'out');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-
-// Headless flags that work on a machine without a GPU or outside network (see the toolchain
-// notes); playwright adds --headless itself.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const CONTENT_TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-};
-
-/** Serves `dir` on 127.0.0.1 at a free port; unknown paths get index.html. */
-function serve(dir) {
-  const server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
-    let file = normalize(join(dir, path));
-    if (!file.startsWith(dir + sep) || !existsSync(file) || statSync(file).isDirectory()) {
-      file = join(dir, 'index.html');
-    }
-    response.writeHead(200, {
-      'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-store',
-    });
-    createReadStream(file).pipe(response);
-  });
-  return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
-}
 
 const byTestId = (id) => `[data-testid="${id}"]`;
 
@@ -296,6 +251,164 @@ check('the model loads and dreams 30 frames beside the simulator', async ({ page
   await page.screenshot({ path: join(OUT, 'dream.png') });
 });
 
+/** Waits until the model status starts with `verb` ("Dreaming on"). */
+async function waitReady(page, verb = 'Dreaming on') {
+  await page.waitForFunction(
+    ([s, v]) => document.querySelector(s)?.textContent.startsWith(v),
+    [byTestId('model-status'), verb],
+    { timeout: 180_000 },
+  );
+}
+
+/** Runs `run(base, server)` against a server of its own that answers weights requests through
+ * `fault` (see `serve`). */
+async function withServer(fault, run) {
+  const server = await serve(DIST, fault);
+  try {
+    await run(`http://127.0.0.1:${server.address().port}`, server);
+  } finally {
+    server.close();
+  }
+}
+
+check('a weights download the server fails is retried with back-off, then the model runs', async ({ page, allow }) => {
+  allow(/status of 500/);
+  const fault = (n, response) => {
+    if (n > 2) return false;
+    response.writeHead(500, { 'content-type': 'text/plain' });
+    response.end('drill: a server error');
+    return true;
+  };
+  await withServer(fault, async (base, server) => {
+    await page.goto(`${base}/?seed=1&paused=1`);
+    await page.waitForFunction((s) => document.querySelector(s)?.textContent.includes('trying again'), byTestId('model-status'), {
+      timeout: 60_000,
+      polling: 20,
+    });
+    assert.match(await page.textContent(byTestId('model-status')), /HTTP 500.*; trying again in \d\.\d s \(attempt [23] of 4\)/);
+    await waitReady(page);
+    assert.equal(server.weightsRequests, 3, 'two failures and one download');
+  });
+});
+
+check('a download that keeps dropping ends in a clear error, is never cached, and the world runs on', async ({ page, allow }) => {
+  allow(/net::ERR_/);
+  const fault = (n, response, file) => {
+    const bytes = readFileSync(file);
+    response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+    response.write(bytes.subarray(0, bytes.length >> 1), () => response.socket.destroy());
+    return true;
+  };
+  await withServer(fault, async (base, server) => {
+    await open(page, base, '?seed=7&paused=1');
+    await page.waitForFunction((s) => document.querySelector(s)?.textContent.startsWith('The model could not start'), byTestId('model-status'), {
+      timeout: 60_000,
+    });
+    const status = await page.textContent(byTestId('model-status'));
+    assert.match(status, /weights\/student\.safetensors.*gave up after 4 attempts.*reload the page/, status);
+    assert.equal(server.weightsRequests, 4);
+    const cached = await page.evaluate(async () => (await (await caches.open('world-model-weights')).keys()).map((r) => r.url));
+    assert.ok(!cached.some((url) => url.includes('.safetensors')), `a partial download was cached: ${cached}`);
+    // The live simulator still runs.
+    await page.click(byTestId('step-button'));
+    await expectText(page, 'frame-counter', '1');
+  });
+});
+
+/** Every file under `dir`. */
+function* walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* walk(path);
+    else yield path;
+  }
+}
+
+/** Names that look like URLs but are never fetched: XML namespaces. */
+const NAMESPACES = ['http://www.w3.org/2000/svg', 'http://www.w3.org/1999/xhtml', 'http://www.w3.org/1999/xlink', 'http://www.w3.org/1998/Math/MathML'];
+
+check('the built site names no other origin, and its Content-Security-Policy blocks what it should', async ({ page, base, allow }) => {
+  const html = readFileSync(join(DIST, 'index.html'), 'utf8');
+  const csp = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)"/)?.[1];
+  assert.ok(csp, 'index.html has no Content-Security-Policy');
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval' 'sha256-[A-Za-z0-9+/=]+'(;|$)/);
+  assert.doesNotMatch(csp, /unsafe-inline|(?<!wasm-)unsafe-eval|\*|https?:/);
+  assert.match(readFileSync(join(DIST, '_headers'), 'utf8'), /Content-Security-Policy: .*frame-ancestors 'none'/);
+  // Every address in the built files (JS comments and XML namespaces aside) is relative.
+  const foreign = [];
+  for (const file of walk(DIST)) {
+    const text = readFileSync(file, 'latin1');
+    const lines = file.endsWith('.js') ? text.split('\n').filter((l) => !/^\s*(\/\/|\*)/.test(l)) : [text];
+    for (const line of lines) {
+      for (const [url] of line.matchAll(/(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}[^\s"'<>)\\]*/gi)) {
+        const full = url.replace(/^\/\//, 'http://');
+        if (!NAMESPACES.some((ns) => full.startsWith(ns))) foreign.push(`${file.slice(DIST.length + 1)}: ${url}`);
+      }
+    }
+  }
+  assert.deepEqual(foreign, [], 'the built site names other origins');
+  // In the page: an injected inline script does not run, a fetch to another origin is refused.
+  allow(/Content Security Policy/);
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.effectiveDirective} ${e.blockedURI}`));
+  });
+  await open(page, base, '?seed=1&paused=1');
+  const tried = await page.evaluate(async () => {
+    const script = document.createElement('script');
+    script.textContent = 'window.__injected = true';
+    document.body.append(script);
+    try {
+      await fetch('https://example.com/steal');
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+    return { injected: window.__injected === true, violations: window.__violations };
+  });
+  assert.equal(tried.injected, false, 'an injected inline script ran');
+  assert.ok(tried.violations.some((v) => v.startsWith('script-src-elem inline')), JSON.stringify(tried.violations));
+  assert.ok(tried.violations.some((v) => v.startsWith('connect-src https://example.com')), JSON.stringify(tried.violations));
+  // The page itself, its worker and its model run under the policy: no other violation (each
+  // drill is reported twice: the <meta> policy and the header one both hold).
+  await waitReady(page);
+  const drills = /^(script-src-elem inline|connect-src https:\/\/example\.com\/steal)$/;
+  const others = (await page.evaluate(() => window.__violations)).filter((v) => !drills.test(v));
+  assert.deepEqual(others, [], 'the page broke its own policy');
+});
+
+/** The model's answers to the Ask tab's five questions (one of each type) for seed 1: the
+ * replies with their probabilities. */
+async function fiveAnswers(page, base) {
+  await page.goto(`${base}/?demo=ask&seed=1`);
+  await waitReady(page, 'Answering on');
+  const answers = [];
+  for (let i = 0; i < 5; i++) {
+    const row = page.locator(byTestId('question')).nth(i);
+    await row.locator('button').click();
+    await row.locator(byTestId('reply')).waitFor({ timeout: 60_000 });
+    answers.push(`${await row.locator(byTestId('reply')).textContent()}${await row.locator(byTestId('reply-p')).textContent()}`);
+  }
+  return answers;
+}
+
+check('without a WebGPU adapter the model runs on the CPU path, says so, and gives the same answers', async ({ page, base }) => {
+  const withWebGpu = await fiveAnswers(page, base);
+  const plain = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS.filter((a) => !/webgpu|vulkan/i.test(a)) });
+  try {
+    const other = await plain.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors = [];
+    other.on('pageerror', (e) => errors.push(e.message));
+    const withoutWebGpu = await fiveAnswers(other, base);
+    // Without the flags, Chromium here has the WebGPU API but grants no adapter: the common case.
+    assert.equal(await other.evaluate(async () => String(await navigator.gpu?.requestAdapter())), 'null', 'this browser still has a WebGPU adapter');
+    assert.match(await other.textContent(byTestId('cpu-banner')), /^Not on a GPU: .+/);
+    assert.match(await other.textContent(byTestId('model-status')), /^Answering on the CPU/);
+    assert.deepEqual(withoutWebGpu, withWebGpu);
+    assert.deepEqual(errors, []);
+  } finally {
+    await plain.close();
+  }
+});
+
 check('a link with dream settings opens with them', async ({ page, base }) => {
   await open(page, base, '?seed=2&paused=1&temperature=0&resync=5');
   assert.equal(await page.inputValue(byTestId('temperature')), '0');
@@ -514,20 +627,26 @@ async function main() {
     `${index} was written by trunk serve (it expects trunk's live-reload server): run trunk build --release first`,
   );
   mkdirSync(OUT, { recursive: true });
+  // E2E_ONLY=<regex> runs only the checks whose names match.
+  const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
+  const selected = checks.filter(({ name }) => !only || only.test(name));
   const server = await serve(DIST);
   const base = `http://127.0.0.1:${server.address().port}`;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   let failed = 0;
   try {
-    for (const { name, run } of checks) {
+    for (const { name, run } of selected) {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       const problems = [];
+      const allowed = [];
+      const allow = (pattern) => allowed.push(pattern);
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
       page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+        const text = message.text();
+        if (message.type() === 'error' && !allowed.some((p) => p.test(text))) problems.push(`console error: ${text}`);
       });
       try {
-        await run({ page, browser, base });
+        await run({ page, browser, base, allow });
         assert.deepEqual(problems, [], 'the page reported errors');
         console.log(`ok   ${name}`);
       } catch (error) {
@@ -542,7 +661,7 @@ async function main() {
     await browser.close();
     server.close();
   }
-  console.log(`e2e: ${checks.length - failed} of ${checks.length} checks passed; screenshots in ${OUT}`);
+  console.log(`e2e: ${selected.length - failed} of ${selected.length} checks passed; screenshots in ${OUT}`);
   process.exit(failed === 0 ? 0 : 1);
 }
 

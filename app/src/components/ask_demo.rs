@@ -421,7 +421,7 @@ pub fn AskDemo(
                                         <span class="property-name">{name}</span>
                                         <span class="bar" role="meter" aria-label=name aria-valuemin="0" aria-valuemax="1"
                                             aria-valuenow=p.map(|p| format!("{p:.2}")).unwrap_or_default()>
-                                            <span class="fill" style=format!("width: {:.0}%", p.unwrap_or(0.0) * 100.0)></span>
+                                            <span class="fill" style:width=format!("{:.0}%", p.unwrap_or(0.0) * 100.0)></span>
                                         </span>
                                         <span class="property-p" data-testid="property-p">{p.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "–".into())}</span>
                                         <span class="property-truth">{format!("truth: {}", truth.unwrap_or_else(|| "?".into()))}</span>

@@ -255,6 +255,7 @@ pub fn PlanDemo(
                     move || step(run, dreamer, cfg, signals, paint_run)
                 };
                 let retry_cfg = cfg.clone();
+                let this = dreamer.clone();
                 let started = dreamer.run_job(move |mut rt| async move {
                     let t0 = js_sys::Date::now();
                     let result = rt
@@ -272,6 +273,14 @@ pub fn PlanDemo(
                                     again();
                                 });
                             }
+                        }
+                        // The GPU device was lost and the model started again: plan this
+                        // move again on the new one.
+                        Err(_) if this.recover(&mut rt).await => {
+                            leptos::task::spawn_local(async move {
+                                gloo::timers::future::TimeoutFuture::new(0).await;
+                                again();
+                            });
                         }
                         Err(e) => {
                             signals.running.set(None);

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Regenerates docs/BENCHMARKS.md's report, every figure measured in this one run on this
+# machine, each beside the comparison it is judged against:
+#
+#   bash scripts/bench.sh          # about 25 minutes on 2 cores
+#
+# - dataset generation: frames/s on one core, with and without questions (world CLI);
+# - a training step: burn against PyTorch on the CPU, same architecture and batch;
+# - the runtime natively: the WGSL kernels, the CPU path, burn flex and burn wgpu on the
+#   Vulkan adapter here (lavapipe on a machine without a GPU); also rewrites the runtime table;
+# - the runtime in headless Chromium: WGSL on WebGPU against the CPU path in wasm32;
+# - the page: built with trunk (BENCH_SKIP_BUILD=1 keeps an existing dist/), wasm and weights
+#   sizes, and the time to the first imagined frame, cold and with the weights cached.
+#
+# Raw outputs are kept in target/bench/. PyTorch comes from the virtual environment
+# scripts/bench_torch.py creates on first use (a large download).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver || echo /usr/bin/chromedriver)}"
+out="${CARGO_TARGET_DIR:-$ROOT/target}/bench"
+rm -rf "$out"
+mkdir -p "$out"
+say() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
+
+say "dataset generation"
+cargo build -q --release -p world
+world="${CARGO_TARGET_DIR:-$ROOT/target}/release/world"
+for kind in plain questions; do
+  flag=(); [[ $kind == plain ]] && flag=(--no-questions)
+  "$world" gen --seed 1 --episodes 300 --jobs 1 "${flag[@]}" --force --out "$out/ds-$kind" | tee "$out/dataset-$kind.txt"
+done
+rm -rf "$out"/ds-*
+
+say "training step: burn and PyTorch"
+cargo run -q --release -p model --bin bench_step -- --preset teacher --batch 32 --steps 8 | tee "$out/burn.txt"
+python3 scripts/bench_torch.py --preset teacher --batch 32 --threads 2 --steps 8 --json "$out/torch.json" | tail -3
+
+say "runtime, native"
+cargo run -q --release -p model --features gpu --bin bench_runtime -- --reps 3 --write | tee "$out/runtime.md"
+
+say "runtime, in headless Chromium"
+WASM_BINDGEN_TEST_TIMEOUT=1800 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -q --release --target wasm32-unknown-unknown -p runtime --test browser_bench -- --nocapture \
+  2>&1 | tee "$out/browser.txt"
+
+say "the page"
+if [[ -z "${BENCH_SKIP_BUILD:-}" || ! -f dist/index.html ]]; then trunk build --release; fi
+node tests/e2e/first_frame.mjs --runs 3 --json "$out/first_frame.json"
+
+say "report"
+node scripts/bench_report.mjs "$out" docs/BENCHMARKS.md
