@@ -36,7 +36,9 @@ const first = JSON.parse(read('first_frame.json'));
 const machine = {
   cpu: `this machine (${cpu})`,
   vulkan: `this machine, ${adapter}`,
-  chromium: `headless Chromium ${first.chromium} on this machine, WebGPU adapter ${browserAdapter}`,
+  // The flags (tests/e2e/serve.mjs, shaders/webdriver.json) pick SwiftShader; Chromium does
+  // not tell pages the adapter's name.
+  chromium: `headless Chromium ${first.chromium} on this machine, WebGPU on SwiftShader ${browserAdapter.trim()}`,
 };
 
 const rows = [];
