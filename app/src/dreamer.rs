@@ -13,7 +13,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use runtime::Runtime;
 
-use crate::engine::{start_worker, Engine, FromWorker, Remote};
+use crate::engine::{prefer, start_worker, Engine, FromWorker, Remote};
+use crate::url_state::Backend;
 
 use crate::browser::paint;
 use crate::dream::{rgb_to_rgba, rgba_to_rgb, Dream, Follow, Score};
@@ -84,7 +85,14 @@ impl Dreamer {
 
     /// Starts loading the model in its Web Worker (in the page itself where no worker can
     /// start); the dream is drawn into `canvas`.
-    pub fn new(canvas: NodeRef<Canvas>, temperature: f32, resync: u32) -> Dreamer {
+    /// Starts loading the model in the worker (in the page where no worker starts), on the
+    /// `backend` the address asked for.
+    pub fn new(
+        canvas: NodeRef<Canvas>,
+        temperature: f32,
+        resync: u32,
+        backend: Backend,
+    ) -> Dreamer {
         let dreamer = Dreamer::blank(canvas, temperature, resync);
         let this = dreamer.clone();
         let started: Rc<RefCell<Option<(web_sys::Worker, crate::engine::Inbox)>>> =
@@ -110,28 +118,32 @@ impl Dreamer {
                 if matches!(this.view.status.get_untracked(), ModelStatus::Loading(_)) {
                     // The worker never ran: load the model in the page instead.
                     leptos::logging::warn!("{problem}; loading the model in the page");
-                    this.load_here();
+                    this.load_here(backend);
                 } else {
                     this.view.notice.set(Some(problem));
                 }
             }
         };
-        match start_worker(on_message, on_error) {
+        match start_worker(backend, on_message, on_error) {
             Ok(worker) => *started.borrow_mut() = Some(worker),
             Err(problem) => {
                 leptos::logging::warn!("{problem}; loading the model in the page");
-                dreamer.load_here();
+                dreamer.load_here(backend);
             }
         }
         dreamer
     }
 
     /// Loads the model in the page itself (no worker).
-    fn load_here(&self) {
+    fn load_here(&self, backend: Backend) {
         let this = self.clone();
         spawn_local(async move {
             let status = this.view.status;
-            match model::load(move |step| status.set(ModelStatus::Loading(step))).await {
+            match model::load(prefer(backend), move |step| {
+                status.set(ModelStatus::Loading(step))
+            })
+            .await
+            {
                 Ok(runtime) => this.ready(Engine::Local(Box::new(runtime))),
                 Err(problem) => this.view.status.set(ModelStatus::Failed(problem)),
             }

@@ -16,6 +16,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker};
 
 use crate::model::Loading;
+use crate::url_state::Backend;
 
 /// The worker's script: trunk's loader shim for the `worker` binary, next to the page.
 pub const WORKER_URL: &str = "./worker_loader.js";
@@ -195,13 +196,25 @@ pub enum Engine {
 
 /// Starts the worker. `on_message` hears everything it says except answers, which go to the
 /// pending call; `on_error` hears that the script could not run.
+/// The runtime's name for where the address asks the model to run.
+pub fn prefer(backend: Backend) -> runtime::Prefer {
+    match backend {
+        Backend::Auto => runtime::Prefer::Auto,
+        Backend::WebGpu => runtime::Prefer::Gpu,
+        Backend::Cpu => runtime::Prefer::Cpu,
+    }
+}
+
 pub fn start_worker(
+    backend: Backend,
     on_message: impl Fn(FromWorker) + 'static,
     on_error: impl Fn(String) + 'static,
 ) -> Result<(Worker, Inbox), String> {
     let options = web_sys::WorkerOptions::new();
     options.set_type(web_sys::WorkerType::Classic);
-    let worker = Worker::new_with_options(WORKER_URL, &options)
+    // The worker reads the backend from its own address.
+    let url = format!("{WORKER_URL}?backend={}", backend.key());
+    let worker = Worker::new_with_options(&url, &options)
         .map_err(|e| format!("the model's worker could not start: {e:?}"))?;
     let inbox: Inbox = Rc::new(RefCell::new(None));
     let answers = inbox.clone();

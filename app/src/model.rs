@@ -286,9 +286,10 @@ async fn store(cache: &Option<Cache>, url: &str, bytes: &[u8]) {
 
 /// Loads the student from next to the page: the network first for the manifest (the cache
 /// when offline), the weights from the cache when the cached copy is the manifest's (same
-/// sha256), else downloaded and then cached. `report` hears each step. Runs on a hardware GPU
-/// when there is one, else on the CPU path (`Runtime::fallback_reason` says why).
-pub async fn load(mut report: impl FnMut(Loading)) -> Result<Runtime, String> {
+/// sha256), else downloaded and then cached. `report` hears each step. Runs where `backend`
+/// says ([`Prefer::Auto`]: a hardware GPU when there is one, else the CPU path;
+/// `Runtime::fallback_reason` says why it is not on a GPU).
+pub async fn load(backend: Prefer, mut report: impl FnMut(Loading)) -> Result<Runtime, String> {
     report(Loading::Manifest);
     let cache = cache().await;
     let manifest_text = match fetch(MANIFEST_URL).await {
@@ -328,7 +329,7 @@ pub async fn load(mut report: impl FnMut(Loading)) -> Result<Runtime, String> {
         None => download(&weights_url, total, &mut report).await?,
     };
     report(Loading::Checking);
-    let mut runtime = Runtime::load(&manifest_text, &weights, Prefer::Auto)
+    let mut runtime = Runtime::load(&manifest_text, &weights, backend)
         .await
         .map_err(|e| format!("the model could not be loaded: {e}. {}", e.advice()))?;
     if from_network {

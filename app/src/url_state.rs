@@ -108,6 +108,10 @@ pub struct PageState {
     pub rollouts: u32,
     /// Actions the planner looks ahead, in [`HORIZONS`].
     pub horizon: u32,
+    /// Where the model runs (`backend=auto|webgpu|cpu`): a hardware GPU when there is one
+    /// (`auto`), any WebGPU adapter, software ones included (`webgpu`: to watch the WGSL
+    /// kernels work on a machine without a GPU), or the CPU path.
+    pub backend: Backend,
     /// Controls hidden by a lesson link, each one of [`HIDEABLE`], in the order given.
     pub hide: Vec<&'static str>,
 }
@@ -131,6 +135,7 @@ impl Default for PageState {
             demo: Demo::Dream,
             rollouts: DEFAULT_ROLLOUTS,
             horizon: DEFAULT_HORIZON,
+            backend: Backend::Auto,
             hide: Vec::new(),
         }
     }
@@ -255,6 +260,16 @@ impl PageState {
                         quote(&value)
                     )),
                 },
+                "backend" => match Backend::from_key(&value) {
+                    Some(backend) => {
+                        state.backend = backend;
+                        None
+                    }
+                    None => Some(format!(
+                        "\"{}\" is not one of auto, webgpu and cpu; using auto",
+                        quote(&value)
+                    )),
+                },
                 "hide" => {
                     let mut unknown = Vec::new();
                     state.hide.clear();
@@ -337,10 +352,44 @@ impl PageState {
         if self.horizon != DEFAULT_HORIZON {
             query.push_str(&format!("&horizon={}", self.horizon));
         }
+        if self.backend != Backend::Auto {
+            query.push_str(&format!("&backend={}", self.backend.key()));
+        }
         if !self.hide.is_empty() {
             query.push_str(&format!("&hide={}", self.hide.join(",")));
         }
         query
+    }
+}
+
+/// Where the model runs; the page maps it onto the runtime's `Prefer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A hardware GPU when there is one, else the CPU path.
+    Auto,
+    /// Any WebGPU adapter, software ones included.
+    WebGpu,
+    /// The CPU path.
+    Cpu,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 3] = [Backend::Auto, Backend::WebGpu, Backend::Cpu];
+
+    /// Its name in the address (`backend=webgpu`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Backend::Auto => "auto",
+            Backend::WebGpu => "webgpu",
+            Backend::Cpu => "cpu",
+        }
+    }
+
+    /// The backend a name in the address asks for.
+    pub fn from_key(key: &str) -> Option<Backend> {
+        Backend::ALL
+            .into_iter()
+            .find(|b| b.key().eq_ignore_ascii_case(key.trim()))
     }
 }
 
@@ -712,6 +761,24 @@ mod tests {
             notices[0].message.contains("from 0 to 1.5"),
             "{}",
             notices[0]
+        );
+    }
+
+    #[test]
+    fn the_backend_round_trips_and_an_unknown_one_falls_back_to_auto() {
+        let (state, notices) = PageState::from_query("?seed=2&backend=WebGPU");
+        assert!(notices.is_empty(), "{notices:?}");
+        assert_eq!(state.backend, Backend::WebGpu);
+        assert_eq!(state.to_query(), "?seed=2&backend=webgpu");
+        let (state, notices) = PageState::from_query("?backend=cuda");
+        assert_eq!(state.backend, Backend::Auto);
+        assert_eq!(
+            notices[0].to_string(),
+            "backend: \"cuda\" is not one of auto, webgpu and cpu; using auto"
+        );
+        assert_eq!(
+            PageState::from_query("?backend=auto").0.to_query(),
+            "?seed=1"
         );
     }
 

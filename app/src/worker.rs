@@ -12,6 +12,22 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::engine::{decode, encode, serve, FromWorker, Info, Request, Response};
+use crate::url_state::Backend;
+
+/// The backend the page asked for, in the worker's own address (`?backend=webgpu`).
+fn backend_asked() -> Backend {
+    let search = js_sys::Reflect::get(&js_sys::global(), &"location".into())
+        .and_then(|location| js_sys::Reflect::get(&location, &"search".into()))
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default();
+    crate::url_state::parse_query(&search)
+        .into_iter()
+        .rev()
+        .find(|(key, _)| key == "backend")
+        .and_then(|(_, value)| Backend::from_key(&value))
+        .unwrap_or(Backend::Auto)
+}
 
 /// Runs in the worker: starts loading and listens for requests.
 pub fn run() {
@@ -67,7 +83,11 @@ pub fn run() {
 
     spawn_local(async move {
         let progress = post.clone();
-        match crate::model::load(move |step| progress(&FromWorker::Progress(step))).await {
+        match crate::model::load(crate::engine::prefer(backend_asked()), move |step| {
+            progress(&FromWorker::Progress(step))
+        })
+        .await
+        {
             Ok(runtime) => {
                 let info = Info::of(&runtime);
                 *model.borrow_mut() = Some(runtime);

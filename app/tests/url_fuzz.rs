@@ -7,7 +7,8 @@
 use app::url_state::{PageState, HIDEABLE, HORIZONS, MAX_TEMPERATURE, RESYNCS, ROLLOUTS, SPEEDS};
 use proptest::prelude::*;
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
+    "backend",
     "seed",
     "prompt",
     "speed",
@@ -35,6 +36,7 @@ fn value() -> impl Strategy<Value = String> {
         Just("%E0%A4%A".to_string()),
         proptest::sample::subsequence(HIDEABLE.to_vec(), 0..4).prop_map(|h| h.join(",")),
         Just("two red balls".to_string()),
+        Just("webgpu".to_string()),
     ]
 }
 

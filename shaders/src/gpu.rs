@@ -8,6 +8,8 @@
 //! [`Gpu::max_rows`].
 
 use std::collections::HashMap;
+#[cfg(target_arch = "wasm32")]
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use layout::weights::Weights;
@@ -433,9 +435,22 @@ impl Gpu {
             .device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| GpuError::Readback(e.to_string()))?;
-        let mapped = rx
-            .await
-            .map_err(|_| GpuError::Readback("the map callback was dropped".into()))?;
+        #[cfg(not(target_arch = "wasm32"))]
+        let mapped = rx.await;
+        #[cfg(target_arch = "wasm32")]
+        let mapped = match within(rx, READBACK_TIMEOUT_MS).await {
+            Some(mapped) => mapped,
+            None => {
+                let reason = format!(
+                    "the GPU did not finish a readback within {} s",
+                    READBACK_TIMEOUT_MS / 1000
+                );
+                *self.ctx.lost.lock().unwrap() = Some(reason.clone());
+                return Err(GpuError::Lost(reason));
+            }
+        };
+        let mapped =
+            mapped.map_err(|_| GpuError::Readback("the map callback was dropped".into()))?;
         self.ctx.check()?;
         mapped.map_err(|e| GpuError::Readback(e.to_string()))?;
         let out = staging
@@ -664,4 +679,40 @@ pub fn groups_1d(threads: usize) -> [u32; 3] {
     let groups = threads.div_ceil(256).max(1);
     let x = groups.min(65535);
     [x as u32, groups.div_ceil(65535) as u32, 1]
+}
+
+/// How long the browser may take to hand back one readback before the device is taken for
+/// lost (the largest the page asks for, 4096 futures x 24 steps on a software adapter, takes
+/// about 16 s). A GPU process that crashed and restarted can leave a device whose readbacks
+/// never settle; without this the model would wait forever instead of starting again.
+#[cfg(target_arch = "wasm32")]
+pub const READBACK_TIMEOUT_MS: u32 = 90_000;
+
+/// `f`'s output, or `None` once `ms` milliseconds have passed (the global `setTimeout`, so
+/// in a window or a worker).
+#[cfg(target_arch = "wasm32")]
+async fn within<F: Future + Unpin>(mut f: F, ms: u32) -> Option<F::Output> {
+    use std::pin::Pin;
+    use std::task::Poll;
+
+    let timer = js_sys::Promise::new(&mut |resolve, _| {
+        let global = js_sys::global();
+        let set_timeout = js_sys::Reflect::get(&global, &"setTimeout".into())
+            .ok()
+            .map(js_sys::Function::from);
+        if let Some(set_timeout) = set_timeout {
+            let _ = set_timeout.call2(&global, &resolve, &ms.into());
+        }
+    });
+    let mut timer = wasm_bindgen_futures::JsFuture::from(timer);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(out) = Pin::new(&mut f).poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        if Pin::new(&mut timer).poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
 }

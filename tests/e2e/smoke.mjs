@@ -409,6 +409,45 @@ check('without a WebGPU adapter the model runs on the CPU path, says so, and giv
   }
 });
 
+/** The number of dreamed frames scored so far on the Dream tab. */
+const scored = (page) =>
+  page.$eval(`${byTestId('psnr-plot')} polyline.psnr`, (l) => (l.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).length).catch(() => 0);
+
+check('on WebGPU, a GPU process crash during a plan and a dream: the model starts again and both go on', async ({ page, browser, base, allow }) => {
+  // The crash is a real one (the DevTools protocol's Browser.crashGpuProcess): every WebGPU
+  // device in the browser is lost, the worker's included.
+  allow(/GPU|device|lost|Instance|WebGL/i);
+  const crash = async () => (await browser.newBrowserCDPSession()).send('Browser.crashGpuProcess');
+
+  await page.goto(`${base}/?demo=plan&seed=5&rollouts=16&horizon=4&backend=webgpu`);
+  await waitReady(page, 'Planning on the GPU');
+  await page.click(byTestId('run-plan'));
+  await page.waitForFunction((s) => document.querySelector(s)?.textContent.startsWith('move 2 '), byTestId('plan-progress'), { timeout: 120_000 });
+  await crash();
+  await page.waitForFunction((s) => document.querySelector(s)?.textContent === '1', byTestId('model-episodes'), { timeout: 300_000 });
+  assert.match(await page.textContent(byTestId('plan-status')), /^(Done|Missed)/);
+  assert.match(await page.textContent(byTestId('model-notice')), /GPU device was lost; the model was started again \(GPU/);
+
+  await page.goto(`${base}/?seed=1&backend=webgpu`);
+  await waitReady(page, 'Dreaming on the GPU');
+  await page.waitForFunction(
+    (s) => (document.querySelector(s)?.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).length >= 3,
+    `${byTestId('psnr-plot')} polyline.psnr`,
+    { timeout: 120_000 },
+  );
+  await crash();
+  await page.waitForFunction((s) => document.querySelector(s)?.textContent.includes('GPU device was lost'), byTestId('model-notice'), { timeout: 120_000 });
+  const after = await scored(page);
+  await page.waitForFunction(
+    ([s, n]) => (document.querySelector(s)?.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).length >= n,
+    [`${byTestId('psnr-plot')} polyline.psnr`, Math.min(after + 5, 240)],
+    // A device made while the GPU process restarts can hang its readbacks: the runtime gives it
+    // 90 s (READBACK_TIMEOUT_MS) before it starts the model again.
+    { timeout: 300_000 },
+  );
+  assert.match(await page.textContent(byTestId('model-status')), /^Dreaming on the GPU/);
+});
+
 check('a link with dream settings opens with them', async ({ page, base }) => {
   await open(page, base, '?seed=2&paused=1&temperature=0&resync=5');
   assert.equal(await page.inputValue(byTestId('temperature')), '0');

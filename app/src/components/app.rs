@@ -22,7 +22,12 @@ pub fn App() -> impl IntoView {
     });
 
     let dream_canvas = NodeRef::new();
-    let dreamer = Dreamer::new(dream_canvas, initial.temperature, initial.resync);
+    let dreamer = Dreamer::new(
+        dream_canvas,
+        initial.temperature,
+        initial.resync,
+        initial.backend,
+    );
     let rollouts = RwSignal::new(initial.rollouts);
     let horizon = RwSignal::new(initial.horizon);
     Effect::new(move |_| {
@@ -41,6 +46,7 @@ pub fn App() -> impl IntoView {
                 demo: p.demo,
                 rollouts: p.rollouts,
                 horizon: p.horizon,
+                backend: p.backend,
                 hide: p.hide.clone(),
                 ..state
             }

@@ -39,8 +39,11 @@ pub fn ModelBox(
             }}
             {move || view.fallback.get().map(|reason| view! {
                 <p class="banner" role="status" data-testid="cpu-banner">
-                    "Not on a GPU: " {reason} ". Chrome and Edge 113+ and Safari 26 run it on "
+                    "Not on a GPU: " {reason.clone()} ". Chrome and Edge 113+ and Safari 26 run it on "
                     "the GPU (on Linux, turn WebGPU on in chrome://flags)."
+                    {reason.contains("software").then_some(
+                        " To watch the WGSL kernels run on the software adapter anyway, add backend=webgpu to the address."
+                    )}
                 </p>
             })}
             {move || view.notice.get().map(|notice| view! {

@@ -43,7 +43,7 @@ pub fn Playground(
         _ => {
             let canvas = NodeRef::new();
             (
-                Dreamer::new(canvas, initial.temperature, initial.resync),
+                Dreamer::new(canvas, initial.temperature, initial.resync, initial.backend),
                 canvas,
             )
         }
