@@ -27,9 +27,8 @@ const fmt = (x, digits = 0) => x.toLocaleString('en-US', { minimumFractionDigits
 const ratio = (x) => `${x >= 10 ? fmt(x, 0) : fmt(x, 2)}x`;
 
 const cpu = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, no GPU`;
-let adapter = 'unknown adapter';
 const runtime = read('runtime.md');
-adapter = runtime.match(/Adapter for the WGSL rows: ([^(]+\([^)]*\)[^(]*\([^)]*\))/)?.[1]?.trim() ?? adapter;
+const adapter = runtime.match(/Adapter for the WGSL rows: ([^(]+\([^)]*\)[^(]*\([^)]*\))/)?.[1]?.trim() ?? 'unknown adapter';
 const browser = read('browser.txt');
 const browserAdapter = browser.match(/WebGPU adapter (.+?) \(peak/)?.[1] ?? 'unknown adapter';
 const first = JSON.parse(read('first_frame.json'));

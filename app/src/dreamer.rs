@@ -84,9 +84,7 @@ impl Dreamer {
     }
 
     /// Starts loading the model in its Web Worker (in the page itself where no worker can
-    /// start); the dream is drawn into `canvas`.
-    /// Starts loading the model in the worker (in the page where no worker starts), on the
-    /// `backend` the address asked for.
+    /// start), on the `backend` the address asked for; the dream is drawn into `canvas`.
     pub fn new(
         canvas: NodeRef<Canvas>,
         temperature: f32,

@@ -194,8 +194,6 @@ pub enum Engine {
     Remote(Remote),
 }
 
-/// Starts the worker. `on_message` hears everything it says except answers, which go to the
-/// pending call; `on_error` hears that the script could not run.
 /// The runtime's name for where the address asks the model to run.
 pub fn prefer(backend: Backend) -> runtime::Prefer {
     match backend {
@@ -205,6 +203,9 @@ pub fn prefer(backend: Backend) -> runtime::Prefer {
     }
 }
 
+/// Starts the worker, which loads the model on `backend`. `on_message` hears everything it
+/// says except answers, which go to the pending call; `on_error` hears that the script could
+/// not run.
 pub fn start_worker(
     backend: Backend,
     on_message: impl Fn(FromWorker) + 'static,

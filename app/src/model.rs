@@ -303,8 +303,8 @@ pub async fn load(backend: Prefer, mut report: impl FnMut(Loading)) -> Result<Ru
             None => return Err(network),
         },
     };
-    let manifest = layout::weights::parse_manifest(&manifest_text, MANIFEST_URL)
-        .map_err(|e| format!("{e}. {}", e.advice()))?;
+    let manifest =
+        layout::weights::parse_manifest(&manifest_text, MANIFEST_URL).map_err(|e| e.explained())?;
     let total = manifest.bytes as u64;
     // The cache key names the weights' hash, so new weights never meet an old copy.
     let weights_url = format!("weights/{}", manifest.weights_file);
@@ -331,7 +331,7 @@ pub async fn load(backend: Prefer, mut report: impl FnMut(Loading)) -> Result<Ru
     report(Loading::Checking);
     let mut runtime = Runtime::load(&manifest_text, &weights, backend)
         .await
-        .map_err(|e| format!("the model could not be loaded: {e}. {}", e.advice()))?;
+        .map_err(|e| format!("the model could not be loaded: {}", e.explained()))?;
     if from_network {
         store(&cache, &key, &weights).await;
     }

@@ -61,9 +61,7 @@ impl Demo {
     }
 
     fn from_key(key: &str) -> Option<Demo> {
-        Demo::ALL
-            .into_iter()
-            .find(|d| d.key().eq_ignore_ascii_case(key.trim()))
+        by_key(&Demo::ALL, Demo::key, key)
     }
 }
 
@@ -387,10 +385,15 @@ impl Backend {
 
     /// The backend a name in the address asks for.
     pub fn from_key(key: &str) -> Option<Backend> {
-        Backend::ALL
-            .into_iter()
-            .find(|b| b.key().eq_ignore_ascii_case(key.trim()))
+        by_key(&Backend::ALL, Backend::key, key)
     }
+}
+
+/// The one of `all` whose name in the address is `text` (any case, spaces around ignored).
+fn by_key<T: Copy>(all: &[T], key: fn(T) -> &'static str, text: &str) -> Option<T> {
+    all.iter()
+        .copied()
+        .find(|x| key(*x).eq_ignore_ascii_case(text.trim()))
 }
 
 /// The planner size nearest to `n` by ratio, so 10^9 becomes 4096 and 0 becomes 16.

@@ -14,19 +14,15 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use crate::engine::{decode, encode, serve, FromWorker, Info, Request, Response};
 use crate::url_state::Backend;
 
-/// The backend the page asked for, in the worker's own address (`?backend=webgpu`).
+/// The backend the page asked for, in the worker's own address (`?backend=webgpu`), read by
+/// the page's own address parser.
 fn backend_asked() -> Backend {
     let search = js_sys::Reflect::get(&js_sys::global(), &"location".into())
         .and_then(|location| js_sys::Reflect::get(&location, &"search".into()))
         .ok()
         .and_then(|s| s.as_string())
         .unwrap_or_default();
-    crate::url_state::parse_query(&search)
-        .into_iter()
-        .rev()
-        .find(|(key, _)| key == "backend")
-        .and_then(|(_, value)| Backend::from_key(&value))
-        .unwrap_or(Backend::Auto)
+    crate::url_state::PageState::from_query(&search).0.backend
 }
 
 /// Runs in the worker: starts loading and listens for requests.

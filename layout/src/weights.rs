@@ -98,6 +98,11 @@ pub enum LoadError {
 }
 
 impl LoadError {
+    /// The problem and what to do about it, for people.
+    pub fn explained(&self) -> String {
+        format!("{self}. {}", self.advice())
+    }
+
     /// What the person holding these weights can do about it, in one sentence.
     pub fn advice(&self) -> &'static str {
         match self {

@@ -204,13 +204,34 @@ check('the page fits a phone screen', async ({ browser, base }) => {
   }
 });
 
-check('the model loads and dreams 30 frames beside the simulator', async ({ page, base }) => {
-  await open(page, base, '?seed=1&paused=1');
+/** Waits until the model status starts with `verb` ("Dreaming on"). */
+async function waitReady(page, verb = 'Dreaming on') {
   await page.waitForFunction(
-    (s) => document.querySelector(s)?.textContent.startsWith('Dreaming on'),
-    byTestId('model-status'),
+    ([s, v]) => document.querySelector(s)?.textContent.startsWith(v),
+    [byTestId('model-status'), verb],
     { timeout: 180_000 },
   );
+}
+
+/** The number of dreamed frames scored so far on the Dream tab. */
+const scored = (page) =>
+  page.$eval(`${byTestId('psnr-plot')} polyline.psnr`, (l) => (l.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).length).catch(() => 0);
+
+/** Waits until the Dream tab has scored `n` dreamed frames (exactly `n` with `exactly`). */
+async function waitScored(page, n, { exactly = false, timeout = 120_000 } = {}) {
+  await page.waitForFunction(
+    ([s, n, exactly]) => {
+      const count = (document.querySelector(s)?.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).length;
+      return exactly ? count === n : count >= n;
+    },
+    [`${byTestId('psnr-plot')} polyline.psnr`, n, exactly],
+    { timeout },
+  );
+}
+
+check('the model loads and dreams 30 frames beside the simulator', async ({ page, base }) => {
+  await open(page, base, '?seed=1&paused=1');
+  await waitReady(page);
   const start = await canvasInfo(page, 'dream-canvas');
   assert.ok(start.colours > 1, 'the dream canvas is blank before the first step');
   await page.keyboard.down('ArrowRight');
@@ -223,11 +244,7 @@ check('the model loads and dreams 30 frames beside the simulator', async ({ page
     byTestId('psnr-latest'),
     { timeout: 120_000 },
   );
-  await page.waitForFunction(
-    (s) => (document.querySelector(s).getAttribute('points') ?? '').trim().split(/\s+/).length === 30,
-    `${byTestId('psnr-plot')} polyline.psnr`,
-    { timeout: 120_000 },
-  );
+  await waitScored(page, 30, { exactly: true });
   const dreamed = await canvasInfo(page, 'dream-canvas');
   assert.ok(dreamed.colours > 1, 'the dreamed frame is blank');
   assert.notEqual(dreamed.hash, start.hash, 'the dream did not change in 30 steps');
@@ -250,15 +267,6 @@ check('the model loads and dreams 30 frames beside the simulator', async ({ page
   await page.waitForFunction(() => location.search.includes('temperature=0.3') && location.search.includes('resync=15'));
   await page.screenshot({ path: join(OUT, 'dream.png') });
 });
-
-/** Waits until the model status starts with `verb` ("Dreaming on"). */
-async function waitReady(page, verb = 'Dreaming on') {
-  await page.waitForFunction(
-    ([s, v]) => document.querySelector(s)?.textContent.startsWith(v),
-    [byTestId('model-status'), verb],
-    { timeout: 180_000 },
-  );
-}
 
 /** Runs `run(base, server)` against a server of its own that answers weights requests through
  * `fault` (see `serve`). */
@@ -409,10 +417,6 @@ check('without a WebGPU adapter the model runs on the CPU path, says so, and giv
   }
 });
 
-/** The number of dreamed frames scored so far on the Dream tab. */
-const scored = (page) =>
-  page.$eval(`${byTestId('psnr-plot')} polyline.psnr`, (l) => (l.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).length).catch(() => 0);
-
 check('on WebGPU, a GPU process crash during a plan and a dream: the model starts again and both go on', async ({ page, browser, base, allow }) => {
   // The crash is a real one (the DevTools protocol's Browser.crashGpuProcess): every WebGPU
   // device in the browser is lost, the worker's included.
@@ -430,21 +434,13 @@ check('on WebGPU, a GPU process crash during a plan and a dream: the model start
 
   await page.goto(`${base}/?seed=1&backend=webgpu`);
   await waitReady(page, 'Dreaming on the GPU');
-  await page.waitForFunction(
-    (s) => (document.querySelector(s)?.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).length >= 3,
-    `${byTestId('psnr-plot')} polyline.psnr`,
-    { timeout: 120_000 },
-  );
+  await waitScored(page, 3);
   await crash();
   await page.waitForFunction((s) => document.querySelector(s)?.textContent.includes('GPU device was lost'), byTestId('model-notice'), { timeout: 120_000 });
   const after = await scored(page);
-  await page.waitForFunction(
-    ([s, n]) => (document.querySelector(s)?.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).length >= n,
-    [`${byTestId('psnr-plot')} polyline.psnr`, Math.min(after + 5, 240)],
-    // A device made while the GPU process restarts can hang its readbacks: the runtime gives it
-    // 90 s (READBACK_TIMEOUT_MS) before it starts the model again.
-    { timeout: 300_000 },
-  );
+  // A device made while the GPU process restarts can hang its readbacks: the runtime gives it
+  // 90 s (READBACK_TIMEOUT_MS) before it starts the model again.
+  await waitScored(page, Math.min(after + 5, 240), { timeout: 300_000 });
   assert.match(await page.textContent(byTestId('model-status')), /^Dreaming on the GPU/);
 });
 
@@ -478,11 +474,7 @@ async function openDemo(page, base, query, verb) {
     }).observe({ type: 'longtask', buffered: true });
   });
   await page.goto(`${base}/${query}`);
-  await page.waitForFunction(
-    ([s, v]) => document.querySelector(s)?.textContent.startsWith(v),
-    [byTestId('model-status'), verb],
-    { timeout: 180_000 },
-  );
+  await waitReady(page, verb);
   // From here on: the tasks of the page at work, not of its loading.
   await page.evaluate(() => {
     window.__longTasks = [];
@@ -646,11 +638,7 @@ check('a lively scene at 1280x800 for the README', async ({ page, base }) => {
   const lines = await page.locator(`${byTestId('caption-log')} .log-line`).count();
   assert.ok(lines > 0, 'driving through the scene for 4 s logged no events');
   // The model's dream of the same drive, every step dreamed.
-  await page.waitForFunction(
-    (s) => (document.querySelector(s).getAttribute('points') ?? '').trim().split(/\s+/).length === 28,
-    `${byTestId('psnr-plot')} polyline.psnr`,
-    { timeout: 180_000 },
-  );
+  await waitScored(page, 28, { exactly: true, timeout: 180_000 });
   await page.mouse.move(0, 0);
   await page.screenshot({ path: join(OUT, 'desktop.png') });
   if (process.env.UPDATE_SCREENSHOT === '1') {
