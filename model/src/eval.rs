@@ -144,7 +144,8 @@ pub struct Report {
     pub seconds: f64,
 }
 
-fn mean(v: &[f64]) -> f64 {
+/// Mean of `v`, NaN when empty.
+pub(crate) fn mean(v: &[f64]) -> f64 {
     if v.is_empty() {
         f64::NAN
     } else {

@@ -16,6 +16,37 @@ const FLOOR_RGB: [u8; 3] = [120, 100, 80];
 const AGENT_RGB: [u8; 3] = [35, 35, 45];
 const AGENT_DOT: [u8; 3] = [250, 250, 250];
 
+/// Every flat colour the renderer paints, in a fixed order: the table, the sky, walls, floor,
+/// the agent and its dot, the six object colours ([`Colour::ALL`]) and the two zone colours
+/// ([`ZoneColour::ALL`]). Anti-aliased edges blend two of them; every other pixel is one of
+/// these exactly. The world model predicts frames as choices among them.
+pub const PALETTE: [[u8; 3]; 14] = [
+    TABLE, SKY, WALL_RGB, FLOOR_RGB, AGENT_RGB, AGENT_DOT,
+    [220, 40, 40], [40, 80, 220], [235, 200, 30], [140, 50, 180], [30, 190, 200], [240, 130, 20],
+    [150, 225, 150], [245, 175, 215],
+];
+
+/// Number of [`PALETTE`] colours.
+pub const PALETTE_SIZE: usize = PALETTE.len();
+
+/// Index in [`PALETTE`] of the palette colour nearest to `rgb` (squared distance over the three
+/// channels; the first of equals wins): what an anti-aliased pixel mostly is.
+pub fn palette_index(rgb: [u8; 3]) -> u8 {
+    let mut best = (u32::MAX, 0u8);
+    for (i, p) in PALETTE.iter().enumerate() {
+        let d: u32 = (0..3)
+            .map(|c| {
+                let e = rgb[c] as i32 - p[c] as i32;
+                (e * e) as u32
+            })
+            .sum();
+        if d < best.0 {
+            best = (d, i as u8);
+        }
+    }
+    best.1
+}
+
 /// Renders frames of one size, reusing its pixel buffer.
 pub struct Renderer {
     pixmap: Pixmap,
@@ -154,5 +185,24 @@ impl Renderer {
             rgb.extend_from_slice(&px[..3]);
         }
         rgb
+    }
+}
+
+#[cfg(test)]
+mod palette_tests {
+    use super::*;
+    use crate::scene::{Colour, ZoneColour};
+
+    #[test]
+    fn palette_lists_every_object_and_zone_colour_in_order() {
+        for (i, c) in Colour::ALL.iter().enumerate() {
+            assert_eq!(PALETTE[6 + i], c.rgb());
+        }
+        for (i, z) in ZoneColour::ALL.iter().enumerate() {
+            assert_eq!(PALETTE[12 + i], z.rgb());
+        }
+        for (i, p) in PALETTE.iter().enumerate() {
+            assert_eq!(palette_index(*p) as usize, i);
+        }
     }
 }

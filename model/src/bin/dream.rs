@@ -1,0 +1,237 @@
+//! Trains the frame predictor on a `world gen` dataset with open-loop rollouts and scores its
+//! dreams on held-out episodes against copying the last frame.
+//!
+//!     cargo run -p model --release --bin dream -- --data data/train --minutes 20 --out runs/frames
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::module::Module;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::store::ModuleRecord;
+use burn::tensor::activation::{log_softmax, softmax};
+use burn::tensor::{Bytes, Device, Tensor};
+use clap::Parser;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use model::batches::Clips;
+use model::frame_eval::{held_out, score_dreams};
+use model::frame_net::{rolled, FrameNet, FrameNetConfig, Output};
+use model::losses::{step_loss, LossWeights, StepTerms};
+
+#[derive(Parser)]
+struct Args {
+    /// Dataset folder written by `world gen`.
+    #[arg(long, default_value = "data/train")]
+    data: PathBuf,
+    /// Use at most this many episodes of it.
+    #[arg(long)]
+    limit: Option<usize>,
+    #[arg(long, default_value_t = 32)]
+    width: usize,
+    /// palette or shift.
+    #[arg(long, default_value = "palette")]
+    output: String,
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// Longest rollout trained through (reached after 40% of the budget).
+    #[arg(long, default_value_t = 6)]
+    rollout: usize,
+    /// Shortest rollout trained through (the curriculum starts here).
+    #[arg(long, default_value_t = 1)]
+    kmin: usize,
+    #[arg(long, default_value_t = 2e-3)]
+    lr: f64,
+    /// Wall-clock budget of the training, minutes.
+    #[arg(long, default_value_t = 10.0)]
+    minutes: f64,
+    #[arg(long, default_value_t = 100.0)]
+    w_pixels: f32,
+    #[arg(long, default_value_t = 1.0)]
+    w_classes: f32,
+    #[arg(long, default_value_t = 1.0)]
+    w_counts: f32,
+    #[arg(long, default_value_t = 4.0)]
+    w_centroids: f32,
+    /// Score on this many held-out episodes every `eval_every` seconds.
+    #[arg(long, default_value_t = 20)]
+    eval_episodes: u64,
+    #[arg(long, default_value_t = 300.0)]
+    eval_every: f64,
+    /// Held-out episodes for the final score.
+    #[arg(long, default_value_t = 60)]
+    final_episodes: u64,
+    #[arg(long, default_value_t = 1_000_000)]
+    episode_seed: u64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Start from this model file.
+    #[arg(long)]
+    init: Option<PathBuf>,
+    #[arg(long, default_value = "runs/frames")]
+    out: PathBuf,
+    /// Distil from this frame net (its width in `--teacher-width`).
+    #[arg(long)]
+    teacher: Option<PathBuf>,
+    #[arg(long, default_value_t = 32)]
+    teacher_width: usize,
+    /// Weight of the cross-entropy against the teacher's per-pixel distribution.
+    #[arg(long, default_value_t = 1.0)]
+    w_distill: f32,
+    /// Only score `--init`.
+    #[arg(long)]
+    eval_only: bool,
+}
+
+fn load(path: &PathBuf, c: &FrameNetConfig, device: &Device) -> FrameNet {
+    let bytes = std::fs::read(path).expect("model file");
+    let rec = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).expect("model record");
+    FrameNet::new(c, device).load_record(rec)
+}
+
+fn main() {
+    let a = Args::parse();
+    let output = match a.output.as_str() {
+        "palette" => Output::Palette,
+        "shift" => Output::Shift,
+        o => panic!("--output {o}: use palette or shift"),
+    };
+    let c = FrameNetConfig { width: a.width, output };
+    c.validate().unwrap();
+    let plain = Device::flex();
+    let device = plain.clone().autodiff();
+    device.seed(a.seed);
+    let mut net = match &a.init {
+        Some(p) => load(p, &c, &device),
+        None => FrameNet::new(&c, &device),
+    };
+    eprintln!(
+        "frame net width {}: {} parameters, {:.1} MFLOP per frame",
+        a.width,
+        net.param_count(),
+        c.flops_per_frame() / 1e6
+    );
+    let teacher = a.teacher.as_ref().map(|p| {
+        load(p, &FrameNetConfig { width: a.teacher_width, output }, &plain)
+    });
+    let starts = [1usize, 12, 23];
+    if a.eval_only {
+        let eps = held_out(a.episode_seed, a.final_episodes);
+        let s = score_dreams(&net.valid(), &eps, &starts, 16, 36, &plain);
+        println!("{}", s.summary());
+        return;
+    }
+    let t0 = Instant::now();
+    let clips = Clips::load(&a.data, a.limit).unwrap();
+    eprintln!("{} training episodes in {:.1}s", clips.episodes(), t0.elapsed().as_secs_f64());
+    let quick = held_out(a.episode_seed, a.eval_episodes);
+    std::fs::create_dir_all(&a.out).unwrap();
+    let w = LossWeights {
+        pixels: a.w_pixels,
+        classes: a.w_classes,
+        counts: a.w_counts,
+        centroids: a.w_centroids,
+    };
+    let mut optim = AdamWConfig::new()
+        .with_weight_decay(1e-4)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
+        .init();
+    let mut rng = ChaCha8Rng::seed_from_u64(a.seed);
+    let budget = a.minutes * 60.0;
+    let t0 = Instant::now();
+    let (mut step, mut frames, mut next_eval) = (0u64, 0u64, a.eval_every);
+    let mut ema: Option<StepTerms> = None;
+    let mut distill_ema = 0.0f64;
+    loop {
+        let el = t0.elapsed().as_secs_f64();
+        if el > budget {
+            break;
+        }
+        let frac = el / budget;
+        let k = (1 + (frac / 0.4 * a.rollout as f64) as usize).clamp(a.kmin, a.rollout);
+        let lr = a.lr * (step as f64 / 100.0).min(1.0)
+            * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos()));
+        let win = clips.draw(&mut rng, a.batch, k);
+        let mut prev = clips.frames_at(&win, -1, &device);
+        let mut cur = clips.frames_at(&win, 0, &device);
+        let mut loss: Option<Tensor<1>> = None;
+        let mut terms = StepTerms::default();
+        let mut distill = 0.0f64;
+        let prev_plain = |t: &Tensor<4>| t.clone().detach().to_device(&plain);
+        for s in 0..k {
+            let out = net.forward(prev.clone(), cur.clone(), clips.moves_at(&win, s, &device));
+            let rolled = rolled(&out, cur.clone());
+            let truth = clips.frames_at(&win, s as isize + 1, &device);
+            let (mut l, t) = step_loss(&out, cur.clone(), rolled.clone(), truth, &w);
+            terms.add(&t, 1.0 / k as f64);
+            if let Some(teacher) = &teacher {
+                // The teacher sees what the student rolled (without gradients).
+                let tl = teacher
+                    .forward(prev_plain(&prev), prev_plain(&cur), clips.moves_at(&win, s, &plain))
+                    .logits;
+                let target = softmax(tl, 1).to_device(&device).detach();
+                let kd = (log_softmax(out.logits, 1) * target).sum_dim(1).mean().neg();
+                distill += kd.clone().into_scalar::<f32>() as f64 / k as f64;
+                l = l + kd * a.w_distill;
+            }
+            let l = l / k as f32;
+            loss = Some(match loss {
+                Some(x) => x + l,
+                None => l,
+            });
+            prev = cur;
+            cur = rolled;
+        }
+        let grads = GradientsParams::from_grads(loss.unwrap().backward(), &net);
+        net = optim.step(lr, net, grads);
+        step += 1;
+        frames += (a.batch * k) as u64;
+        distill_ema = 0.95 * distill_ema + 0.05 * distill;
+        ema = Some(match ema {
+            None => terms,
+            Some(mut e) => {
+                let mut n = StepTerms::default();
+                n.add(&e, 0.95);
+                n.add(&terms, 0.05);
+                e = n;
+                e
+            }
+        });
+        if step % 25 == 0 {
+            let e = ema.unwrap();
+            eprintln!(
+                "step {step} t={el:.0}s K={k} lr={lr:.2e} mse {:.5} ce {:.4} counts {:.4} centroids {:.4} distill {:.4} frames/s {:.1}",
+                e.pixels, e.classes, e.counts, e.centroids, distill_ema,
+                frames as f64 / el.max(1e-9)
+            );
+        }
+        if el > next_eval {
+            next_eval += a.eval_every;
+            let s = score_dreams(&net.valid(), &quick, &starts, 16, 30, &plain);
+            eprintln!("eval{} t={el:.0}s step {step}: {}", a.eval_episodes, s.summary());
+            save(&net, &a.out);
+        }
+    }
+    save(&net, &a.out);
+    let eps = held_out(a.episode_seed, a.final_episodes);
+    let s = score_dreams(&net.valid(), &eps, &starts, 16, 36, &plain);
+    println!(
+        "FINAL width {} params {} steps {step} frames {frames} train_s {:.0}: {}",
+        a.width,
+        net.param_count(),
+        t0.elapsed().as_secs_f64(),
+        s.summary()
+    );
+    std::fs::write(
+        a.out.join("scores.json"),
+        serde_json::to_string_pretty(&s).unwrap(),
+    )
+    .unwrap();
+}
+
+fn save(net: &FrameNet, out: &std::path::Path) {
+    let bytes = net.clone().into_record().into_bytes().expect("record");
+    std::fs::write(out.join("frames.bin"), &bytes[..]).expect("write model");
+}

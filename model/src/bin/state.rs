@@ -1,0 +1,283 @@
+//! Trains the state path (reader, dynamics, goal) on a `world gen` dataset and scores it:
+//! reading error on held-out frames, imagined-track error against simple baselines, and
+//! push-to-goal success against random moves.
+//!
+//!     cargo run -p model --release --bin state -- --data data/train --out runs/state
+
+use std::path::PathBuf;
+
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device};
+use clap::Parser;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use layout::slots::{object_slot, zone_slot, FIRST_ZONE_SLOT, SLOTS};
+use model::batches::Clips;
+use model::frame_eval::held_out;
+use model::planner::CemConfig;
+use model::state_net::{Dynamics, GoalNet, Reader};
+use model::state_plan::{model_policy, random_success, read, read_goal, DynamicsCpu};
+use model::state_train::{
+    dyn_state, dynamics_loss, fit, goal_loss, reader_loss, track_windows, Tracks,
+};
+use world::dataset::Dataset;
+use world::episode::Episode;
+use world::language::vocab::{tokenize, vocab_size};
+use world::task::{make_tasks, run_task};
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, default_value = "data/train")]
+    data: PathBuf,
+    #[arg(long)]
+    limit: Option<usize>,
+    #[arg(long, default_value_t = 32)]
+    reader_width: usize,
+    #[arg(long, default_value_t = 1500)]
+    reader_steps: usize,
+    #[arg(long, default_value_t = 32)]
+    reader_batch: usize,
+    #[arg(long, default_value_t = 128)]
+    hidden: usize,
+    #[arg(long, default_value_t = 3000)]
+    dyn_steps: usize,
+    #[arg(long, default_value_t = 256)]
+    dyn_batch: usize,
+    #[arg(long, default_value_t = 12)]
+    horizon: usize,
+    #[arg(long, default_value_t = 0.5)]
+    noise_px: f32,
+    #[arg(long, default_value_t = 50)]
+    tasks: usize,
+    #[arg(long, default_value_t = 256)]
+    population: usize,
+    #[arg(long, default_value_t = 3)]
+    iterations: usize,
+    #[arg(long, default_value = "runs/state")]
+    out: PathBuf,
+    /// Take the reader from this folder's `reader.bin` instead of training one.
+    #[arg(long)]
+    reader_from: Option<PathBuf>,
+    /// Load the parts from `--out` instead of training them.
+    #[arg(long)]
+    eval_only: bool,
+}
+
+fn save<M: Module>(m: &M, path: PathBuf) {
+    let bytes = m.clone().into_record().into_bytes().expect("record");
+    std::fs::write(path, &bytes[..]).expect("write");
+}
+
+fn load<M: Module>(m: M, path: PathBuf) -> M {
+    let bytes = std::fs::read(&path).expect("model file");
+    m.load_record(ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).expect("record"))
+}
+
+fn main() {
+    let a = Args::parse();
+    let plain = Device::flex();
+    let device = plain.clone().autodiff();
+    device.seed(0);
+    std::fs::create_dir_all(&a.out).unwrap();
+
+    let (reader, dynamics, goal) = if a.eval_only {
+        (
+            load(Reader::new(a.reader_width, &plain), a.out.join("reader.bin")),
+            load(Dynamics::new(a.hidden, &plain), a.out.join("dynamics.bin")),
+            load(GoalNet::new(vocab_size(), 32, &plain), a.out.join("goal.bin")),
+        )
+    } else {
+        let ds = Dataset::open(&a.data).unwrap();
+        let episodes: Vec<Episode> = ds
+            .episodes()
+            .take(a.limit.unwrap_or(usize::MAX))
+            .map(|e| e.unwrap())
+            .collect();
+        let clips = Clips::from_episodes(&episodes).unwrap();
+        let tracks = Tracks::from_episodes(&episodes);
+        drop(episodes);
+        eprintln!("{} episodes", clips.episodes());
+
+        // Goal sentences of training tasks.
+        let sentences: Vec<(Vec<u16>, usize, usize)> = make_tasks(0, 2000)
+            .iter()
+            .map(|t| {
+                let o = &t.scene.objects[t.object];
+                (
+                    tokenize(&t.goal_text()).unwrap(),
+                    object_slot(o.colour, o.shape),
+                    zone_slot(t.scene.zones[t.zone].colour) - FIRST_ZONE_SLOT,
+                )
+            })
+            .collect();
+        let mut g_rng = ChaCha8Rng::seed_from_u64(1);
+        let goal = fit(
+            GoalNet::new(vocab_size(), 32, &device),
+            300,
+            1e-2,
+            |m, _| {
+                let batch: Vec<_> = (0..64)
+                    .map(|_| sentences[g_rng.random_range(0..sentences.len())].clone())
+                    .collect();
+                let (l, v) = goal_loss(m, &batch, &device);
+                (l, format!("ce {v:.4}"))
+            },
+            100,
+            "goal",
+        );
+        save(&goal, a.out.join("goal.bin"));
+
+        let windows = track_windows(&tracks, a.horizon);
+        eprintln!("{} track windows of {} moves", windows.len(), a.horizon);
+        let mut d_rng = ChaCha8Rng::seed_from_u64(2);
+        let mut n_rng = ChaCha8Rng::seed_from_u64(3);
+        let dynamics = fit(
+            Dynamics::new(a.hidden, &device),
+            a.dyn_steps,
+            3e-3,
+            |m, step| {
+                // Rollouts grow from 2 moves to the horizon over the first half.
+                let k = (2 + step * a.horizon * 2 / a.dyn_steps.max(1)).min(a.horizon);
+                let batch: Vec<_> = (0..a.dyn_batch)
+                    .map(|_| windows[d_rng.random_range(0..windows.len())])
+                    .collect();
+                let (l, px) = dynamics_loss(m, &tracks, &clips, &batch, k, a.noise_px, &mut n_rng, &device);
+                (l, format!("K={k} object error at the last step {px:.2} px"))
+            },
+            100,
+            "dynamics",
+        );
+        save(&dynamics, a.out.join("dynamics.bin"));
+
+        let mut r_rng = ChaCha8Rng::seed_from_u64(4);
+        if let Some(dir) = &a.reader_from {
+            let reader = load(Reader::new(a.reader_width, &plain), dir.join("reader.bin"));
+            save(&reader, a.out.join("reader.bin"));
+            return finish(&a, reader, dynamics.valid(), goal.valid());
+        }
+        let reader = fit(
+            Reader::new(a.reader_width, &device),
+            a.reader_steps,
+            2e-3,
+            |m, _| {
+                let picks: Vec<(usize, usize)> = (0..a.reader_batch)
+                    .map(|_| {
+                        (
+                            r_rng.random_range(0..clips.episodes()),
+                            r_rng.random_range(1..clips.frames_per_episode),
+                        )
+                    })
+                    .collect();
+                let (l, [bce, place, rest]) = reader_loss(m, &clips, &tracks, &picks, &device);
+                (l, format!("presence {bce:.4} place {place:.3} px^2 rest {rest:.4}"))
+            },
+            50,
+            "reader",
+        );
+        save(&reader, a.out.join("reader.bin"));
+        (reader.valid(), dynamics.valid(), goal.valid())
+    };
+    finish(&a, reader, dynamics, goal);
+}
+
+/// Scores the three parts on held-out data.
+fn finish(a: &Args, reader: Reader, dynamics: Dynamics, goal: GoalNet) {
+    let plain = Device::flex();
+
+    // Held-out scores.
+    let held = held_out(1_000_000, 60);
+    let clips = Clips::from_episodes(&held).unwrap();
+    let tracks = Tracks::from_episodes(&held);
+    // Reading error.
+    let (mut pos_err, mut presence_ok, mut n_pres, mut n_pos) = (0f64, 0usize, 0usize, 0usize);
+    for e in 0..held.len() {
+        let prev: Vec<&[u8]> = (1..41).map(|t| clips.frame(e, t - 1)).collect();
+        let cur: Vec<&[u8]> = (1..41).map(|t| clips.frame(e, t)).collect();
+        let reads = read(&reader, &prev, &cur, &plain);
+        for (i, r) in reads.iter().enumerate() {
+            let l = &tracks.labels[e][i + 1];
+            for s in 0..SLOTS {
+                if !l.usable[s] {
+                    continue;
+                }
+                n_pres += 1;
+                presence_ok += usize::from(r.slots[s].present == l.slots[s].present);
+                if l.slots[s].present {
+                    let (du, dv) = (r.slots[s].pos[0] - l.slots[s].pos[0], r.slots[s].pos[1] - l.slots[s].pos[1]);
+                    pos_err += ((du * du + dv * dv).sqrt() * 64.0) as f64;
+                    n_pos += 1;
+                }
+            }
+        }
+    }
+    println!(
+        "reader: presence right {:.2}%, place error {:.3} px (mean over {n_pos} present slots)",
+        100.0 * presence_ok as f64 / n_pres as f64,
+        pos_err / n_pos as f64
+    );
+    // Imagined tracks from true starts, against staying put and constant motion.
+    let dcpu = DynamicsCpu::of(&dynamics);
+    let windows = track_windows(&tracks, a.horizon);
+    let (mut e_model, mut e_stay, mut e_const) = (0f64, 0f64, 0f64);
+    for &(e, s, t) in &windows {
+        let (mut ag, mut ob) = dyn_state(&tracks.labels[e][t], s);
+        let side = f32::from(u8::from(tracks.side[e]));
+        for k in 0..a.horizon {
+            dcpu.step(&mut ag, &mut ob, side, clips.action(e, t + k));
+        }
+        let (_, truth) = dyn_state(&tracks.labels[e][t + a.horizon], s);
+        let (_, start) = dyn_state(&tracks.labels[e][t], s);
+        let d = |p: [f32; 2]| (((p[0] - truth[0]).powi(2) + (p[1] - truth[1]).powi(2)).sqrt() * 64.0) as f64;
+        e_model += d([ob[0], ob[1]]);
+        e_stay += d([start[0], start[1]]);
+        let h = a.horizon as f32 / layout::slots::MOTION_SCALE;
+        e_const += d([start[0] + start[2] * h, start[1] + start[3] * h]);
+    }
+    let n = windows.len().max(1) as f64;
+    println!(
+        "dynamics: object place after {} moves, from true starts: {:.2} px (staying put {:.2}, constant motion {:.2}); {} FLOP per step",
+        a.horizon,
+        e_model / n,
+        e_stay / n,
+        e_const / n,
+        dcpu.flops_per_step()
+    );
+    // Goal reading.
+    let tasks = make_tasks(2_000_000, a.tasks);
+    let goal_ok = tasks
+        .iter()
+        .filter(|t| {
+            let o = &t.scene.objects[t.object];
+            read_goal(&goal, &tokenize(&t.goal_text()).unwrap(), &plain)
+                == (object_slot(o.colour, o.shape), zone_slot(t.scene.zones[t.zone].colour))
+        })
+        .count();
+    println!("goal: {goal_ok} of {} sentences read right", tasks.len());
+    // Planning.
+    let cem = CemConfig {
+        population: a.population,
+        elites: (a.population / 8).max(2),
+        iterations: a.iterations,
+        horizon: a.horizon,
+        ..CemConfig::default()
+    };
+    let started = std::time::Instant::now();
+    let mut wins = 0;
+    for (i, t) in tasks.iter().enumerate() {
+        let g = read_goal(&goal, &tokenize(&t.goal_text()).unwrap(), &plain);
+        let out = run_task(t, 40, model_policy(t, &reader, &dcpu, g, cem.clone(), i as u64, &plain));
+        wins += usize::from(out.success);
+    }
+    let model_s = started.elapsed().as_secs_f64();
+    println!(
+        "planning: {wins} of {} tasks reached ({:.0}%) with {}x{} imagined futures per move, {:.0} s; random moves {:.0}%",
+        tasks.len(),
+        100.0 * wins as f64 / tasks.len() as f64,
+        cem.population,
+        cem.iterations,
+        model_s,
+        100.0 * random_success(&tasks, 40, 7)
+    );
+}

@@ -1,0 +1,268 @@
+//! Training of the state path: the [`Reader`] on frames with the simulator's slots as labels,
+//! the [`Dynamics`] on multi-step rollouts of true tracks (as long as the planner's horizon,
+//! from starts with reader-sized noise), and the [`GoalNet`] on goal sentences.
+
+use burn::module::Module;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::grad_clipping::GradientClippingConfig;
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use layout::slots::{labels, SlotLabels, AGENT_SLOT, MOTION_SCALE, OBJECT_SLOTS, SLOTS};
+use world::episode::Episode;
+use world::scene::View;
+
+use crate::batches::{frames_tensor, Clips};
+use crate::frame_net::MOVES;
+use crate::state_net::{Dynamics, GoalNet, Reader, POS_SCALE};
+
+/// The slots of every frame of every episode, with the view.
+pub struct Tracks {
+    pub frames_per_episode: usize,
+    /// `[episode][t]`.
+    pub labels: Vec<Vec<SlotLabels>>,
+    pub side: Vec<bool>,
+}
+
+impl Tracks {
+    pub fn from_episodes(episodes: &[Episode]) -> Tracks {
+        Tracks {
+            frames_per_episode: episodes.first().map_or(0, |e| e.frame_count()),
+            labels: episodes
+                .iter()
+                .map(|e| {
+                    (0..e.frame_count())
+                        .map(|t| {
+                            labels(&e.scene, &e.states[t], t.checked_sub(1).map(|p| &e.states[p]))
+                        })
+                        .collect()
+                })
+                .collect(),
+            side: episodes.iter().map(|e| e.scene.view == View::Side).collect(),
+        }
+    }
+}
+
+fn floats<const D: usize>(v: Vec<f32>, shape: [usize; D], device: &Device) -> Tensor<D> {
+    Tensor::from_data(TensorData::new(v, shape), device)
+}
+
+fn scalar(t: Tensor<1>) -> f64 {
+    t.into_scalar::<f32>() as f64
+}
+
+/// The reader's loss on a batch of frames `(episode, t)` (t >= 1): presence cross-entropy on
+/// every usable slot; where the thing is present, squared error of its place in pixels, of
+/// its motion or extent and of its size. Returns the loss and (presence, place px^2, rest).
+pub fn reader_loss(
+    reader: &Reader,
+    clips: &Clips,
+    tracks: &Tracks,
+    picks: &[(usize, usize)],
+    device: &Device,
+) -> (Tensor<1>, [f64; 3]) {
+    let b = picks.len();
+    let prev: Vec<&[u8]> = picks.iter().map(|&(e, t)| clips.frame(e, t - 1)).collect();
+    let cur: Vec<&[u8]> = picks.iter().map(|&(e, t)| clips.frame(e, t)).collect();
+    let out = reader.forward(frames_tensor(&prev, device), frames_tensor(&cur, device));
+    let (mut present, mut usable, mut there) = (vec![], vec![], vec![]);
+    let (mut pos, mut ab, mut size) = (vec![], vec![], vec![]);
+    for &(e, t) in picks {
+        let l = &tracks.labels[e][t];
+        for s in 0..SLOTS {
+            let sl = l.slots[s];
+            present.push(f32::from(u8::from(sl.present)));
+            usable.push(f32::from(u8::from(l.usable[s])));
+            there.push(f32::from(u8::from(l.usable[s] && sl.present)));
+            pos.extend(sl.pos);
+            let k = if s > AGENT_SLOT { POS_SCALE } else { MOTION_SCALE };
+            ab.extend([sl.ab[0] * k, sl.ab[1] * k]);
+            size.push(sl.size * POS_SCALE);
+        }
+    }
+    let present = floats(present, [b, SLOTS], device);
+    let usable = floats(usable, [b, SLOTS], device);
+    let there = floats(there, [b, SLOTS], device);
+    let n_there = there.clone().sum().clamp_min(1.0);
+    // Binary cross-entropy with logits, stable form.
+    let x = out.presence;
+    let bce = (x.clone().clamp_min(0.0) - x.clone() * present
+        + (x.abs().neg().exp() + 1.0).log())
+        * usable.clone();
+    let bce = bce.sum() / usable.sum().clamp_min(1.0);
+    let there3 = there.clone().reshape([b, SLOTS, 1]);
+    let px = 64.0;
+    let place = ((out.pos - floats(pos, [b, SLOTS, 2], device)) * px).powi_scalar(2) * there3.clone();
+    let place = place.sum() / n_there.clone();
+    let rest = ((out.ab - floats(ab, [b, SLOTS, 2], device)).powi_scalar(2) * there3).sum()
+        + ((out.size - floats(size, [b, SLOTS], device)).powi_scalar(2) * there).sum();
+    let rest = rest / n_there;
+    let total = bce.clone() + place.clone() * 0.1 + rest.clone();
+    (total, [scalar(bce), scalar(place), scalar(rest)])
+}
+
+/// A window of a track for the dynamics: episode, object slot, first frame (t >= 1).
+pub type TrackWindow = (usize, usize, usize);
+
+/// Windows of `steps` moves in which the agent and the object (a usable slot) are present
+/// throughout.
+pub fn track_windows(tracks: &Tracks, steps: usize) -> Vec<TrackWindow> {
+    let mut out = Vec::new();
+    for (e, ls) in tracks.labels.iter().enumerate() {
+        for s in 0..OBJECT_SLOTS {
+            for t in 1..ls.len().saturating_sub(steps) {
+                if (t..=t + steps).all(|u| ls[u].usable[s] && ls[u].slots[s].present) {
+                    out.push((e, s, t));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `[agent u, v, du, dv]` and `[object u, v, du, dv, size]` of frame `t` as the dynamics reads
+/// them.
+pub fn dyn_state(l: &SlotLabels, s: usize) -> ([f32; 4], [f32; 5]) {
+    let a = l.slots[AGENT_SLOT];
+    let o = l.slots[s];
+    (
+        [a.pos[0], a.pos[1], a.ab[0] * MOTION_SCALE, a.ab[1] * MOTION_SCALE],
+        [o.pos[0], o.pos[1], o.ab[0] * MOTION_SCALE, o.ab[1] * MOTION_SCALE, o.size * POS_SCALE],
+    )
+}
+
+/// One-hot moves `[B, 9]`.
+pub fn moves_one_hot(moves: &[u8], device: &Device) -> Tensor<2> {
+    let mut v = vec![0f32; moves.len() * MOVES];
+    for (i, &m) in moves.iter().enumerate() {
+        v[i * MOVES + (m as usize).min(MOVES - 1)] = 1.0;
+    }
+    floats(v, [moves.len(), MOVES], device)
+}
+
+/// The dynamics' loss over `steps`-step open-loop rollouts from the windows' first frames
+/// (positions perturbed by `noise_px` pixels, displacements by a tenth of that per frame):
+/// squared error of both positions in pixels plus of both displacements, averaged over
+/// steps. Returns the loss and the mean position error in pixels at the last step.
+pub fn dynamics_loss(
+    dynamics: &Dynamics,
+    tracks: &Tracks,
+    clips: &Clips,
+    windows: &[TrackWindow],
+    steps: usize,
+    noise_px: f32,
+    rng: &mut ChaCha8Rng,
+    device: &Device,
+) -> (Tensor<1>, f64) {
+    let b = windows.len();
+    let (mut a0, mut o0, mut side) = (vec![], vec![], vec![]);
+    let noise = |rng: &mut ChaCha8Rng, s: f32| (rng.random::<f32>() * 2.0 - 1.0) * s;
+    for &(e, s, t) in windows {
+        let (a, o) = dyn_state(&tracks.labels[e][t], s);
+        let np = noise_px / 64.0;
+        let nd = noise_px / 64.0 * MOTION_SCALE * 0.5;
+        a0.extend([a[0] + noise(rng, np), a[1] + noise(rng, np), a[2] + noise(rng, nd), a[3] + noise(rng, nd)]);
+        o0.extend([o[0] + noise(rng, np), o[1] + noise(rng, np), o[2] + noise(rng, nd), o[3] + noise(rng, nd), o[4]]);
+        side.push(f32::from(u8::from(tracks.side[e])));
+    }
+    let mut agent = floats(a0, [b, 4], device);
+    let mut object = floats(o0, [b, 5], device);
+    let side = floats(side, [b, 1], device);
+    let mut loss: Option<Tensor<1>> = None;
+    let mut last_px = 0.0;
+    for k in 0..steps {
+        let moves: Vec<u8> = windows.iter().map(|&(e, _, t)| clips.action(e, t + k)).collect();
+        let (a, o) = dynamics.step(agent, object, side.clone(), moves_one_hot(&moves, device));
+        agent = a;
+        object = o;
+        let (mut ta, mut to) = (vec![], vec![]);
+        for &(e, s, t) in windows {
+            let (a, o) = dyn_state(&tracks.labels[e][t + k + 1], s);
+            ta.extend(a);
+            to.extend(o);
+        }
+        let ta = floats(ta, [b, 4], device);
+        let to = floats(to, [b, 5], device);
+        let pos_err = ((agent.clone().narrow(1, 0, 2) - ta.clone().narrow(1, 0, 2)) * 64.0)
+            .powi_scalar(2)
+            .sum_dim(1)
+            + ((object.clone().narrow(1, 0, 2) - to.clone().narrow(1, 0, 2)) * 64.0)
+                .powi_scalar(2)
+                .sum_dim(1);
+        let disp_err = (agent.clone().narrow(1, 2, 2) - ta.narrow(1, 2, 2)).powi_scalar(2).sum_dim(1)
+            + (object.clone().narrow(1, 2, 2) - to.clone().narrow(1, 2, 2)).powi_scalar(2).sum_dim(1);
+        let l = (pos_err.clone() * 0.1 + disp_err * 10.0).mean() / steps as f32;
+        if k + 1 == steps {
+            last_px = scalar(((object.clone().narrow(1, 0, 2) - to.narrow(1, 0, 2)) * 64.0)
+                .powi_scalar(2)
+                .sum_dim(1)
+                .sqrt()
+                .mean());
+        }
+        loss = Some(match loss {
+            Some(x) => x + l,
+            None => l,
+        });
+    }
+    (loss.expect("at least one step"), last_px)
+}
+
+/// The goal net's loss: cross-entropy of the object slot and the zone of each sentence.
+pub fn goal_loss(
+    goal: &GoalNet,
+    sentences: &[(Vec<u16>, usize, usize)],
+    device: &Device,
+) -> (Tensor<1>, f64) {
+    let b = sentences.len();
+    let l = sentences.iter().map(|s| s.0.len()).max().unwrap_or(1);
+    let mut words = vec![0i64; b * l];
+    for (i, s) in sentences.iter().enumerate() {
+        for (j, &w) in s.0.iter().enumerate() {
+            words[i * l + j] = w as i64;
+        }
+    }
+    let words: Tensor<2, Int> = Tensor::from_data(TensorData::new(words, [b, l]), device);
+    let (ol, zl) = goal.forward(words);
+    let pick = |logits: Tensor<2>, idx: Vec<usize>, k: usize| {
+        let mut oh = vec![0f32; b * k];
+        for (i, &j) in idx.iter().enumerate() {
+            oh[i * k + j] = 1.0;
+        }
+        (log_softmax(logits, 1) * floats(oh, [b, k], device)).sum_dim(1).mean().neg()
+    };
+    let loss = pick(ol, sentences.iter().map(|s| s.1).collect(), OBJECT_SLOTS)
+        + pick(zl, sentences.iter().map(|s| s.2).collect(), 2);
+    let v = scalar(loss.clone());
+    (loss, v)
+}
+
+/// Runs `steps` AdamW steps of `loss` on `module` with a cosine schedule from `lr`.
+pub fn fit<M, F>(mut module: M, steps: usize, lr: f64, mut loss: F, every: usize, name: &str) -> M
+where
+    M: Module,
+    F: FnMut(&M, usize) -> (Tensor<1>, String),
+{
+    let mut optim = AdamWConfig::new()
+        .with_weight_decay(1e-4)
+        .with_grad_clipping(Some(GradientClippingConfig::Norm(1.0)))
+        .init();
+    let started = std::time::Instant::now();
+    for step in 0..steps {
+        let frac = step as f64 / steps.max(1) as f64;
+        let lr_now = lr * ((step + 1) as f64 / 50.0).min(1.0)
+            * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * frac).cos()));
+        let (l, msg) = loss(&module, step);
+        let grads = GradientsParams::from_grads(l.backward(), &module);
+        module = optim.step(lr_now, module, grads);
+        if every > 0 && (step + 1) % every == 0 {
+            eprintln!(
+                "{name} step {} t={:.0}s {msg}",
+                step + 1,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    module
+}
