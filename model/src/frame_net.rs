@@ -176,9 +176,6 @@ pub struct FrameOut {
     pub logits: Tensor<4>,
     /// `[B, 1, 64, 64]`: the palette class of each pixel of the current frame.
     pub current_class: Tensor<4, Int>,
-    /// `[B, 3 * width, 8, 8]`: the bottleneck features, the frame's state as the network sees
-    /// it.
-    pub bottleneck: Tensor<4>,
     pub output: Output,
 }
 
@@ -236,7 +233,7 @@ impl FrameNet {
         let h3 = gelu(self.d2.forward(h2.clone())) + bias(&self.a3);
         let h3 = self.r3b.forward(self.r3a.forward(h3));
         let u2 = self.r4.forward(gelu(
-            self.u2.forward(Tensor::cat(vec![upsample(h3.clone()), h2], 1)),
+            self.u2.forward(Tensor::cat(vec![upsample(h3), h2], 1)),
         ));
         let u1 = self.r5.forward(gelu(
             self.u1.forward(Tensor::cat(vec![upsample(u2), h1], 1)),
@@ -249,7 +246,6 @@ impl FrameNet {
         FrameOut {
             logits,
             current_class,
-            bottleneck: h3,
             output: self.output,
         }
     }

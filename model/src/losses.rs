@@ -13,6 +13,7 @@
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::train::scalar;
 use crate::frame_net::{one_hot, palette_class, shift_match, FrameOut, Output, SIDE};
 
 /// The palette classes whose pixels are counted and located: the agent, its dot and the six
@@ -103,10 +104,9 @@ fn shift_loss(
     let (logp, any) = shift_match(logits, cur, truth);
     let classes = (logp * any.clone()).sum().neg() / (any.sum() + 1.0);
     let total = pixels.clone() * w.pixels + classes.clone() * w.classes;
-    let v = |x: Tensor<1>| x.into_scalar::<f32>() as f64;
     let terms = StepTerms {
-        pixels: v(pixels),
-        classes: v(classes),
+        pixels: scalar(pixels),
+        classes: scalar(classes),
         counts: 0.0,
         centroids: 0.0,
     };
@@ -149,12 +149,11 @@ fn palette_loss(
         + classes.clone() * w.classes
         + counts.clone() * w.counts
         + centroids.clone() * w.centroids;
-    let v = |x: Tensor<1>| x.into_scalar::<f32>() as f64;
     let terms = StepTerms {
-        pixels: v(pixels),
-        classes: v(classes),
-        counts: v(counts),
-        centroids: v(centroids),
+        pixels: scalar(pixels),
+        classes: scalar(classes),
+        counts: scalar(counts),
+        centroids: scalar(centroids),
     };
     (total, terms)
 }

@@ -19,12 +19,9 @@ use world::task::{PushTask, APPROACH_WEIGHT, LOST_DISTANCE, SUCCESS_BONUS};
 
 use crate::batches::frames_tensor;
 use crate::frame_net::MOVES;
+use crate::infer::to_vec;
 use crate::planner::{cem_plan, CemConfig};
 use crate::state_net::{Dynamics, GoalNet, Reader, DYN_IN, POS_SCALE};
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 tensor")
-}
 
 /// A linear layer as plain numbers: `y = x W + b`, `W` `[inp, out]` row-major.
 #[derive(Clone, Debug)]
@@ -39,8 +36,8 @@ impl Dense {
     fn of(l: &burn::nn::Linear) -> Dense {
         let [inp, out] = l.weight.val().dims();
         Dense {
-            w: values(l.weight.val()),
-            b: l.bias.as_ref().map(|b| values(b.val())).unwrap_or(vec![0.0; out]),
+            w: to_vec(l.weight.val()),
+            b: l.bias.as_ref().map(|b| to_vec(b.val())).unwrap_or(vec![0.0; out]),
             inp,
             out,
         }
@@ -118,7 +115,7 @@ pub struct Reading {
 /// Reads the slots of frames (each 64x64x3 bytes) with the frame before each.
 pub fn read(reader: &Reader, prev: &[&[u8]], cur: &[&[u8]], device: &Device) -> Vec<Reading> {
     let out = reader.forward(frames_tensor(prev, device), frames_tensor(cur, device));
-    let (p, pos, ab, size) = (values(out.presence), values(out.pos), values(out.ab), values(out.size));
+    let (p, pos, ab, size) = (to_vec(out.presence), to_vec(out.pos), to_vec(out.ab), to_vec(out.size));
     (0..cur.len())
         .map(|i| {
             let mut r = Reading {
@@ -153,7 +150,7 @@ pub fn read_goal(goal: &GoalNet, words: &[u16], device: &Device) -> (usize, usiz
             .fold((0, f32::NEG_INFINITY), |b, (i, &x)| if x > b.1 { (i, x) } else { b })
             .0
     };
-    (argmax(values(o)), OBJECT_SLOTS + 1 + argmax(values(z)))
+    (argmax(to_vec(o)), OBJECT_SLOTS + 1 + argmax(to_vec(z)))
 }
 
 /// What a plan is scored against: the object's and the zone's slots as read.

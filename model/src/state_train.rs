@@ -16,6 +16,8 @@ use world::scene::View;
 
 use crate::batches::{frames_tensor, Clips};
 use crate::frame_net::MOVES;
+use crate::net::floats;
+use crate::train::scalar;
 use crate::state_net::{Dynamics, GoalNet, Reader, POS_SCALE};
 
 /// The slots of every frame of every episode, with the view.
@@ -43,14 +45,6 @@ impl Tracks {
             side: episodes.iter().map(|e| e.scene.view == View::Side).collect(),
         }
     }
-}
-
-fn floats<const D: usize>(v: Vec<f32>, shape: [usize; D], device: &Device) -> Tensor<D> {
-    Tensor::from_data(TensorData::new(v, shape), device)
-}
-
-fn scalar(t: Tensor<1>) -> f64 {
-    t.into_scalar::<f32>() as f64
 }
 
 /// The reader's loss on a batch of frames `(episode, t)` (t >= 1): presence cross-entropy on

@@ -150,7 +150,8 @@ pub struct StepLosses {
     pub flops: f64,
 }
 
-fn scalar(t: Tensor<1>) -> f64 {
+/// A one-element tensor's value.
+pub(crate) fn scalar(t: Tensor<1>) -> f64 {
     t.into_scalar::<f32>() as f64
 }
 
