@@ -11,7 +11,11 @@ use burn::tensor::{Device, Int, Tensor};
 use world::episode::Episode;
 
 use crate::batches::{frames_tensor, moves_tensor};
-use crate::frame_net::{compose_hard, compose_shift, FrameNet, Output, CLASSES, OFFSETS, SIDE};
+use crate::frame_net::{
+    compose_hard, compose_shift, compose_soft, soft_image, Compose, FrameNet, Output, CLASSES, OFFSETS,
+    SIDE,
+};
+use crate::infer::to_vec;
 use crate::eval::mean;
 use crate::imagemetrics::{centroid_error, missing_penalty, psnr};
 
@@ -67,12 +71,13 @@ pub fn dream(
     prev: Vec<Vec<u8>>,
     cur: Vec<Vec<u8>>,
     moves: &[Vec<u8>],
+    compose: Compose,
     device: &Device,
 ) -> Vec<Vec<Vec<u8>>> {
     let (mut prev, mut cur) = (prev, cur);
     let mut out = Vec::with_capacity(moves.len());
     for m in moves {
-        let next = next_frames(net, &prev, &cur, m, device);
+        let next = next_frames(net, &prev, &cur, m, compose, device);
         prev = std::mem::replace(&mut cur, next.clone());
         out.push(next);
     }
@@ -97,6 +102,7 @@ pub fn next_frames(
     prev: &[Vec<u8>],
     cur: &[Vec<u8>],
     moves: &[u8],
+    compose: Compose,
     device: &Device,
 ) -> Vec<Vec<u8>> {
     let p: Vec<&[u8]> = prev.iter().map(|f| f.as_slice()).collect();
@@ -111,10 +117,21 @@ pub fn next_frames(
     match out.output {
         Output::Palette => {
             let classes = argmax_channels(&out.logits, 0, CLASSES);
-            cur.iter()
-                .zip(classes.chunks_exact(n))
-                .map(|(c, k)| compose_hard(c, k))
-                .collect()
+            match compose {
+                Compose::Hard => cur
+                    .iter()
+                    .zip(classes.chunks_exact(n))
+                    .map(|(c, k)| compose_hard(c, k))
+                    .collect(),
+                Compose::Soft => {
+                    let soft = to_bytes(soft_image(out.logits.clone()));
+                    cur.iter()
+                        .zip(classes.chunks_exact(n))
+                        .zip(soft.chunks_exact(3 * n))
+                        .map(|((c, k), s)| compose_soft(c, k, s))
+                        .collect()
+                }
+            }
         }
         Output::Shift => {
             let ox = argmax_channels(&out.logits, 0, OFFSETS);
@@ -125,6 +142,14 @@ pub fn next_frames(
                 .collect()
         }
     }
+}
+
+/// `[B, 3, 64, 64]` in 0..1 -> packed RGB bytes, frame after frame (rounded, as the runtime
+/// rounds).
+fn to_bytes(x: Tensor<4>) -> Vec<u8> {
+    let [b, _, h, w] = x.dims();
+    let v = to_vec(x.permute([0, 2, 3, 1]).reshape([b * h * w * 3]));
+    v.into_iter().map(|c| (c.clamp(0.0, 1.0) * 255.0).round() as u8).collect()
 }
 
 /// Objects whose colour no other object of the scene has: the ones a colour blob locates.
@@ -156,6 +181,7 @@ pub fn score_dreams(
     starts: &[usize],
     horizon: usize,
     batch: usize,
+    compose: Compose,
     device: &Device,
 ) -> DreamScores {
     let picks: Vec<(usize, usize)> = episodes
@@ -180,7 +206,7 @@ pub fn score_dreams(
         let moves: Vec<Vec<u8>> = (0..horizon)
             .map(|h| chunk.iter().map(|&(i, t)| episodes[i].actions[t + h]).collect())
             .collect();
-        let dreamed = dream(net, prev, cur, &moves, device);
+        let dreamed = dream(net, prev, cur, &moves, compose, device);
         for (k, &(i, t)) in chunk.iter().enumerate() {
             let e = &episodes[i];
             let colours = unique_colour_objects(e);

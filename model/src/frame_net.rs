@@ -40,6 +40,9 @@ pub const GRID: usize = SIDE / 2;
 pub const KEEP_PRIOR: f32 = 4.0;
 /// Channels of the input: current frame, previous frame, their difference (RGB each).
 const INPUT_CHANNELS: usize = 9;
+/// Spread of the move embeddings at the start: as large as the features they are added to,
+/// so the move steers the network from the first step.
+const ACTION_INIT_STD: f64 = 1.0;
 /// Groups of every GroupNorm.
 const NORM_GROUPS: usize = 8;
 
@@ -186,7 +189,7 @@ impl FrameNet {
             EmbeddingConfig::new(MOVES, d)
                 .with_initializer(Initializer::Normal {
                     mean: 0.0,
-                    std: 0.02,
+                    std: ACTION_INIT_STD,
                 })
                 .init(device)
         };
@@ -348,6 +351,31 @@ pub fn compose_hard(cur: &[u8], classes: &[u8]) -> Vec<u8> {
             out.extend_from_slice(px);
         } else {
             out.extend_from_slice(&PALETTE[k as usize]);
+        }
+    }
+    out
+}
+
+/// How a dreamed pixel that changes class is drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Compose {
+    /// The most likely class's palette colour: every pixel is a flat colour.
+    #[default]
+    Hard,
+    /// The expected colour under the pixel's distribution (the mean prediction): where the
+    /// model is unsure between an object and the background it draws a blend.
+    Soft,
+}
+
+/// [`compose_hard`], except that a pixel whose class changes takes `soft`'s colour (the
+/// expected colour, `64 * 64 * 3` bytes) instead of its class's flat colour.
+pub fn compose_soft(cur: &[u8], classes: &[u8], soft: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(cur.len());
+    for ((px, &k), s) in cur.chunks_exact(3).zip(classes).zip(soft.chunks_exact(3)) {
+        if world::render::palette_index([px[0], px[1], px[2]]) == k {
+            out.extend_from_slice(px);
+        } else {
+            out.extend_from_slice(s);
         }
     }
     out

@@ -205,6 +205,29 @@ impl Target {
     }
 }
 
+/// Where [`model_policy`] gets the slots it plans from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sight {
+    /// Read off the rendered frame by the reader (what the page does).
+    Reader,
+    /// Taken from the simulator's state: a diagnosis that leaves only the dynamics and the
+    /// planner to blame for a miss.
+    Truth,
+}
+
+/// The slots of the simulator's state as a [`Reading`] (presence 1 or 0).
+pub fn truth_reading(
+    scene: &world::scene::Scene,
+    state: &world::sim::WorldState,
+    before: Option<&world::sim::WorldState>,
+) -> Reading {
+    let l = layout::slots::labels(scene, state, before);
+    Reading {
+        slots: l.slots,
+        presence: l.slots.map(|s| f32::from(u8::from(s.present))),
+    }
+}
+
 /// A policy for [`world::task::run_task`]: before every move, render the live state, read it,
 /// plan with CEM over imagined futures and take the plan's first move. Falls back to staying
 /// when the goal's object is not seen at all (the sentence says it is there, so a weak
@@ -216,17 +239,26 @@ pub fn model_policy<'a>(
     goal: (usize, usize),
     cfg: CemConfig,
     seed: u64,
+    sight: Sight,
     device: &'a Device,
 ) -> impl FnMut(&Simulator, usize) -> u8 + 'a {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut renderer = Renderer::new(64, 64).expect("64x64 renderer");
     let mut last: Option<Vec<u8>> = None;
+    let mut last_state: Option<world::sim::WorldState> = None;
     let mut previous: Option<Vec<u8>> = None;
     move |sim, _step| {
-        let frame = renderer.draw_rgb(&task.scene, &sim.state());
-        let before = last.clone().unwrap_or_else(|| frame.clone());
-        let r = read(reader, &[&before], &[&frame], device).remove(0);
-        last = Some(frame);
+        let state = sim.state();
+        let r = match sight {
+            Sight::Reader => {
+                let frame = renderer.draw_rgb(&task.scene, &state);
+                let before = last.clone().unwrap_or_else(|| frame.clone());
+                last = Some(frame.clone());
+                read(reader, &[&before], &[&frame], device).remove(0)
+            }
+            Sight::Truth => truth_reading(&task.scene, &state, last_state.as_ref()),
+        };
+        last_state = Some(state);
         if r.presence[goal.0] < 0.05 {
             return 0;
         }

@@ -116,6 +116,22 @@ pub fn track_windows(tracks: &Tracks, steps: usize) -> Vec<TrackWindow> {
     out
 }
 
+/// Extra distance, world units, within which the agent counts as touching an object.
+const CONTACT_MARGIN: f32 = 0.3;
+
+/// Whether the agent touches the window's object at some frame of it: the windows where
+/// pushing happens, which the planner most needs imagined right and which are a small share
+/// of all windows.
+pub fn is_contact(tracks: &Tracks, w: TrackWindow, steps: usize) -> bool {
+    let (e, s, t) = w;
+    (t..=t + steps).any(|u| {
+        let l = &tracks.labels[e][u];
+        let (a, o) = (l.slots[AGENT_SLOT], l.slots[s]);
+        let d = world::scene::dist(layout::slots::to_world(a.pos), layout::slots::to_world(o.pos));
+        d < (o.size + a.size) * world::scene::ARENA + CONTACT_MARGIN
+    })
+}
+
 /// `[agent u, v, du, dv]` and `[object u, v, du, dv, size]` of frame `t` as the dynamics reads
 /// them.
 pub fn dyn_state(l: &SlotLabels, s: usize) -> ([f32; 4], [f32; 5]) {

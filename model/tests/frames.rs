@@ -9,7 +9,7 @@ use layout::slots::{object_slot, zone_slot, FIRST_ZONE_SLOT, SLOTS};
 use model::batches::Clips;
 use model::frame_eval::{dream, score_dreams};
 use model::frame_net::{
-    compose_hard, compose_shift, palette_class, rolled, shuffle, unshuffle, FrameNet,
+    compose_hard, Compose, compose_shift, palette_class, rolled, shuffle, unshuffle, FrameNet,
     FrameNetConfig, Output, CLASSES, OFFSETS, REACH, SIDE,
 };
 use model::losses::{step_loss, LossWeights};
@@ -88,20 +88,23 @@ fn untrained_copies(output: Output) {
     device.seed(1);
     let net = FrameNet::new(&FrameNetConfig { width: 8, output }, &device);
     let eps = episodes(2);
-    let d = dream(
-        &net,
-        vec![eps[0].frame(0).to_vec(), eps[1].frame(2).to_vec()],
-        vec![eps[0].frame(1).to_vec(), eps[1].frame(3).to_vec()],
-        &[vec![1, 2], vec![3, 4]],
-        &device,
-    );
-    assert_eq!(d.len(), 2);
-    assert_eq!(d[1][0], eps[0].frame(1));
-    assert_eq!(d[1][1], eps[1].frame(3));
-    let s = score_dreams(&net, &eps, &[1, 5], 4, 8, &device);
-    assert_eq!(s.dreams, 4);
-    assert!(s.min_gain().abs() < 1e-9, "a copy scores as copy-last: {}", s.summary());
-    assert_eq!(s.whole, 1.0);
+    for compose in [Compose::Hard, Compose::Soft] {
+        let d = dream(
+            &net,
+            vec![eps[0].frame(0).to_vec(), eps[1].frame(2).to_vec()],
+            vec![eps[0].frame(1).to_vec(), eps[1].frame(3).to_vec()],
+            &[vec![1, 2], vec![3, 4]],
+            compose,
+            &device,
+        );
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[1][0], eps[0].frame(1));
+        assert_eq!(d[1][1], eps[1].frame(3));
+        let s = score_dreams(&net, &eps, &[1, 5], 4, 8, compose, &device);
+        assert_eq!(s.dreams, 4);
+        assert!(s.min_gain().abs() < 1e-9, "a copy scores as copy-last: {}", s.summary());
+        assert_eq!(s.whole, 1.0);
+    }
 }
 
 #[test]

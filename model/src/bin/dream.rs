@@ -18,7 +18,7 @@ use rand_chacha::ChaCha8Rng;
 
 use model::batches::Clips;
 use model::frame_eval::{held_out, score_dreams};
-use model::frame_net::{rolled, FrameNet, FrameNetConfig, Output};
+use model::frame_net::{rolled, Compose, FrameNet, FrameNetConfig, Output};
 use model::losses::{step_loss, LossWeights, StepTerms};
 
 #[derive(Parser)]
@@ -80,9 +80,21 @@ struct Args {
     /// Weight of the cross-entropy against the teacher's per-pixel distribution.
     #[arg(long, default_value_t = 1.0)]
     w_distill: f32,
+    /// How changed pixels are drawn when scoring: hard (flat palette colour) or soft
+    /// (expected colour).
+    #[arg(long, value_parser = parse_compose, default_value = "hard")]
+    compose: Compose,
     /// Only score `--init`.
     #[arg(long)]
     eval_only: bool,
+}
+
+fn parse_compose(s: &str) -> Result<Compose, String> {
+    match s {
+        "hard" => Ok(Compose::Hard),
+        "soft" => Ok(Compose::Soft),
+        o => Err(format!("--compose {o}: use hard or soft")),
+    }
 }
 
 fn load(path: &PathBuf, c: &FrameNetConfig, device: &Device) -> FrameNet {
@@ -119,7 +131,8 @@ fn main() {
     let starts = [1usize, 12, 23];
     if a.eval_only {
         let eps = held_out(a.episode_seed, a.final_episodes);
-        let s = score_dreams(&net.valid(), &eps, &starts, 16, 36, &plain);
+        eprintln!("{:?} pixels", a.compose);
+        let s = score_dreams(&net.valid(), &eps, &starts, 16, 36, a.compose, &plain);
         println!("{}", s.summary());
         return;
     }
@@ -209,14 +222,20 @@ fn main() {
         }
         if el > next_eval {
             next_eval += a.eval_every;
-            let s = score_dreams(&net.valid(), &quick, &starts, 16, 30, &plain);
+            let s = score_dreams(&net.valid(), &quick, &starts, 16, 30, a.compose, &plain);
             eprintln!("eval{} t={el:.0}s step {step}: {}", a.eval_episodes, s.summary());
             save(&net, &a.out);
         }
     }
     save(&net, &a.out);
     let eps = held_out(a.episode_seed, a.final_episodes);
-    let s = score_dreams(&net.valid(), &eps, &starts, 16, 36, &plain);
+    let other = match a.compose {
+        Compose::Hard => Compose::Soft,
+        Compose::Soft => Compose::Hard,
+    };
+    let o = score_dreams(&net.valid(), &eps, &starts, 16, 36, other, &plain);
+    println!("FINAL ({other:?} pixels): {}", o.summary());
+    let s = score_dreams(&net.valid(), &eps, &starts, 16, 36, a.compose, &plain);
     println!(
         "FINAL width {} params {} steps {step} frames {frames} train_s {:.0}: {}",
         a.width,

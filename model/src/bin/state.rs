@@ -18,13 +18,15 @@ use model::batches::Clips;
 use model::frame_eval::held_out;
 use model::planner::CemConfig;
 use model::state_net::{Dynamics, GoalNet, Reader};
-use model::state_plan::{model_policy, random_success, read, read_goal, DynamicsCpu};
+use model::state_plan::{model_policy, random_success, read, read_goal, DynamicsCpu, Sight};
 use model::state_train::{
-    dyn_state, dynamics_loss, fit, goal_loss, reader_loss, track_windows, Tracks,
+    dyn_state, dynamics_loss, fit, goal_loss, is_contact, reader_loss, track_windows, TrackWindow,
+    Tracks,
 };
 use world::dataset::Dataset;
 use world::episode::Episode;
 use world::language::vocab::{tokenize, vocab_size};
+use world::sim::Simulator;
 use world::task::{make_tasks, run_task};
 
 #[derive(Parser)]
@@ -63,6 +65,15 @@ struct Args {
     /// Load the parts from `--out` instead of training them.
     #[arg(long)]
     eval_only: bool,
+    /// Plan from the simulator's true slots instead of the reader's (a diagnosis).
+    #[arg(long)]
+    truth_reads: bool,
+    /// Share of each dynamics batch drawn from windows where the agent touches the object.
+    #[arg(long, default_value_t = 0.5)]
+    contact_share: f64,
+    /// Print each task's outcome.
+    #[arg(long)]
+    per_task: bool,
 }
 
 fn save<M: Module>(m: &M, path: PathBuf) {
@@ -130,7 +141,17 @@ fn main() {
         save(&goal, a.out.join("goal.bin"));
 
         let windows = track_windows(&tracks, a.horizon);
-        eprintln!("{} track windows of {} moves", windows.len(), a.horizon);
+        let contact: Vec<TrackWindow> = windows
+            .iter()
+            .copied()
+            .filter(|&w| is_contact(&tracks, w, a.horizon))
+            .collect();
+        eprintln!(
+            "{} track windows of {} moves, {} with contact",
+            windows.len(),
+            a.horizon,
+            contact.len()
+        );
         let mut d_rng = ChaCha8Rng::seed_from_u64(2);
         let mut n_rng = ChaCha8Rng::seed_from_u64(3);
         let dynamics = fit(
@@ -141,7 +162,13 @@ fn main() {
                 // Rollouts grow from 2 moves to the horizon over the first half.
                 let k = (2 + step * a.horizon * 2 / a.dyn_steps.max(1)).min(a.horizon);
                 let batch: Vec<_> = (0..a.dyn_batch)
-                    .map(|_| windows[d_rng.random_range(0..windows.len())])
+                    .map(|_| {
+                        if !contact.is_empty() && d_rng.random::<f64>() < a.contact_share {
+                            contact[d_rng.random_range(0..contact.len())]
+                        } else {
+                            windows[d_rng.random_range(0..windows.len())]
+                        }
+                    })
                     .collect();
                 let (l, px) = dynamics_loss(m, &tracks, &clips, &batch, k, a.noise_px, &mut n_rng, &device);
                 (l, format!("K={k} object error at the last step {px:.2} px"))
@@ -221,7 +248,9 @@ fn finish(a: &Args, reader: Reader, dynamics: Dynamics, goal: GoalNet) {
     let dcpu = DynamicsCpu::of(&dynamics);
     let windows = track_windows(&tracks, a.horizon);
     let (mut e_model, mut e_stay, mut e_const) = (0f64, 0f64, 0f64);
+    let (mut c_model, mut c_stay, mut c_n) = (0f64, 0f64, 0usize);
     for &(e, s, t) in &windows {
+        let touch = is_contact(&tracks, (e, s, t), a.horizon);
         let (mut ag, mut ob) = dyn_state(&tracks.labels[e][t], s);
         let side = f32::from(u8::from(tracks.side[e]));
         for k in 0..a.horizon {
@@ -232,6 +261,11 @@ fn finish(a: &Args, reader: Reader, dynamics: Dynamics, goal: GoalNet) {
         let d = |p: [f32; 2]| (((p[0] - truth[0]).powi(2) + (p[1] - truth[1]).powi(2)).sqrt() * 64.0) as f64;
         e_model += d([ob[0], ob[1]]);
         e_stay += d([start[0], start[1]]);
+        if touch {
+            c_model += d([ob[0], ob[1]]);
+            c_stay += d([start[0], start[1]]);
+            c_n += 1;
+        }
         let h = a.horizon as f32 / layout::slots::MOTION_SCALE;
         e_const += d([start[0] + start[2] * h, start[1] + start[3] * h]);
     }
@@ -243,6 +277,12 @@ fn finish(a: &Args, reader: Reader, dynamics: Dynamics, goal: GoalNet) {
         e_stay / n,
         e_const / n,
         dcpu.flops_per_step()
+    );
+    let c = c_n.max(1) as f64;
+    println!(
+        "dynamics, the {c_n} windows with contact: {:.2} px (staying put {:.2})",
+        c_model / c,
+        c_stay / c
     );
     // Goal reading.
     let tasks = make_tasks(2_000_000, a.tasks);
@@ -263,12 +303,29 @@ fn finish(a: &Args, reader: Reader, dynamics: Dynamics, goal: GoalNet) {
         horizon: a.horizon,
         ..CemConfig::default()
     };
+    let sight = if a.truth_reads { Sight::Truth } else { Sight::Reader };
     let started = std::time::Instant::now();
     let mut wins = 0;
     for (i, t) in tasks.iter().enumerate() {
         let g = read_goal(&goal, &tokenize(&t.goal_text()).unwrap(), &plain);
-        let out = run_task(t, 40, model_policy(t, &reader, &dcpu, g, cem.clone(), i as u64, &plain));
+        let out = run_task(t, 40, model_policy(t, &reader, &dcpu, g, cem.clone(), i as u64, sight, &plain));
         wins += usize::from(out.success);
+        if a.per_task {
+            let o = &t.scene.objects[t.object];
+            println!(
+                "task {i}: {} in {} moves, final distance {:.3} (start {:.3}); {:?} {:?} {:?} {:?} {:?} at {:.1?}",
+                if out.success { "reached" } else { "missed" },
+                out.actions.len(),
+                out.final_distance,
+                t.distance(&Simulator::new(&t.scene).state()),
+                o.shape,
+                o.size,
+                o.mass,
+                o.friction,
+                o.bounce,
+                o.position
+            );
+        }
     }
     let model_s = started.elapsed().as_secs_f64();
     println!(
