@@ -10,16 +10,30 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::activation::{gelu, sigmoid, softmax};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use layout::slots::{OBJECT_SLOTS, SLOTS, SLOT_CHANNELS};
 
 use crate::frame_net::{unshuffle, upsample, Res, GRID};
 
-/// Inputs of a [`Dynamics`] step: the agent (u, v, du, dv), the object (u, v, du, dv, size),
-/// the object seen from the agent (du, dv), the view (1 from the side) and the move (one-hot).
-pub const DYN_IN: usize = 4 + 5 + 2 + 1 + crate::frame_net::MOVES;
+/// The agent as the dynamics carries it: u, v, its displacement over the last frame (du, dv)
+/// and over the frame before (a short history, from which the response to a push, and so the
+/// hidden mass and friction of what it pushes, can be read).
+pub const AGENT_DIM: usize = 6;
+/// The object: as the agent, then its size and whether it is a box (1) or a ball (0).
+pub const OBJECT_DIM: usize = 8;
+/// Contact features of a [`Dynamics`] step: the gap between the agent's and the object's
+/// bounding circles (world units), the direction from the agent to the object (u, v) and how
+/// fast the agent closes in along it. Pushing is a function of these that an MLP finds
+/// easily, where from raw coordinates it learned that an object near the agent follows it
+/// whichever side the agent is on.
+pub const CONTACT_DIM: usize = 4;
+/// Inputs of a [`Dynamics`] step: the agent, the object, the object seen from the agent (du,
+/// dv), the contact features, the view (1 from the side) and the move (one-hot).
+pub const DYN_IN: usize = AGENT_DIM + OBJECT_DIM + 2 + CONTACT_DIM + 1 + crate::frame_net::MOVES;
+/// The agent's radius, world units (the units of `rel` and of the object's size input).
+const AGENT_REACH: f32 = world::scene::AGENT_RADIUS;
 /// Outputs: change of the agent's and the object's displacement.
 pub const DYN_OUT: usize = 4;
 /// Relative positions and sizes are multiplied by this before the network sees them.
@@ -124,11 +138,30 @@ impl Reader {
 
 /// One imagined step of the agent and one object: an MLP that adds to both displacements
 /// (semi-implicit: the new displacement moves the position).
+///
+/// The object's change is gated by contact: the MLP's share is weighted by
+/// [`contact_gate`] of the gap between the agent and the object, and away from the agent the
+/// object only slows down (`free`, a linear map of its own motion, size and shape). Without
+/// the gate the MLP learned that a resting object drifts toward an agent two units away, and
+/// the planner waited for that drift instead of pushing.
 #[derive(Module, Debug)]
 pub struct Dynamics {
     pub l1: Linear,
     pub l2: Linear,
     pub l3: Linear,
+    pub free: Linear,
+}
+
+/// Gap (world units) at which the contact gate is one half: about one step of the agent at
+/// full speed, so a push that starts within the step is seen.
+pub const GATE_AT: f32 = 0.6;
+/// How sharply the gate closes with the gap, world units.
+pub const GATE_WIDTH: f32 = 0.1;
+
+/// How much of the MLP's change an object takes at this gap: `sigmoid((GATE_AT - gap) /
+/// GATE_WIDTH)`.
+pub fn contact_gate(gap: f32) -> f32 {
+    1.0 / (1.0 + ((gap - GATE_AT) / GATE_WIDTH).exp())
 }
 
 impl Dynamics {
@@ -139,12 +172,16 @@ impl Dynamics {
             l3: LinearConfig::new(hidden, DYN_OUT)
                 .with_initializer(Initializer::Zeros)
                 .init(device),
+            free: LinearConfig::new(4, 2)
+                .with_initializer(Initializer::Zeros)
+                .init(device),
         }
     }
 
-    /// `agent` `[B, 4]` (u, v, du, dv with displacements times `MOTION_SCALE`), `object`
-    /// `[B, 5]` (the same plus size times `POS_SCALE`), `side` `[B, 1]`, `moves` `[B, 9]`
-    /// one-hot -> the next `agent` and `object`.
+    /// `agent` `[B, AGENT_DIM]` (u, v, du, dv, the previous du, dv; displacements times
+    /// `MOTION_SCALE`), `object` `[B, OBJECT_DIM]` (the same plus size times `POS_SCALE` and
+    /// the box flag), `side` `[B, 1]`, `moves` `[B, 9]` one-hot -> the next `agent` and
+    /// `object`.
     pub fn step(
         &self,
         agent: Tensor<2>,
@@ -153,18 +190,34 @@ impl Dynamics {
         moves: Tensor<2>,
     ) -> (Tensor<2>, Tensor<2>) {
         let rel = (object.clone().narrow(1, 0, 2) - agent.clone().narrow(1, 0, 2)) * POS_SCALE;
-        let x = Tensor::cat(vec![agent.clone(), object.clone(), rel, side, moves], 1);
+        let dist = (rel.clone().powi_scalar(2).sum_dim(1) + 1e-6).sqrt();
+        let normal = rel.clone() / dist.clone();
+        let gap = dist - object.clone().narrow(1, 6, 1) - AGENT_REACH;
+        let gate = sigmoid((gap.clone().neg() + GATE_AT) / GATE_WIDTH);
+        let free = self.free.forward(Tensor::cat(
+            vec![object.clone().narrow(1, 2, 2), object.clone().narrow(1, 6, 2)],
+            1,
+        ));
+        let closing = ((agent.clone().narrow(1, 2, 2) - object.clone().narrow(1, 2, 2))
+            * normal.clone())
+        .sum_dim(1);
+        let x = Tensor::cat(
+            vec![agent.clone(), object.clone(), rel, gap, normal, closing, side, moves],
+            1,
+        );
         let d = self
             .l3
             .forward(gelu(self.l2.forward(gelu(self.l1.forward(x)))));
         let s = layout::slots::MOTION_SCALE;
         let ad = agent.clone().narrow(1, 2, 2) + d.clone().narrow(1, 0, 2);
-        let od = object.clone().narrow(1, 2, 2) + d.narrow(1, 2, 2);
-        let ap = agent.narrow(1, 0, 2) + ad.clone() / s;
+        let od = object.clone().narrow(1, 2, 2)
+            + d.narrow(1, 2, 2) * gate.clone()
+            + free * (gate.neg() + 1.0);
+        let ap = agent.clone().narrow(1, 0, 2) + ad.clone() / s;
         let op = object.clone().narrow(1, 0, 2) + od.clone() / s;
         (
-            Tensor::cat(vec![ap, ad], 1),
-            Tensor::cat(vec![op, od, object.narrow(1, 4, 1)], 1),
+            Tensor::cat(vec![ap, ad, agent.narrow(1, 2, 2)], 1),
+            Tensor::cat(vec![op, od, object.clone().narrow(1, 2, 2), object.narrow(1, 6, 2)], 1),
         )
     }
 }

@@ -21,7 +21,9 @@ use crate::batches::frames_tensor;
 use crate::frame_net::MOVES;
 use crate::infer::to_vec;
 use crate::planner::{cem_plan, CemConfig};
-use crate::state_net::{Dynamics, GoalNet, Reader, DYN_IN, POS_SCALE};
+use crate::state_net::{
+    contact_gate, Dynamics, GoalNet, Reader, AGENT_DIM, DYN_IN, OBJECT_DIM, POS_SCALE,
+};
 
 /// A linear layer as plain numbers: `y = x W + b`, `W` `[inp, out]` row-major.
 #[derive(Clone, Debug)]
@@ -66,33 +68,49 @@ impl Dense {
 #[derive(Clone, Debug)]
 pub struct DynamicsCpu {
     pub layers: [Dense; 3],
+    pub free: Dense,
 }
 
 impl DynamicsCpu {
     pub fn of(d: &Dynamics) -> DynamicsCpu {
         DynamicsCpu {
             layers: [Dense::of(&d.l1), Dense::of(&d.l2), Dense::of(&d.l3)],
+            free: Dense::of(&d.free),
         }
     }
 
     /// One imagined step, in place (the same arithmetic as [`Dynamics::step`]).
-    pub fn step(&self, agent: &mut [f32; 4], object: &mut [f32; 5], side: f32, mv: u8) {
+    pub fn step(&self, agent: &mut [f32; AGENT_DIM], object: &mut [f32; OBJECT_DIM], side: f32, mv: u8) {
+        const REL: usize = AGENT_DIM + OBJECT_DIM;
         let mut x = [0f32; DYN_IN];
-        x[..4].copy_from_slice(agent);
-        x[4..9].copy_from_slice(object);
-        x[9] = (object[0] - agent[0]) * POS_SCALE;
-        x[10] = (object[1] - agent[1]) * POS_SCALE;
-        x[11] = side;
-        x[12 + (mv as usize).min(MOVES - 1)] = 1.0;
+        x[..AGENT_DIM].copy_from_slice(agent);
+        x[AGENT_DIM..REL].copy_from_slice(object);
+        let rel = [(object[0] - agent[0]) * POS_SCALE, (object[1] - agent[1]) * POS_SCALE];
+        let dist = (rel[0] * rel[0] + rel[1] * rel[1] + 1e-6).sqrt();
+        let normal = [rel[0] / dist, rel[1] / dist];
+        x[REL..REL + 2].copy_from_slice(&rel);
+        let gap = dist - object[6] - world::scene::AGENT_RADIUS;
+        let gate = contact_gate(gap);
+        let mut free = [0f32; 2];
+        self.free.apply(&[object[2], object[3], object[6], object[7]], &mut free, false);
+        x[REL + 2] = gap;
+        x[REL + 3..REL + 5].copy_from_slice(&normal);
+        x[REL + 5] = (agent[2] - object[2]) * normal[0] + (agent[3] - object[3]) * normal[1];
+        x[REL + 6] = side;
+        x[REL + 7 + (mv as usize).min(MOVES - 1)] = 1.0;
         let h = self.layers[0].out;
         let (mut h1, mut h2, mut d) = (vec![0f32; h], vec![0f32; h], [0f32; 4]);
         self.layers[0].apply(&x, &mut h1, true);
         self.layers[1].apply(&h1, &mut h2, true);
         self.layers[2].apply(&h2, &mut d, false);
+        agent[4] = agent[2];
+        agent[5] = agent[3];
+        object[4] = object[2];
+        object[5] = object[3];
         agent[2] += d[0];
         agent[3] += d[1];
-        object[2] += d[2];
-        object[3] += d[3];
+        object[2] += d[2] * gate + free[0] * (1.0 - gate);
+        object[3] += d[3] * gate + free[1] * (1.0 - gate);
         agent[0] += agent[2] / MOTION_SCALE;
         agent[1] += agent[3] / MOTION_SCALE;
         object[0] += object[2] / MOTION_SCALE;
@@ -153,11 +171,30 @@ pub fn read_goal(goal: &GoalNet, words: &[u16], device: &Device) -> (usize, usiz
     (argmax(to_vec(o)), OBJECT_SLOTS + 1 + argmax(to_vec(z)))
 }
 
+/// The agent as [`Dynamics`] reads it: its slot and its displacement over the frame before.
+pub fn dyn_agent(a: &Slot, before: [f32; 2]) -> [f32; AGENT_DIM] {
+    let m = MOTION_SCALE;
+    [a.pos[0], a.pos[1], a.ab[0] * m, a.ab[1] * m, before[0] * m, before[1] * m]
+}
+
+/// Object slot `s` as [`Dynamics`] reads it (see [`crate::state_net::OBJECT_DIM`]).
+pub fn dyn_object(o: &Slot, before: [f32; 2], s: usize) -> [f32; OBJECT_DIM] {
+    let [a0, a1, a2, a3, a4, a5] = dyn_agent(o, before);
+    let boxed = f32::from(u8::from(s % 2 == 1));
+    [a0, a1, a2, a3, a4, a5, o.size * POS_SCALE, boxed]
+}
+
+/// How far inside the zone's read edges, world units (0.3 is about 2 pixels), an imagined
+/// object must be to count as arrived. The reader places a zone's edges to within a pixel
+/// or so; without the margin an object resting just outside its zone was read as inside, and
+/// every plan looked like a success, so none moved it.
+pub const ZONE_MARGIN: f32 = 0.3;
+
 /// What a plan is scored against: the object's and the zone's slots as read.
 #[derive(Clone, Copy, Debug)]
 pub struct Target {
-    pub agent: [f32; 4],
-    pub object: [f32; 5],
+    pub agent: [f32; AGENT_DIM],
+    pub object: [f32; OBJECT_DIM],
     /// Zone centre and half extents, world units.
     pub zone_centre: [f32; 2],
     pub zone_half: [f32; 2],
@@ -165,15 +202,19 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn of(r: &Reading, object: usize, zone: usize, view: View) -> Target {
-        let a = r.slots[AGENT_SLOT];
-        let o = r.slots[object];
+    /// The target from the live reading `r` and the one before it (`before`; none at the
+    /// start, when nothing has moved yet).
+    pub fn of(r: &Reading, before: Option<&Reading>, object: usize, zone: usize, view: View) -> Target {
         let z = r.slots[zone];
+        let was = |s: usize| before.map_or([0.0; 2], |b| b.slots[s].ab);
         Target {
-            agent: [a.pos[0], a.pos[1], a.ab[0] * MOTION_SCALE, a.ab[1] * MOTION_SCALE],
-            object: [o.pos[0], o.pos[1], o.ab[0] * MOTION_SCALE, o.ab[1] * MOTION_SCALE, o.size * POS_SCALE],
+            agent: dyn_agent(&r.slots[AGENT_SLOT], was(AGENT_SLOT)),
+            object: dyn_object(&r.slots[object], was(object), object),
             zone_centre: to_world(z.pos),
-            zone_half: [z.ab[0] * ARENA, z.ab[1] * ARENA],
+            zone_half: [
+                (z.ab[0] * ARENA - ZONE_MARGIN).max(0.0),
+                (z.ab[1] * ARENA - ZONE_MARGIN).max(0.0),
+            ],
             side: f32::from(u8::from(view == View::Side)),
         }
     }
@@ -215,6 +256,20 @@ pub enum Sight {
     Truth,
 }
 
+/// Replaces the motion the reader read for the agent and every object by the change of its
+/// read place since `before` (none: no motion yet). The reader's own motion read-out is
+/// noisy: it read a resting object as drifting 0.36 px a frame, and over 12 imagined moves
+/// that drift carried the object into its zone, so the plan was to wait. Two readings of a
+/// resting object in an unchanged frame agree exactly, and the reader's place error is mostly
+/// a steady offset that the difference cancels.
+pub fn track_motion(r: &mut Reading, before: Option<&Reading>) {
+    for s in 0..=AGENT_SLOT {
+        r.slots[s].ab = before.map_or([0.0; 2], |b| {
+            [r.slots[s].pos[0] - b.slots[s].pos[0], r.slots[s].pos[1] - b.slots[s].pos[1]]
+        });
+    }
+}
+
 /// The slots of the simulator's state as a [`Reading`] (presence 1 or 0).
 pub fn truth_reading(
     scene: &world::scene::Scene,
@@ -229,9 +284,9 @@ pub fn truth_reading(
 }
 
 /// A policy for [`world::task::run_task`]: before every move, render the live state, read it,
-/// plan with CEM over imagined futures and take the plan's first move. Falls back to staying
-/// when the goal's object is not seen at all (the sentence says it is there, so a weak
-/// reading is still used).
+/// plan with CEM over imagined futures and take the plan's first move. The goal's object is
+/// planned with wherever the reader places it, however unsure the reader is that it is there:
+/// the sentence says it is, and staying put (what this did before) never reaches the goal.
 pub fn model_policy<'a>(
     task: &'a PushTask,
     reader: &'a Reader,
@@ -246,10 +301,11 @@ pub fn model_policy<'a>(
     let mut renderer = Renderer::new(64, 64).expect("64x64 renderer");
     let mut last: Option<Vec<u8>> = None;
     let mut last_state: Option<world::sim::WorldState> = None;
+    let mut last_reading: Option<Reading> = None;
     let mut previous: Option<Vec<u8>> = None;
     move |sim, _step| {
         let state = sim.state();
-        let r = match sight {
+        let mut r = match sight {
             Sight::Reader => {
                 let frame = renderer.draw_rgb(&task.scene, &state);
                 let before = last.clone().unwrap_or_else(|| frame.clone());
@@ -259,10 +315,9 @@ pub fn model_policy<'a>(
             Sight::Truth => truth_reading(&task.scene, &state, last_state.as_ref()),
         };
         last_state = Some(state);
-        if r.presence[goal.0] < 0.05 {
-            return 0;
-        }
-        let target = Target::of(&r, goal.0, goal.1, task.scene.view);
+        track_motion(&mut r, last_reading.as_ref());
+        let target = Target::of(&r, last_reading.as_ref(), goal.0, goal.1, task.scene.view);
+        last_reading = Some(r);
         let plan = cem_plan(&cfg, &mut rng, previous.as_deref(), |pop| {
             pop.iter().map(|c| target.cost(dynamics, c)).collect()
         });

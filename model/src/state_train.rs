@@ -18,7 +18,8 @@ use crate::batches::{frames_tensor, Clips};
 use crate::frame_net::MOVES;
 use crate::net::floats;
 use crate::train::scalar;
-use crate::state_net::{Dynamics, GoalNet, Reader, POS_SCALE};
+use crate::state_net::{Dynamics, GoalNet, Reader, AGENT_DIM, OBJECT_DIM, POS_SCALE};
+use crate::state_plan::{dyn_agent, dyn_object};
 
 /// The slots of every frame of every episode, with the view.
 pub struct Tracks {
@@ -132,14 +133,14 @@ pub fn is_contact(tracks: &Tracks, w: TrackWindow, steps: usize) -> bool {
     })
 }
 
-/// `[agent u, v, du, dv]` and `[object u, v, du, dv, size]` of frame `t` as the dynamics reads
-/// them.
-pub fn dyn_state(l: &SlotLabels, s: usize) -> ([f32; 4], [f32; 5]) {
-    let a = l.slots[AGENT_SLOT];
-    let o = l.slots[s];
+/// The agent and object slot `s` at frame `t` of a track as [`Dynamics`] reads them (with
+/// the displacements of frame `t - 1`; none before the first frame).
+pub fn dyn_state(ls: &[SlotLabels], t: usize, s: usize) -> ([f32; AGENT_DIM], [f32; OBJECT_DIM]) {
+    let l = &ls[t];
+    let was = |k: usize| t.checked_sub(1).map_or([0.0; 2], |p| ls[p].slots[k].ab);
     (
-        [a.pos[0], a.pos[1], a.ab[0] * MOTION_SCALE, a.ab[1] * MOTION_SCALE],
-        [o.pos[0], o.pos[1], o.ab[0] * MOTION_SCALE, o.ab[1] * MOTION_SCALE, o.size * POS_SCALE],
+        dyn_agent(&l.slots[AGENT_SLOT], was(AGENT_SLOT)),
+        dyn_object(&l.slots[s], was(s), s),
     )
 }
 
@@ -170,15 +171,21 @@ pub fn dynamics_loss(
     let (mut a0, mut o0, mut side) = (vec![], vec![], vec![]);
     let noise = |rng: &mut ChaCha8Rng, s: f32| (rng.random::<f32>() * 2.0 - 1.0) * s;
     for &(e, s, t) in windows {
-        let (a, o) = dyn_state(&tracks.labels[e][t], s);
+        let (mut a, mut o) = dyn_state(&tracks.labels[e], t, s);
         let np = noise_px / 64.0;
         let nd = noise_px / 64.0 * MOTION_SCALE * 0.5;
-        a0.extend([a[0] + noise(rng, np), a[1] + noise(rng, np), a[2] + noise(rng, nd), a[3] + noise(rng, nd)]);
-        o0.extend([o[0] + noise(rng, np), o[1] + noise(rng, np), o[2] + noise(rng, nd), o[3] + noise(rng, nd), o[4]]);
+        for (i, v) in a.iter_mut().enumerate() {
+            *v += noise(rng, if i < 2 { np } else { nd });
+        }
+        for (i, v) in o.iter_mut().take(AGENT_DIM).enumerate() {
+            *v += noise(rng, if i < 2 { np } else { nd });
+        }
+        a0.extend(a);
+        o0.extend(o);
         side.push(f32::from(u8::from(tracks.side[e])));
     }
-    let mut agent = floats(a0, [b, 4], device);
-    let mut object = floats(o0, [b, 5], device);
+    let mut agent = floats(a0, [b, AGENT_DIM], device);
+    let mut object = floats(o0, [b, OBJECT_DIM], device);
     let side = floats(side, [b, 1], device);
     let mut loss: Option<Tensor<1>> = None;
     let mut last_px = 0.0;
@@ -189,12 +196,12 @@ pub fn dynamics_loss(
         object = o;
         let (mut ta, mut to) = (vec![], vec![]);
         for &(e, s, t) in windows {
-            let (a, o) = dyn_state(&tracks.labels[e][t + k + 1], s);
+            let (a, o) = dyn_state(&tracks.labels[e], t + k + 1, s);
             ta.extend(a);
             to.extend(o);
         }
-        let ta = floats(ta, [b, 4], device);
-        let to = floats(to, [b, 5], device);
+        let ta = floats(ta, [b, AGENT_DIM], device);
+        let to = floats(to, [b, OBJECT_DIM], device);
         let pos_err = ((agent.clone().narrow(1, 0, 2) - ta.clone().narrow(1, 0, 2)) * 64.0)
             .powi_scalar(2)
             .sum_dim(1)

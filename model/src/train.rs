@@ -151,7 +151,7 @@ pub struct StepLosses {
 }
 
 /// A one-element tensor's value.
-pub(crate) fn scalar(t: Tensor<1>) -> f64 {
+pub fn scalar(t: Tensor<1>) -> f64 {
     t.into_scalar::<f32>() as f64
 }
 

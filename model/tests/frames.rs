@@ -189,7 +189,10 @@ fn the_plain_dynamics_equals_burn_and_the_state_losses_fall() {
     assert!(last < first.unwrap(), "{first:?} -> {last}");
     let d = dynamics.valid();
     let cpu = DynamicsCpu::of(&d);
-    let (mut a, mut o) = ([0.3f32, 0.4, 0.2, -0.1], [0.35f32, 0.45, 0.0, 0.1, 0.5]);
+    let (mut a, mut o) = (
+        [0.3f32, 0.4, 0.2, -0.1, 0.15, -0.05],
+        [0.35f32, 0.45, 0.0, 0.1, 0.05, 0.1, 0.5, 1.0],
+    );
     let t = |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [1, v.len()]), &plain);
     let mut oh = vec![0f32; 9];
     oh[2] = 1.0;

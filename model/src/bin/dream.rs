@@ -20,6 +20,7 @@ use model::batches::Clips;
 use model::frame_eval::{held_out, score_dreams};
 use model::frame_net::{rolled, Compose, FrameNet, FrameNetConfig, Output};
 use model::losses::{step_loss, LossWeights, StepTerms};
+use model::train::scalar;
 
 #[derive(Parser)]
 struct Args {
@@ -84,6 +85,11 @@ struct Args {
     /// (expected colour).
     #[arg(long, value_parser = parse_compose, default_value = "hard")]
     compose: Compose,
+    /// Divide each rollout step's pixel loss by copy-last's squared error at that step (times
+    /// 1e-3): the loss then weighs a step by how much it costs in decibels, which is what the
+    /// horizons are scored in, instead of letting the far steps' larger errors dominate.
+    #[arg(long)]
+    pixel_norm: bool,
     /// Only score `--init`.
     #[arg(long)]
     eval_only: bool,
@@ -173,11 +179,17 @@ fn main() {
         let mut terms = StepTerms::default();
         let mut distill = 0.0f64;
         let prev_plain = |t: &Tensor<4>| t.clone().detach().to_device(&plain);
+        let start = cur.clone().detach();
         for s in 0..k {
             let out = net.forward(prev.clone(), cur.clone(), clips.moves_at(&win, s, &device));
             let rolled = rolled(&out, cur.clone());
             let truth = clips.frames_at(&win, s as isize + 1, &device);
-            let (mut l, t) = step_loss(&out, cur.clone(), rolled.clone(), truth, &w);
+            let mut ws = w;
+            if a.pixel_norm {
+                let copy = scalar((truth.clone() - start.clone()).powi_scalar(2).mean());
+                ws.pixels *= (1e-3 / copy.max(1e-5)) as f32;
+            }
+            let (mut l, t) = step_loss(&out, cur.clone(), rolled.clone(), truth, &ws);
             terms.add(&t, 1.0 / k as f64);
             if let Some(teacher) = &teacher {
                 // The teacher sees what the student rolled (without gradients).

@@ -71,6 +71,9 @@ struct Args {
     /// Share of each dynamics batch drawn from windows where the agent touches the object.
     #[arg(long, default_value_t = 0.5)]
     contact_share: f64,
+    /// Follow this task step by step (true slots): what the plan imagines and what happens.
+    #[arg(long)]
+    trace: Option<usize>,
     /// Print each task's outcome.
     #[arg(long)]
     per_task: bool,
@@ -251,13 +254,13 @@ fn finish(a: &Args, reader: Reader, dynamics: Dynamics, goal: GoalNet) {
     let (mut c_model, mut c_stay, mut c_n) = (0f64, 0f64, 0usize);
     for &(e, s, t) in &windows {
         let touch = is_contact(&tracks, (e, s, t), a.horizon);
-        let (mut ag, mut ob) = dyn_state(&tracks.labels[e][t], s);
+        let (mut ag, mut ob) = dyn_state(&tracks.labels[e], t, s);
         let side = f32::from(u8::from(tracks.side[e]));
         for k in 0..a.horizon {
             dcpu.step(&mut ag, &mut ob, side, clips.action(e, t + k));
         }
-        let (_, truth) = dyn_state(&tracks.labels[e][t + a.horizon], s);
-        let (_, start) = dyn_state(&tracks.labels[e][t], s);
+        let (_, truth) = dyn_state(&tracks.labels[e], t + a.horizon, s);
+        let (_, start) = dyn_state(&tracks.labels[e], t, s);
         let d = |p: [f32; 2]| (((p[0] - truth[0]).powi(2) + (p[1] - truth[1]).powi(2)).sqrt() * 64.0) as f64;
         e_model += d([ob[0], ob[1]]);
         e_stay += d([start[0], start[1]]);
@@ -303,6 +306,9 @@ fn finish(a: &Args, reader: Reader, dynamics: Dynamics, goal: GoalNet) {
         horizon: a.horizon,
         ..CemConfig::default()
     };
+    if let Some(n) = a.trace {
+        return trace(&tasks[n], n as u64, (!a.truth_reads).then_some(&reader), &goal, &dcpu, &cem, &plain);
+    }
     let sight = if a.truth_reads { Sight::Truth } else { Sight::Reader };
     let started = std::time::Instant::now();
     let mut wins = 0;
@@ -337,4 +343,73 @@ fn finish(a: &Args, reader: Reader, dynamics: Dynamics, goal: GoalNet) {
         model_s,
         100.0 * random_success(&tasks, 40, 7)
     );
+}
+
+/// Runs `task` as the planning score does (plans from the reader's slots, or from the true
+/// ones without a reader) and prints, for every move, the true agent and object, what was
+/// read of them, the plan's imagined cost and object end point, and the plan's true cost.
+fn trace(
+    task: &world::task::PushTask,
+    seed: u64,
+    reader: Option<&Reader>,
+    goal: &GoalNet,
+    dcpu: &DynamicsCpu,
+    cem: &CemConfig,
+    plain: &Device,
+) {
+    use model::state_plan::{truth_reading, Target};
+    let mut renderer = world::render::Renderer::new(64, 64).unwrap();
+    let mut last_frame: Option<Vec<u8>> = None;
+    let g = read_goal(goal, &tokenize(&task.goal_text()).unwrap(), plain);
+    let mut sim = Simulator::new(&task.scene);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut before_state, mut before_read, mut warm): (Option<world::sim::WorldState>, Option<model::state_plan::Reading>, Option<Vec<u8>>) = (None, None, None);
+    let mut history = Vec::new();
+    println!("zone centre {:?} rect {:?}", task.zone_centre(), task.zone_rect());
+    for step in 0..40 {
+        let state = sim.state();
+        let mut r = match reader {
+            Some(reader) => {
+                let frame = renderer.draw_rgb(&task.scene, &state);
+                let before = last_frame.replace(frame.clone()).unwrap_or_else(|| frame.clone());
+                read(reader, &[&before], &[&frame], plain).remove(0)
+            }
+            None => truth_reading(&task.scene, &state, before_state.as_ref()),
+        };
+        model::state_plan::track_motion(&mut r, before_read.as_ref());
+        let t = Target::of(&r, before_read.as_ref(), g.0, g.1, task.scene.view);
+        let plan = model::planner::cem_plan(cem, &mut rng, warm.as_deref(), |pop| {
+            pop.iter().map(|c| t.cost(dcpu, c)).collect()
+        });
+        let (mut ag, mut ob) = (t.agent, t.object);
+        for &m in &plan.actions {
+            dcpu.step(&mut ag, &mut ob, t.side, m);
+        }
+        let truth_cost = world::task::rollout_cost(task, world::task::replay(task, &history), &plan.actions);
+        let o = &state.objects[task.object];
+        println!(
+            "step {step}: agent {:.2?} object {:.2?} read {:.2?} {:.2?} p {:.2} move {} plan {:?} imagined cost {:.2} (true {:.2}) object ends {:.2?}",
+            state.agent.position,
+            o.position,
+            layout::slots::to_world(r.slots[layout::slots::AGENT_SLOT].pos),
+            (layout::slots::to_world(r.slots[g.0].pos), r.slots[g.0].ab.map(|v| v * 64.0)),
+            r.presence[g.0],
+            plan.actions[0],
+            plan.actions,
+            plan.cost,
+            truth_cost,
+            layout::slots::to_world([ob[0], ob[1]]),
+        );
+        let a = plan.actions[0];
+        sim.step(world::action::Action::from_discrete(a));
+        history.push(a);
+        warm = Some(plan.actions);
+        before_state = Some(state);
+        before_read = Some(r);
+        if task.success(&sim.state()) {
+            println!("reached after {} moves", step + 1);
+            return;
+        }
+    }
+    println!("missed");
 }
