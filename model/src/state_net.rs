@@ -10,7 +10,7 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::activation::{gelu, sigmoid, softmax};
+use burn::tensor::activation::{gelu, sigmoid, softmax, softplus, tanh};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use layout::slots::{OBJECT_SLOTS, SLOTS, SLOT_CHANNELS};
@@ -34,8 +34,31 @@ pub const CONTACT_DIM: usize = 4;
 pub const DYN_IN: usize = AGENT_DIM + OBJECT_DIM + 2 + CONTACT_DIM + 1 + crate::frame_net::MOVES;
 /// The agent's radius, world units (the units of `rel` and of the object's size input).
 const AGENT_REACH: f32 = world::scene::AGENT_RADIUS;
-/// Outputs: change of the agent's and the object's displacement.
-pub const DYN_OUT: usize = 4;
+/// Outputs: change of the agent's displacement (2), then the contact response of the object
+/// (see [`contact_change`]): push and brake along the contact normal, slide across it.
+pub const DYN_OUT: usize = 5;
+/// Offset of the push and brake outputs, so that both start near zero (softplus(-4) and
+/// sigmoid(-4) are about 0.02) with the output layer at zero.
+pub const CONTACT_BIAS: f32 = 4.0;
+
+/// The change of an object's displacement that contact with the agent makes, from the
+/// dynamics' three outputs `push, brake, slide`, the unit normal `n` from the agent to the
+/// object and the object's displacement `v` (`vn`, `vt` its parts along and across `n`):
+/// along the normal `p - b * vn`, across it `tanh(slide) * p - b * vt`, where `p =
+/// softplus(push)` and `b = sigmoid(brake)`. So the agent pushes an object away, or slows it
+/// down, but never pulls it, and it moves it sideways by at most as much as it pushes (a
+/// friction cone). Without these limits the MLP, where its data were thin, imagined a heavy
+/// box sliding toward, or along, an agent that only brushed past it, and the planner chose
+/// exactly those moves.
+pub fn contact_change(push: f32, brake: f32, slide: f32, n: [f32; 2], v: [f32; 2]) -> [f32; 2] {
+    let softplus = |x: f32| x.max(0.0) + (-x.abs()).exp().ln_1p();
+    let p = softplus(push - CONTACT_BIAS);
+    let b = 1.0 / (1.0 + (CONTACT_BIAS - brake).exp());
+    let (vn, vt) = (v[0] * n[0] + v[1] * n[1], v[1] * n[0] - v[0] * n[1]);
+    let along = p - b * vn;
+    let across = slide.tanh() * p - b * vt;
+    [n[0] * along - n[1] * across, n[1] * along + n[0] * across]
+}
 /// Relative positions and sizes are multiplied by this before the network sees them.
 pub const POS_SCALE: f32 = 10.0;
 
@@ -202,7 +225,7 @@ impl Dynamics {
             * normal.clone())
         .sum_dim(1);
         let x = Tensor::cat(
-            vec![agent.clone(), object.clone(), rel, gap, normal, closing, side, moves],
+            vec![agent.clone(), object.clone(), rel, gap, normal.clone(), closing, side, moves],
             1,
         );
         let d = self
@@ -210,9 +233,24 @@ impl Dynamics {
             .forward(gelu(self.l2.forward(gelu(self.l1.forward(x)))));
         let s = layout::slots::MOTION_SCALE;
         let ad = agent.clone().narrow(1, 2, 2) + d.clone().narrow(1, 0, 2);
-        let od = object.clone().narrow(1, 2, 2)
-            + d.narrow(1, 2, 2) * gate.clone()
-            + free * (gate.neg() + 1.0);
+        // `contact_change`, batched.
+        let v = object.clone().narrow(1, 2, 2);
+        let (nu, nv) = (normal.clone().narrow(1, 0, 1), normal.narrow(1, 1, 1));
+        let (vu, vv) = (v.clone().narrow(1, 0, 1), v.clone().narrow(1, 1, 1));
+        let vn = vu.clone() * nu.clone() + vv.clone() * nv.clone();
+        let vt = vv * nu.clone() - vu * nv.clone();
+        let p = softplus(d.clone().narrow(1, 2, 1) - CONTACT_BIAS, 1.0);
+        let b = sigmoid(d.clone().narrow(1, 3, 1) - CONTACT_BIAS);
+        let along = p.clone() - b.clone() * vn;
+        let across = tanh(d.narrow(1, 4, 1)) * p - b * vt;
+        let contact = Tensor::cat(
+            vec![
+                nu.clone() * along.clone() - nv.clone() * across.clone(),
+                nv * along + nu * across,
+            ],
+            1,
+        );
+        let od = v + contact * gate.clone() + free * (gate.neg() + 1.0);
         let ap = agent.clone().narrow(1, 0, 2) + ad.clone() / s;
         let op = object.clone().narrow(1, 0, 2) + od.clone() / s;
         (

@@ -22,7 +22,8 @@ use crate::frame_net::MOVES;
 use crate::infer::to_vec;
 use crate::planner::{cem_plan, CemConfig};
 use crate::state_net::{
-    contact_gate, Dynamics, GoalNet, Reader, AGENT_DIM, DYN_IN, OBJECT_DIM, POS_SCALE,
+    contact_change, contact_gate, Dynamics, GoalNet, Reader, AGENT_DIM, DYN_IN, DYN_OUT, OBJECT_DIM,
+    POS_SCALE,
 };
 
 /// A linear layer as plain numbers: `y = x W + b`, `W` `[inp, out]` row-major.
@@ -99,7 +100,7 @@ impl DynamicsCpu {
         x[REL + 6] = side;
         x[REL + 7 + (mv as usize).min(MOVES - 1)] = 1.0;
         let h = self.layers[0].out;
-        let (mut h1, mut h2, mut d) = (vec![0f32; h], vec![0f32; h], [0f32; 4]);
+        let (mut h1, mut h2, mut d) = (vec![0f32; h], vec![0f32; h], [0f32; DYN_OUT]);
         self.layers[0].apply(&x, &mut h1, true);
         self.layers[1].apply(&h1, &mut h2, true);
         self.layers[2].apply(&h2, &mut d, false);
@@ -109,8 +110,9 @@ impl DynamicsCpu {
         object[5] = object[3];
         agent[2] += d[0];
         agent[3] += d[1];
-        object[2] += d[2] * gate + free[0] * (1.0 - gate);
-        object[3] += d[3] * gate + free[1] * (1.0 - gate);
+        let contact = contact_change(d[2], d[3], d[4], normal, [object[4], object[5]]);
+        object[2] += contact[0] * gate + free[0] * (1.0 - gate);
+        object[3] += contact[1] * gate + free[1] * (1.0 - gate);
         agent[0] += agent[2] / MOTION_SCALE;
         agent[1] += agent[3] / MOTION_SCALE;
         object[0] += object[2] / MOTION_SCALE;
@@ -219,10 +221,19 @@ impl Target {
         }
     }
 
-    /// The imagined cost of `moves`: per step the object's distance to the zone's centre plus
-    /// the agent's distance to the spot behind the object (over the arena side, weighted as the
-    /// task weighs them); reaching the zone stops the sum and earns the task's bonus.
-    pub fn cost(&self, dynamics: &DynamicsCpu, moves: &[u8]) -> f32 {
+    /// The imagined cost of `moves`, averaged over the members of an ensemble of dynamics: a
+    /// plan scores well only where they all agree it does, so the planner cannot pick the moves
+    /// on which one member happens to be wrong in its favour.
+    pub fn cost(&self, ensemble: &[DynamicsCpu], moves: &[u8]) -> f32 {
+        let n = ensemble.len().max(1) as f32;
+        ensemble.iter().map(|d| self.cost_one(d, moves)).sum::<f32>() / n
+    }
+
+    /// The imagined cost of `moves` under one dynamics: per step the object's distance to the
+    /// zone's centre plus the agent's distance to the spot behind the object (over the arena
+    /// side, weighted as the task weighs them); reaching the zone stops the sum and earns the
+    /// task's bonus.
+    pub fn cost_one(&self, dynamics: &DynamicsCpu, moves: &[u8]) -> f32 {
         let (mut agent, mut object) = (self.agent, self.object);
         let reach = object[4] / POS_SCALE * ARENA + AGENT_RADIUS;
         let mut cost = 0.0;
@@ -290,7 +301,7 @@ pub fn truth_reading(
 pub fn model_policy<'a>(
     task: &'a PushTask,
     reader: &'a Reader,
-    dynamics: &'a DynamicsCpu,
+    dynamics: &'a [DynamicsCpu],
     goal: (usize, usize),
     cfg: CemConfig,
     seed: u64,

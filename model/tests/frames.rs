@@ -16,7 +16,7 @@ use model::losses::{step_loss, LossWeights};
 use model::state_net::{Dynamics, GoalNet, Reader};
 use model::state_plan::DynamicsCpu;
 use model::state_train::{dynamics_loss, goal_loss, reader_loss, track_windows, Tracks};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use world::episode::{generate_episode, Episode, EpisodeConfig};
 use world::language::vocab::{tokenize, vocab_size};
@@ -159,6 +159,30 @@ fn short_fit(output: Output) {
     }
     assert!(last < 0.8 * first.unwrap(), "{output:?}: {first:?} -> {last}");
     assert_eq!(SIDE, 64);
+}
+
+#[test]
+fn contact_pushes_or_brakes_but_never_pulls() {
+    use model::state_net::contact_change;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut r = || rng.random_range(-8.0f32..8.0);
+    for _ in 0..10_000 {
+        let a = r() * 0.4;
+        let n = [a.cos(), a.sin()];
+        let v = [r() * 0.5, r() * 0.5];
+        let c = contact_change(r(), r(), r(), n, v);
+        let (before, after) = (v[0] * n[0] + v[1] * n[1], (v[0] + c[0]) * n[0] + (v[1] + c[1]) * n[1]);
+        // Moving away stays moving away (or stops); moving closer is slowed or turned.
+        assert!(after >= before.min(0.0) - 1e-5, "{before} -> {after}");
+        if before >= 0.0 {
+            assert!(after >= -1e-5, "{before} -> {after}");
+        }
+        // A resting object is moved sideways by at most as much as it is pushed.
+        let rest = contact_change(r(), r(), r(), n, [0.0, 0.0]);
+        let along = rest[0] * n[0] + rest[1] * n[1];
+        let across = rest[1] * n[0] - rest[0] * n[1];
+        assert!(along >= 0.0 && across.abs() <= along + 1e-6, "{along} {across}");
+    }
 }
 
 #[test]

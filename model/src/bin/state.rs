@@ -77,6 +77,19 @@ struct Args {
     /// Print each task's outcome.
     #[arg(long)]
     per_task: bool,
+    /// Train (or load) this many dynamics from different seeds and plan with the mean of
+    /// their imagined costs.
+    #[arg(long, default_value_t = 1)]
+    ensemble: usize,
+}
+
+/// File of ensemble member `k`.
+fn dynamics_file(k: usize) -> String {
+    if k == 0 {
+        "dynamics.bin".into()
+    } else {
+        format!("dynamics-{k}.bin")
+    }
 }
 
 fn save<M: Module>(m: &M, path: PathBuf) {
@@ -99,7 +112,9 @@ fn main() {
     let (reader, dynamics, goal) = if a.eval_only {
         (
             load(Reader::new(a.reader_width, &plain), a.out.join("reader.bin")),
-            load(Dynamics::new(a.hidden, &plain), a.out.join("dynamics.bin")),
+            (0..a.ensemble)
+                .map(|k| load(Dynamics::new(a.hidden, &plain), a.out.join(dynamics_file(k))))
+                .collect(),
             load(GoalNet::new(vocab_size(), 32, &plain), a.out.join("goal.bin")),
         )
     } else {
@@ -155,37 +170,43 @@ fn main() {
             a.horizon,
             contact.len()
         );
-        let mut d_rng = ChaCha8Rng::seed_from_u64(2);
-        let mut n_rng = ChaCha8Rng::seed_from_u64(3);
-        let dynamics = fit(
-            Dynamics::new(a.hidden, &device),
-            a.dyn_steps,
-            3e-3,
-            |m, step| {
-                // Rollouts grow from 2 moves to the horizon over the first half.
-                let k = (2 + step * a.horizon * 2 / a.dyn_steps.max(1)).min(a.horizon);
-                let batch: Vec<_> = (0..a.dyn_batch)
-                    .map(|_| {
-                        if !contact.is_empty() && d_rng.random::<f64>() < a.contact_share {
-                            contact[d_rng.random_range(0..contact.len())]
-                        } else {
-                            windows[d_rng.random_range(0..windows.len())]
-                        }
-                    })
-                    .collect();
-                let (l, px) = dynamics_loss(m, &tracks, &clips, &batch, k, a.noise_px, &mut n_rng, &device);
-                (l, format!("K={k} object error at the last step {px:.2} px"))
-            },
-            100,
-            "dynamics",
-        );
-        save(&dynamics, a.out.join("dynamics.bin"));
+        let mut ensemble = Vec::new();
+        for member in 0..a.ensemble as u64 {
+            device.seed(member);
+            let mut d_rng = ChaCha8Rng::seed_from_u64(2 + 10 * member);
+            let mut n_rng = ChaCha8Rng::seed_from_u64(3 + 10 * member);
+            let dynamics = fit(
+                Dynamics::new(a.hidden, &device),
+                a.dyn_steps,
+                3e-3,
+                |m, step| {
+                    // Rollouts grow from 2 moves to the horizon over the first half.
+                    let k = (2 + step * a.horizon * 2 / a.dyn_steps.max(1)).min(a.horizon);
+                    let batch: Vec<_> = (0..a.dyn_batch)
+                        .map(|_| {
+                            if !contact.is_empty() && d_rng.random::<f64>() < a.contact_share {
+                                contact[d_rng.random_range(0..contact.len())]
+                            } else {
+                                windows[d_rng.random_range(0..windows.len())]
+                            }
+                        })
+                        .collect();
+                    let (l, px) =
+                        dynamics_loss(m, &tracks, &clips, &batch, k, a.noise_px, &mut n_rng, &device);
+                    (l, format!("K={k} object error at the last step {px:.2} px"))
+                },
+                100,
+                "dynamics",
+            );
+            save(&dynamics, a.out.join(dynamics_file(member as usize)));
+            ensemble.push(dynamics.valid());
+        }
 
         let mut r_rng = ChaCha8Rng::seed_from_u64(4);
         if let Some(dir) = &a.reader_from {
             let reader = load(Reader::new(a.reader_width, &plain), dir.join("reader.bin"));
             save(&reader, a.out.join("reader.bin"));
-            return finish(&a, reader, dynamics.valid(), goal.valid());
+            return finish(&a, reader, ensemble, goal.valid());
         }
         let reader = fit(
             Reader::new(a.reader_width, &device),
@@ -207,13 +228,13 @@ fn main() {
             "reader",
         );
         save(&reader, a.out.join("reader.bin"));
-        (reader.valid(), dynamics.valid(), goal.valid())
+        (reader.valid(), ensemble, goal.valid())
     };
     finish(&a, reader, dynamics, goal);
 }
 
 /// Scores the three parts on held-out data.
-fn finish(a: &Args, reader: Reader, dynamics: Dynamics, goal: GoalNet) {
+fn finish(a: &Args, reader: Reader, ensemble: Vec<Dynamics>, goal: GoalNet) {
     let plain = Device::flex();
 
     // Held-out scores.
@@ -248,7 +269,9 @@ fn finish(a: &Args, reader: Reader, dynamics: Dynamics, goal: GoalNet) {
         pos_err / n_pos as f64
     );
     // Imagined tracks from true starts, against staying put and constant motion.
-    let dcpu = DynamicsCpu::of(&dynamics);
+    let members: Vec<DynamicsCpu> = ensemble.iter().map(DynamicsCpu::of).collect();
+    // Tracks are scored for the first member.
+    let dcpu = &members[0];
     let windows = track_windows(&tracks, a.horizon);
     let (mut e_model, mut e_stay, mut e_const) = (0f64, 0f64, 0f64);
     let (mut c_model, mut c_stay, mut c_n) = (0f64, 0f64, 0usize);
@@ -307,14 +330,14 @@ fn finish(a: &Args, reader: Reader, dynamics: Dynamics, goal: GoalNet) {
         ..CemConfig::default()
     };
     if let Some(n) = a.trace {
-        return trace(&tasks[n], n as u64, (!a.truth_reads).then_some(&reader), &goal, &dcpu, &cem, &plain);
+        return trace(&tasks[n], n as u64, (!a.truth_reads).then_some(&reader), &goal, &members, &cem, &plain);
     }
     let sight = if a.truth_reads { Sight::Truth } else { Sight::Reader };
     let started = std::time::Instant::now();
     let mut wins = 0;
     for (i, t) in tasks.iter().enumerate() {
         let g = read_goal(&goal, &tokenize(&t.goal_text()).unwrap(), &plain);
-        let out = run_task(t, 40, model_policy(t, &reader, &dcpu, g, cem.clone(), i as u64, sight, &plain));
+        let out = run_task(t, 40, model_policy(t, &reader, &members, g, cem.clone(), i as u64, sight, &plain));
         wins += usize::from(out.success);
         if a.per_task {
             let o = &t.scene.objects[t.object];
@@ -335,11 +358,12 @@ fn finish(a: &Args, reader: Reader, dynamics: Dynamics, goal: GoalNet) {
     }
     let model_s = started.elapsed().as_secs_f64();
     println!(
-        "planning: {wins} of {} tasks reached ({:.0}%) with {}x{} imagined futures per move, {:.0} s; random moves {:.0}%",
+        "planning: {wins} of {} tasks reached ({:.0}%) with {}x{} imagined futures per move and {} dynamics, {:.0} s; random moves {:.0}%",
         tasks.len(),
         100.0 * wins as f64 / tasks.len() as f64,
         cem.population,
         cem.iterations,
+        members.len(),
         model_s,
         100.0 * random_success(&tasks, 40, 7)
     );
@@ -353,7 +377,7 @@ fn trace(
     seed: u64,
     reader: Option<&Reader>,
     goal: &GoalNet,
-    dcpu: &DynamicsCpu,
+    members: &[DynamicsCpu],
     cem: &CemConfig,
     plain: &Device,
 ) {
@@ -379,11 +403,11 @@ fn trace(
         model::state_plan::track_motion(&mut r, before_read.as_ref());
         let t = Target::of(&r, before_read.as_ref(), g.0, g.1, task.scene.view);
         let plan = model::planner::cem_plan(cem, &mut rng, warm.as_deref(), |pop| {
-            pop.iter().map(|c| t.cost(dcpu, c)).collect()
+            pop.iter().map(|c| t.cost(members, c)).collect()
         });
         let (mut ag, mut ob) = (t.agent, t.object);
         for &m in &plan.actions {
-            dcpu.step(&mut ag, &mut ob, t.side, m);
+            members[0].step(&mut ag, &mut ob, t.side, m);
         }
         let truth_cost = world::task::rollout_cost(task, world::task::replay(task, &history), &plan.actions);
         let o = &state.objects[task.object];
