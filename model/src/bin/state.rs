@@ -41,9 +41,10 @@ struct Args {
     reader_steps: usize,
     #[arg(long, default_value_t = 32)]
     reader_batch: usize,
-    #[arg(long, default_value_t = 128)]
+    /// Hidden width of each dynamics.
+    #[arg(long, default_value_t = 64)]
     hidden: usize,
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = 8000)]
     dyn_steps: usize,
     #[arg(long, default_value_t = 256)]
     dyn_batch: usize,
@@ -51,7 +52,8 @@ struct Args {
     horizon: usize,
     #[arg(long, default_value_t = 0.5)]
     noise_px: f32,
-    #[arg(long, default_value_t = 50)]
+    /// Push-to-goal tasks scored (from the evaluation's seed, 2000000).
+    #[arg(long, default_value_t = 100)]
     tasks: usize,
     #[arg(long, default_value_t = 256)]
     population: usize,
@@ -79,7 +81,7 @@ struct Args {
     per_task: bool,
     /// Train (or load) this many dynamics from different seeds and plan with the mean of
     /// their imagined costs.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 3)]
     ensemble: usize,
 }
 
