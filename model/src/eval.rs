@@ -37,6 +37,20 @@ pub struct EvalSize {
     pub cem: CemConfig,
     /// Training episodes read for the majority-answer baseline.
     pub baseline_episodes: usize,
+    /// First seed of the held-out episodes (`EVAL_SEED_BASE` unless chosen).
+    #[serde(default = "default_episode_seed")]
+    pub episode_seed: u64,
+    /// First seed of the push-to-goal tasks (`TASK_SEED_BASE` unless chosen).
+    #[serde(default = "default_task_seed")]
+    pub task_seed: u64,
+}
+
+fn default_episode_seed() -> u64 {
+    EVAL_SEED_BASE
+}
+
+fn default_task_seed() -> u64 {
+    TASK_SEED_BASE
 }
 
 impl EvalSize {
@@ -55,6 +69,8 @@ impl EvalSize {
                 ..CemConfig::default()
             },
             baseline_episodes: 400,
+            episode_seed: EVAL_SEED_BASE,
+            task_seed: TASK_SEED_BASE,
         }
     }
     /// The small fixed subset the tests recompute from the committed weights.
@@ -157,10 +173,11 @@ pub(crate) fn mean(v: &[f64]) -> f64 {
 pub fn eval_samples(
     model: &WorldModel,
     c: &ModelConfig,
+    seed: u64,
     n: usize,
     device: &Device,
 ) -> Result<Vec<Sample>, String> {
-    let mut samples = data::generate(c, EVAL_SEED_BASE, n, 2)?;
+    let mut samples = data::generate(c, seed, n, 2)?;
     crate::train::encode_all(model, c, &mut samples, device);
     Ok(samples)
 }
@@ -474,7 +491,7 @@ pub fn operation(
     baselines: bool,
     device: &Device,
 ) -> Operation {
-    let tasks = make_tasks(TASK_SEED_BASE, size.tasks);
+    let tasks = make_tasks(size.task_seed, size.tasks);
     let mut op = Operation {
         tasks: tasks.len(),
         ..Default::default()
@@ -552,7 +569,7 @@ pub fn evaluate(
     device: &Device,
 ) -> Result<Report, String> {
     let started = Instant::now();
-    let samples = eval_samples(model, c, size.episodes, device)?;
+    let samples = eval_samples(model, c, size.episode_seed, size.episodes, device)?;
     let majority = majority_answers(baseline);
     let baseline_caption = most_common_caption(baseline);
     let generation = generation(model, c, &samples, &size.starts, device);

@@ -22,12 +22,19 @@ pub fn markdown(reports: &[Report], size: &EvalSize, subset: &Report, seconds: f
     let mut s = String::new();
     let w = &mut s;
     let _ = writeln!(w, "# Evaluation\n");
+    let standard = size.episode_seed == crate::data::EVAL_SEED_BASE
+        && size.task_seed == crate::data::TASK_SEED_BASE;
+    let flags = if standard {
+        "--update-manifest".to_string()
+    } else {
+        format!("--episode-seed {} --task-seed {}", size.episode_seed, size.task_seed)
+    };
     let _ = writeln!(
         w,
-        "Written by `cargo run -p model --release --bin eval -- --update-manifest` in {seconds:.0} s on this machine's CPU (2 cores). \
+        "Written by `cargo run -p model --release --bin eval -- {flags}` in {seconds:.0} s on this machine's CPU (2 cores). \
          Every number comes from held-out seeds: episodes from seed {}, planning tasks from seed {}; training used seeds below {}.\n",
-        crate::data::EVAL_SEED_BASE,
-        crate::data::TASK_SEED_BASE,
+        size.episode_seed,
+        size.task_seed,
         crate::data::EVAL_SEED_BASE
     );
     let _ = writeln!(

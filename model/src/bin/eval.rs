@@ -1,5 +1,6 @@
 //! `cargo run -p model --release --bin eval`: evaluates the teacher run and the exported
-//! student on held-out seeds; prints and writes docs/EVAL.md and docs/eval.json.
+//! student on held-out seeds (`--episode-seed`, `--task-seed` choose others); prints and writes
+//! docs/EVAL.md and its JSON twin.
 
 use std::path::PathBuf;
 
@@ -15,15 +16,22 @@ struct Args {
     /// The exported student.
     #[arg(long, default_value = "public/weights")]
     weights: PathBuf,
-    /// Markdown report.
-    #[arg(long, default_value = "docs/EVAL.md")]
-    out: PathBuf,
+    /// Markdown report (a JSON twin is written beside it). Default: docs/EVAL.md for the
+    /// standard held-out seeds, runs/eval-<episode seed>-<task seed>.md for others.
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Fewer episodes and tasks, for a quick look.
     #[arg(long)]
     quick: bool,
     /// Write the student's results and subset numbers into the weights manifest.
     #[arg(long)]
     update_manifest: bool,
+    /// First seed of the held-out episodes (training uses seeds below 1000000).
+    #[arg(long, default_value_t = model::data::EVAL_SEED_BASE)]
+    episode_seed: u64,
+    /// First seed of the push-to-goal tasks.
+    #[arg(long, default_value_t = model::data::TASK_SEED_BASE)]
+    task_seed: u64,
 }
 
 fn main() {
@@ -36,7 +44,30 @@ fn main() {
 
 fn run(args: &Args) -> Result<(), String> {
     let device = burn::tensor::Device::flex();
+    let standard = args.episode_seed == model::data::EVAL_SEED_BASE
+        && args.task_seed == model::data::TASK_SEED_BASE;
+    let out = args.out.clone().unwrap_or_else(|| {
+        if standard {
+            PathBuf::from("docs/EVAL.md")
+        } else {
+            PathBuf::from(format!("runs/eval-{}-{}.md", args.episode_seed, args.task_seed))
+        }
+    });
+    if args.episode_seed < model::data::EVAL_SEED_BASE {
+        eprintln!(
+            "warning: episode seeds below {} are the ones training draws from; these numbers are not held out",
+            model::data::EVAL_SEED_BASE
+        );
+    }
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     let mut size = EvalSize::full();
+    size.episode_seed = args.episode_seed;
+    size.task_seed = args.task_seed;
+    if args.update_manifest && !standard {
+        return Err("--update-manifest records the standard held-out seeds; drop --episode-seed and --task-seed to use it".into());
+    }
     if args.quick {
         size.episodes = 12;
         size.tasks = 6;
@@ -86,9 +117,9 @@ fn run(args: &Args) -> Result<(), String> {
     )?;
     let md = model::report::markdown(&reports, &size, &subset, started.elapsed().as_secs_f64());
     println!("{md}");
-    model::metrics::write_atomic(&args.out, md.as_bytes()).map_err(|e| e.to_string())?;
+    model::metrics::write_atomic(&out, md.as_bytes()).map_err(|e| e.to_string())?;
     let json = serde_json::json!({"size": size, "reports": reports, "subset": subset});
-    let json_path = args.out.with_extension("json");
+    let json_path = out.with_extension("json");
     model::metrics::write_atomic(
         &json_path,
         serde_json::to_string_pretty(&json).unwrap().as_bytes(),
@@ -102,7 +133,7 @@ fn run(args: &Args) -> Result<(), String> {
     eprintln!(
         "evaluation took {:.0}s; wrote {} and {}",
         started.elapsed().as_secs_f64(),
-        args.out.display(),
+        out.display(),
         json_path.display()
     );
     Ok(())
