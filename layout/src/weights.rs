@@ -210,13 +210,27 @@ pub fn check_weights(manifest: &Manifest, bytes: &[u8]) -> Result<Weights, LoadE
     if found != manifest.sha256 {
         return Err(LoadError::Checksum { file, found });
     }
+    let specs = tensor_specs(&manifest.config)
+        .into_iter()
+        .map(|s| (s.name, s.shape))
+        .collect::<Vec<_>>();
+    read_tensors(bytes, &file, &specs)
+}
+
+/// Reads a safetensors file that must hold exactly the tensors `specs` names, each f32 of its
+/// shape with every value finite; `file` only names it in errors.
+pub fn read_tensors(
+    bytes: &[u8],
+    file: &str,
+    specs: &[(String, Vec<usize>)],
+) -> Result<Weights, LoadError> {
     let st = SafeTensors::deserialize(bytes).map_err(|e| LoadError::Safetensors {
-        file: file.clone(),
+        file: file.to_string(),
         reason: e.to_string(),
     })?;
     let mut out = Weights::default();
-    for spec in tensor_specs(&manifest.config) {
-        let name = spec.name;
+    for (name, shape) in specs {
+        let name = name.clone();
         let view = st
             .tensor(&name)
             .map_err(|_| LoadError::Missing { name: name.clone() })?;
@@ -226,11 +240,11 @@ pub fn check_weights(manifest: &Manifest, bytes: &[u8]) -> Result<Weights, LoadE
                 found: format!("{:?}", view.dtype()),
             });
         }
-        if view.shape() != spec.shape.as_slice() {
+        if view.shape() != shape.as_slice() {
             return Err(LoadError::Shape {
                 name,
                 found: view.shape().to_vec(),
-                expected: spec.shape,
+                expected: shape.clone(),
             });
         }
         let values: Vec<f32> = view
@@ -241,7 +255,7 @@ pub fn check_weights(manifest: &Manifest, bytes: &[u8]) -> Result<Weights, LoadE
         if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(LoadError::NonFinite { name, index, value });
         }
-        out.tensors.insert(name, (spec.shape, values));
+        out.tensors.insert(name, (shape.clone(), values));
     }
     let extra: Vec<String> = st
         .names()

@@ -20,6 +20,12 @@ pub use layout::weights::{
 
 /// Every parameter of a model as (name, shape, values), in visiting order.
 pub fn named_tensors(model: &WorldModel) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+    module_tensors(model)
+}
+
+/// Every parameter of any module as (name, shape, values), named by field path, in visiting
+/// order.
+pub fn module_tensors<M: Module>(model: &M) -> Vec<(String, Vec<usize>, Vec<f32>)> {
     struct Collect {
         path: Vec<String>,
         out: Vec<(String, Vec<usize>, Vec<f32>)>,
@@ -86,7 +92,11 @@ fn set_tensors(
 
 /// The safetensors bytes of a model.
 pub fn to_safetensors(model: &WorldModel) -> Vec<u8> {
-    let named = named_tensors(model);
+    serialize(&named_tensors(model))
+}
+
+/// Safetensors bytes of named tensors.
+pub fn serialize(named: &[(String, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
     let views: Vec<(String, TensorView<'_>)> = named
         .iter()
         .map(|(name, shape, values)| {
@@ -98,6 +108,58 @@ pub fn to_safetensors(model: &WorldModel) -> Vec<u8> {
         })
         .collect();
     safetensors::tensor::serialize(views, None).expect("serialisable")
+}
+
+/// A parameter in the runtime's layout ([`runtime::maps`]): a convolution's weight `[cout, cin,
+/// kh, kw]` becomes `[kh * kw * cin, cout]` (row `(ky * kw + kx) * cin + ci`); anything else
+/// is unchanged.
+pub fn runtime_layout(shape: &[usize], values: &[f32]) -> (Vec<usize>, Vec<f32>) {
+    if shape.len() != 4 {
+        return (shape.to_vec(), values.to_vec());
+    }
+    let (cout, cin, taps) = (shape[0], shape[1], shape[2] * shape[3]);
+    let mut out = vec![0f32; values.len()];
+    for co in 0..cout {
+        for ci in 0..cin {
+            for t in 0..taps {
+                out[(t * cin + ci) * cout + co] = values[(co * cin + ci) * taps + t];
+            }
+        }
+    }
+    (vec![taps * cin, cout], out)
+}
+
+/// A module's parameters in the runtime's layout, each name prefixed with `prefix.` (none when
+/// empty).
+pub fn runtime_tensors<M: Module>(model: &M, prefix: &str) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+    module_tensors(model)
+        .into_iter()
+        .map(|(name, shape, values)| {
+            let (shape, values) = runtime_layout(&shape, &values);
+            let name = if prefix.is_empty() { name } else { format!("{prefix}.{name}") };
+            (name, shape, values)
+        })
+        .collect()
+}
+
+/// The frame predictor as the runtime loads it ([`runtime::frame_net::FrameNet`]).
+pub fn frame_net_safetensors(net: &crate::frame_net::FrameNet) -> Vec<u8> {
+    serialize(&runtime_tensors(net, ""))
+}
+
+/// The reader, the dynamics ensemble and the goal net as the runtime loads them
+/// ([`runtime::state::StateNets`]).
+pub fn state_safetensors(
+    reader: &crate::state_net::Reader,
+    ensemble: &[crate::state_net::Dynamics],
+    goal: &crate::state_net::GoalNet,
+) -> Vec<u8> {
+    let mut all = runtime_tensors(reader, "reader");
+    for (k, d) in ensemble.iter().enumerate() {
+        all.extend(runtime_tensors(d, &format!("dynamics.{k}")));
+    }
+    all.extend(runtime_tensors(goal, "goal"));
+    serialize(&all)
 }
 
 fn bytemuck_f32(values: &[f32]) -> &[u8] {

@@ -76,12 +76,32 @@ impl Output {
 }
 
 /// The sizes of a [`FrameNet`]: the channel width at 32x32 (16x16 has twice as many, 8x8
-/// three times) and the kind of output.
+/// three times), the residual blocks at 8x8 and the kind of output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FrameNetConfig {
     pub width: usize,
     #[serde(default)]
     pub output: Output,
+    /// Residual blocks at 8x8: 2 (the teacher) or 1 (the student, which then has under a
+    /// quarter of the teacher's parameters at half its width: the stem's and the head's
+    /// parameters grow with the width, not its square).
+    #[serde(default = "two")]
+    pub bottleneck: usize,
+}
+
+fn two() -> usize {
+    2
+}
+
+impl FrameNetConfig {
+    /// The teacher's layout at this width.
+    pub fn new(width: usize, output: Output) -> FrameNetConfig {
+        FrameNetConfig {
+            width,
+            output,
+            bottleneck: 2,
+        }
+    }
 }
 
 impl FrameNetConfig {
@@ -95,6 +115,12 @@ impl FrameNetConfig {
             return Err(format!(
                 "frame net width {} must be a positive multiple of {NORM_GROUPS}",
                 self.width
+            ));
+        }
+        if !(1..=2).contains(&self.bottleneck) {
+            return Err(format!(
+                "frame net bottleneck must have 1 or 2 residual blocks, not {}",
+                self.bottleneck
             ));
         }
         Ok(())
@@ -111,7 +137,7 @@ impl FrameNetConfig {
             + conv(c1, c2, GRID / 2)
             + res(c2, GRID / 2)
             + conv(c2, c3, GRID / 4)
-            + 2.0 * res(c3, GRID / 4)
+            + self.bottleneck as f64 * res(c3, GRID / 4)
             + conv(c3 + c2, c2, GRID / 2)
             + res(c2, GRID / 2)
             + conv(c2 + c1, c1, GRID)
@@ -162,7 +188,7 @@ pub struct FrameNet {
     pub d2: Conv2d,
     pub a3: Embedding,
     pub r3a: Res,
-    pub r3b: Res,
+    pub r3b: Option<Res>,
     pub u2: Conv2d,
     pub r4: Res,
     pub u1: Conv2d,
@@ -203,7 +229,7 @@ impl FrameNet {
             d2: conv3(c2, c3, 2, device),
             a3: emb(c3),
             r3a: Res::new(c3, device),
-            r3b: Res::new(c3, device),
+            r3b: (c.bottleneck == 2).then(|| Res::new(c3, device)),
             u2: conv3(c3 + c2, c2, 1, device),
             r4: Res::new(c2, device),
             u1: conv3(c2 + c1, c1, 1, device),
@@ -234,7 +260,11 @@ impl FrameNet {
         let h1 = self.r1.forward(gelu(self.stem.forward(x)) + bias(&self.a1));
         let h2 = self.r2.forward(gelu(self.d1.forward(h1.clone())) + bias(&self.a2));
         let h3 = gelu(self.d2.forward(h2.clone())) + bias(&self.a3);
-        let h3 = self.r3b.forward(self.r3a.forward(h3));
+        let h3 = self.r3a.forward(h3);
+        let h3 = match &self.r3b {
+            Some(r) => r.forward(h3),
+            None => h3,
+        };
         let u2 = self.r4.forward(gelu(
             self.u2.forward(Tensor::cat(vec![upsample(h3), h2], 1)),
         ));

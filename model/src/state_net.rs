@@ -17,50 +17,14 @@ use layout::slots::{OBJECT_SLOTS, SLOTS, SLOT_CHANNELS};
 
 use crate::frame_net::{unshuffle, upsample, Res, GRID};
 
-/// The agent as the dynamics carries it: u, v, its displacement over the last frame (du, dv)
-/// and over the frame before (a short history, from which the response to a push, and so the
-/// hidden mass and friction of what it pushes, can be read).
-pub const AGENT_DIM: usize = 6;
-/// The object: as the agent, then its size and whether it is a box (1) or a ball (0).
-pub const OBJECT_DIM: usize = 8;
-/// Contact features of a [`Dynamics`] step: the gap between the agent's and the object's
-/// bounding circles (world units), the direction from the agent to the object (u, v) and how
-/// fast the agent closes in along it. Pushing is a function of these that an MLP finds
-/// easily, where from raw coordinates it learned that an object near the agent follows it
-/// whichever side the agent is on.
-pub const CONTACT_DIM: usize = 4;
-/// Inputs of a [`Dynamics`] step: the agent, the object, the object seen from the agent (du,
-/// dv), the contact features, the view (1 from the side) and the move (one-hot).
-pub const DYN_IN: usize = AGENT_DIM + OBJECT_DIM + 2 + CONTACT_DIM + 1 + crate::frame_net::MOVES;
+// The sizes of the state and the contact arithmetic are the runtime's, so that training,
+// evaluation and the page imagine with one definition.
+pub use runtime::state::{
+    contact_change, contact_gate, AGENT_DIM, CONTACT_BIAS, CONTACT_DIM, DYN_IN, DYN_OUT, GATE_AT,
+    GATE_WIDTH, OBJECT_DIM, POS_SCALE,
+};
 /// The agent's radius, world units (the units of `rel` and of the object's size input).
 const AGENT_REACH: f32 = world::scene::AGENT_RADIUS;
-/// Outputs: change of the agent's displacement (2), then the contact response of the object
-/// (see [`contact_change`]): push and brake along the contact normal, slide across it.
-pub const DYN_OUT: usize = 5;
-/// Offset of the push and brake outputs, so that both start near zero (softplus(-4) and
-/// sigmoid(-4) are about 0.02) with the output layer at zero.
-pub const CONTACT_BIAS: f32 = 4.0;
-
-/// The change of an object's displacement that contact with the agent makes, from the
-/// dynamics' three outputs `push, brake, slide`, the unit normal `n` from the agent to the
-/// object and the object's displacement `v` (`vn`, `vt` its parts along and across `n`):
-/// along the normal `p - b * vn`, across it `tanh(slide) * p - b * vt`, where `p =
-/// softplus(push)` and `b = sigmoid(brake)`. So the agent pushes an object away, or slows it
-/// down, but never pulls it, and it moves it sideways by at most as much as it pushes (a
-/// friction cone). Without these limits the MLP, where its data were thin, imagined a heavy
-/// box sliding toward, or along, an agent that only brushed past it, and the planner chose
-/// exactly those moves.
-pub fn contact_change(push: f32, brake: f32, slide: f32, n: [f32; 2], v: [f32; 2]) -> [f32; 2] {
-    let softplus = |x: f32| x.max(0.0) + (-x.abs()).exp().ln_1p();
-    let p = softplus(push - CONTACT_BIAS);
-    let b = 1.0 / (1.0 + (CONTACT_BIAS - brake).exp());
-    let (vn, vt) = (v[0] * n[0] + v[1] * n[1], v[1] * n[0] - v[0] * n[1]);
-    let along = p - b * vn;
-    let across = slide.tanh() * p - b * vt;
-    [n[0] * along - n[1] * across, n[1] * along + n[0] * across]
-}
-/// Relative positions and sizes are multiplied by this before the network sees them.
-pub const POS_SCALE: f32 = 10.0;
 
 /// Reads the slots of a frame: a small two-level U-Net over the same inputs as the frame
 /// predictor (current and previous frame, their difference, unshuffled to 32x32; a 16x16
@@ -173,18 +137,6 @@ pub struct Dynamics {
     pub l2: Linear,
     pub l3: Linear,
     pub free: Linear,
-}
-
-/// Gap (world units) at which the contact gate is one half: about one step of the agent at
-/// full speed, so a push that starts within the step is seen.
-pub const GATE_AT: f32 = 0.6;
-/// How sharply the gate closes with the gap, world units.
-pub const GATE_WIDTH: f32 = 0.1;
-
-/// How much of the MLP's change an object takes at this gap: `sigmoid((GATE_AT - gap) /
-/// GATE_WIDTH)`.
-pub fn contact_gate(gap: f32) -> f32 {
-    1.0 / (1.0 + ((gap - GATE_AT) / GATE_WIDTH).exp())
 }
 
 impl Dynamics {

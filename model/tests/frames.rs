@@ -86,7 +86,7 @@ fn untrained_copies(output: Output) {
     // The head starts at zero, so the keep prior wins everywhere: dreams start as copies.
     let device = Device::flex();
     device.seed(1);
-    let net = FrameNet::new(&FrameNetConfig { width: 8, output }, &device);
+    let net = FrameNet::new(&FrameNetConfig::new(8, output), &device);
     let eps = episodes(2);
     for compose in [Compose::Hard, Compose::Soft] {
         let d = dream(
@@ -139,7 +139,7 @@ fn short_fit(output: Output) {
     let device = plain.clone().autodiff();
     device.seed(2);
     let clips = Clips::from_episodes(&episodes(3)).unwrap();
-    let mut net = FrameNet::new(&FrameNetConfig { width: 8, output }, &device);
+    let mut net = FrameNet::new(&FrameNetConfig::new(8, output), &device);
     let mut optim = AdamConfig::new().init();
     let win = vec![(0, 2), (1, 5), (2, 7)];
     let w = LossWeights::default();
@@ -212,7 +212,7 @@ fn the_plain_dynamics_equals_burn_and_the_state_losses_fall() {
     }
     assert!(last < first.unwrap(), "{first:?} -> {last}");
     let d = dynamics.valid();
-    let cpu = DynamicsCpu::of(&d);
+    let cpu = model::state_plan::dynamics_cpu(&d);
     let (mut a, mut o) = (
         [0.3f32, 0.4, 0.2, -0.1, 0.15, -0.05],
         [0.35f32, 0.45, 0.0, 0.1, 0.05, 0.1, 0.5, 1.0],

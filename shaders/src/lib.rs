@@ -12,11 +12,14 @@
 pub mod api;
 pub mod cpu;
 pub mod exec;
+pub mod frame_net;
 pub mod gpu;
 pub mod graph;
 pub mod kernels;
+pub mod maps;
 pub mod plan;
 pub mod rng;
+pub mod state;
 
 pub use api::{Inside, Prefer, Reply, Runtime, RuntimeError};
 pub use exec::{Act, Exec, Shape};

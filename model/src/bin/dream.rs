@@ -32,6 +32,9 @@ struct Args {
     limit: Option<usize>,
     #[arg(long, default_value_t = 32)]
     width: usize,
+    /// Residual blocks at 8x8: 2 (teacher) or 1 (student).
+    #[arg(long, default_value_t = 2)]
+    bottleneck: usize,
     /// palette or shift.
     #[arg(long, default_value = "palette")]
     output: String,
@@ -116,7 +119,10 @@ fn main() {
         "shift" => Output::Shift,
         o => panic!("--output {o}: use palette or shift"),
     };
-    let c = FrameNetConfig { width: a.width, output };
+    let c = FrameNetConfig {
+        bottleneck: a.bottleneck,
+        ..FrameNetConfig::new(a.width, output)
+    };
     c.validate().unwrap();
     let plain = Device::flex();
     let device = plain.clone().autodiff();
@@ -132,7 +138,7 @@ fn main() {
         c.flops_per_frame() / 1e6
     );
     let teacher = a.teacher.as_ref().map(|p| {
-        load(p, &FrameNetConfig { width: a.teacher_width, output }, &plain)
+        load(p, &FrameNetConfig::new(a.teacher_width, output), &plain)
     });
     let starts = [1usize, 12, 23];
     if a.eval_only {

@@ -271,7 +271,7 @@ fn finish(a: &Args, reader: Reader, ensemble: Vec<Dynamics>, goal: GoalNet) {
         pos_err / n_pos as f64
     );
     // Imagined tracks from true starts, against staying put and constant motion.
-    let members: Vec<DynamicsCpu> = ensemble.iter().map(DynamicsCpu::of).collect();
+    let members: Vec<DynamicsCpu> = ensemble.iter().map(model::state_plan::dynamics_cpu).collect();
     // Tracks are scored for the first member.
     let dcpu = &members[0];
     let windows = track_windows(&tracks, a.horizon);

@@ -1,0 +1,115 @@
+//! The runtime's CPU forward passes of the frame predictor and the state nets against burn's,
+//! on the kept checkpoints (real weights, so every layer matters) and on frames of held-out
+//! episodes: logits, readings and goal reads agree within 1e-3.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device, Int, Tensor, TensorData};
+
+use model::batches::frames_tensor;
+use model::export::{frame_net_safetensors, state_safetensors};
+use model::frame_net::{FrameNet, FrameNetConfig, Output, CLASSES, SIDE};
+use model::state_net::{Dynamics, GoalNet, Reader};
+use world::episode::{generate_episode, EpisodeConfig};
+use world::language::vocab::{tokenize, vocab_size};
+
+fn load<M: Module>(m: M, path: &Path) -> M {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    m.load_record(ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).expect("record"))
+}
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap()
+}
+
+fn frames() -> Vec<Vec<u8>> {
+    let cfg = EpisodeConfig {
+        questions: false,
+        steps: 8,
+        ..EpisodeConfig::default()
+    };
+    let e = generate_episode(1_000_003, &cfg).unwrap();
+    (0..4).map(|t| e.frame(t).to_vec()).collect()
+}
+
+fn worst(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn runtime_frame_net_equals_burn() {
+    let device = Device::flex();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../checkpoints/next/frames/frames.bin");
+    let net = load(FrameNet::new(&FrameNetConfig::new(32, Output::Palette), &device), &root);
+    let cpu = runtime::frame_net::FrameNet::from_safetensors(&frame_net_safetensors(&net), "test")
+        .expect("the export loads");
+    assert_eq!(cpu.parameters(), net.num_params());
+    let f = frames();
+    for (t, mv) in [(1usize, 0u8), (2, 5), (3, 8)] {
+        let out = net.forward(
+            frames_tensor(&[&f[t - 1]], &device),
+            frames_tensor(&[&f[t]], &device),
+            Tensor::<1, Int>::from_data(TensorData::new(vec![mv as i64], [1]), &device),
+        );
+        // [1, K, 64, 64] -> pixel-major [64 * 64, K].
+        let want = values(out.logits.permute([0, 2, 3, 1]).reshape([SIDE * SIDE * CLASSES]));
+        let got = cpu.logits(&f[t - 1], &f[t], mv);
+        let w = worst(&got, &want);
+        assert!(w < 1e-3, "frame {t} move {mv}: logits differ by {w}");
+    }
+}
+
+#[test]
+fn runtime_state_nets_equal_burn() {
+    let device = Device::flex();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../checkpoints/next/state");
+    let reader = load(Reader::new(32, &device), &dir.join("reader.bin"));
+    let ensemble: Vec<Dynamics> = ["dynamics.bin", "dynamics-1.bin", "dynamics-2.bin"]
+        .iter()
+        .map(|f| load(Dynamics::new(64, &device), &dir.join(f)))
+        .collect();
+    let goal = load(GoalNet::new(vocab_size(), 32, &device), &dir.join("goal.bin"));
+    let cpu = runtime::state::StateNets::from_safetensors(
+        &state_safetensors(&reader, &ensemble, &goal),
+        "test",
+    )
+    .expect("the export loads");
+    assert_eq!(cpu.ensemble.len(), 3);
+    let f = frames();
+    let out = reader.forward(frames_tensor(&[&f[1]], &device), frames_tensor(&[&f[2]], &device));
+    let got = cpu.read_out(&f[1], &f[2]);
+    for (name, a, b) in [
+        ("presence", &got.presence, values(out.presence)),
+        ("pos", &got.pos, values(out.pos)),
+        ("ab", &got.ab, values(out.ab)),
+        ("size", &got.size, values(out.size)),
+    ] {
+        let w = worst(a, &b);
+        assert!(w < 1e-3, "reader {name} differs by {w}");
+    }
+    // The dynamics, member by member, against the burn step on the read state.
+    let r = cpu.read(&f[1], &f[2]);
+    let target = runtime::state::Target::of(&r, None, 0, layout::slots::FIRST_ZONE_SLOT, world::scene::View::TopDown);
+    for (d, c) in ensemble.iter().zip(&cpu.ensemble) {
+        let (mut a, mut o) = (target.agent, target.object);
+        c.step(&mut a, &mut o, 0.0, 3);
+        let t = |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [1, v.len()]), &device);
+        let mut mv = vec![0f32; 9];
+        mv[3] = 1.0;
+        let (ba, bo) = d.step(t(&target.agent), t(&target.object), t(&[0.0]), t(&mv));
+        assert!(worst(&a, &values(ba)) < 1e-4 && worst(&o, &values(bo)) < 1e-4);
+    }
+    // The goal net reads the same object and zone.
+    for task in world::task::make_tasks(2_000_000, 4) {
+        let sentence = task.goal_text();
+        let words = tokenize(&sentence).expect("in the vocabulary");
+        let w: Vec<i64> = words.iter().map(|&x| x as i64).collect();
+        let (o, z) = goal.forward(Tensor::from_data(TensorData::new(w, [1, words.len()]), &device));
+        let argmax = |v: Vec<f32>| v.iter().enumerate().fold((0, f32::MIN), |b, (i, &x)| if x > b.1 { (i, x) } else { b }).0;
+        let want = (argmax(values(o)), layout::slots::OBJECT_SLOTS + 1 + argmax(values(z)));
+        assert_eq!(cpu.goal.read(&words), want, "{sentence}");
+    }
+}
