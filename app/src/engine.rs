@@ -34,6 +34,8 @@ pub enum Request {
         words: Vec<u16>,
     },
     Plan {
+        /// How the scene is seen (the state nets imagine gravity from the side).
+        view: world::scene::View,
         context: [Vec<u8>; 2],
         goal: Vec<u16>,
         settings: CemConfig,
@@ -137,6 +139,7 @@ pub async fn serve(runtime: &mut Runtime, request: Request) -> Response {
             answer(runtime.prompt_to_frame(&words).await, Response::Frame)
         }
         Request::Plan {
+            view,
             context,
             goal,
             settings,
@@ -144,7 +147,7 @@ pub async fn serve(runtime: &mut Runtime, request: Request) -> Response {
             seed,
         } => answer(
             runtime
-                .plan([&context[0], &context[1]], &goal, &settings, &warm, seed)
+                .plan_in(view, [&context[0], &context[1]], &goal, &settings, &warm, seed)
                 .await,
             Response::Plan,
         ),
@@ -353,6 +356,7 @@ impl Engine {
 
     pub async fn plan(
         &mut self,
+        view: world::scene::View,
         context: [&[u8]; 2],
         goal: &[u16],
         settings: &CemConfig,
@@ -361,11 +365,12 @@ impl Engine {
     ) -> Result<PlanResult, String> {
         match self {
             Engine::Local(r) => r
-                .plan(context, goal, settings, warm, seed)
+                .plan_in(view, context, goal, settings, warm, seed)
                 .await
                 .map_err(|e| e.to_string()),
             Engine::Remote(r) => match r
                 .call(Request::Plan {
+                    view,
                     context: [context[0].to_vec(), context[1].to_vec()],
                     goal: goal.to_vec(),
                     settings: settings.clone(),

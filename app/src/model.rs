@@ -284,6 +284,38 @@ async fn store(cache: &Option<Cache>, url: &str, bytes: &[u8]) {
     }
 }
 
+/// The bytes of weights file `file` (`weights/<file>`, `total` bytes): from the cache when the
+/// cached copy has this sha256, else downloaded (then cached). The cache key names the hash, so
+/// new weights never meet an old copy; the caller checks the bytes.
+async fn weights_file(
+    cache: &Option<Cache>,
+    file: &str,
+    total: u64,
+    sha256: &str,
+    report: &mut impl FnMut(Loading),
+) -> Result<Vec<u8>, String> {
+    let url = format!("weights/{file}");
+    let key = format!("{url}?sha256={sha256}");
+    if let Some(response) = cached(cache, &key).await {
+        let bytes = body(response, &key, |received| {
+            report(Loading::Weights {
+                received,
+                total,
+                cached: true,
+            })
+        })
+        .await;
+        if let Some(bytes) = bytes.ok().filter(|b| layout::weights::sha256_hex(b) == sha256) {
+            return Ok(bytes);
+        }
+    }
+    let bytes = download(&url, total, report).await?;
+    if layout::weights::sha256_hex(&bytes) == sha256 {
+        store(cache, &key, &bytes).await;
+    }
+    Ok(bytes)
+}
+
 /// Loads the student from next to the page: the network first for the manifest (the cache
 /// when offline), the weights from the cache when the cached copy is the manifest's (same
 /// sha256), else downloaded and then cached. `report` hears each step. Runs where `backend`
@@ -305,35 +337,18 @@ pub async fn load(backend: Prefer, mut report: impl FnMut(Loading)) -> Result<Ru
     };
     let manifest =
         layout::weights::parse_manifest(&manifest_text, MANIFEST_URL).map_err(|e| e.explained())?;
-    let total = manifest.bytes as u64;
-    // The cache key names the weights' hash, so new weights never meet an old copy.
-    let weights_url = format!("weights/{}", manifest.weights_file);
-    let key = format!("{weights_url}?sha256={}", manifest.sha256);
-    let mut weights = None;
-    if let Some(response) = cached(&cache, &key).await {
-        let bytes = body(response, &key, |received| {
-            report(Loading::Weights {
-                received,
-                total,
-                cached: true,
-            })
-        })
-        .await;
-        weights = bytes
-            .ok()
-            .filter(|b| layout::weights::sha256_hex(b) == manifest.sha256);
-    }
-    let from_network = weights.is_none();
-    let weights = match weights {
-        Some(bytes) => bytes,
-        None => download(&weights_url, total, &mut report).await?,
-    };
+    let weights = weights_file(&cache, &manifest.weights_file, manifest.bytes, &manifest.sha256, &mut report).await?;
     report(Loading::Checking);
     let mut runtime = Runtime::load(&manifest_text, &weights, backend)
         .await
         .map_err(|e| format!("the model could not be loaded: {}", e.explained()))?;
-    if from_network {
-        store(&cache, &key, &weights).await;
+    // The frame predictor and the state nets, when the manifest lists them.
+    for (role, net) in runtime.nets() {
+        let bytes = weights_file(&cache, &net.file, net.bytes, &net.sha256, &mut report).await?;
+        report(Loading::Checking);
+        runtime
+            .attach(&role, &bytes)
+            .map_err(|e| format!("the model's {role} weights could not be loaded: {}", e.explained()))?;
     }
     report(Loading::WarmingUp);
     let blank = vec![0u8; crate::dream::RGB_BYTES];

@@ -52,6 +52,49 @@ pub struct Manifest {
     /// Filled in by the evaluation (`eval --update-manifest`).
     #[serde(default)]
     pub eval: serde_json::Value,
+    /// Further weights files the page loads beside the student, by role: [`FRAMES_NET`] (the
+    /// frame predictor that dreams) and [`STATE_NET`] (the reader, dynamics and goal net that
+    /// plan). Each is checked like the main file (length, sha256, names, shapes, values).
+    #[serde(default)]
+    pub nets: BTreeMap<String, NetFile>,
+}
+
+/// The role of the frame predictor's file in [`Manifest::nets`].
+pub const FRAMES_NET: &str = "frames";
+/// The role of the state nets' file in [`Manifest::nets`].
+pub const STATE_NET: &str = "state";
+
+/// One further weights file of [`Manifest::nets`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetFile {
+    pub file: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub parameters: usize,
+    /// How it was made and what it scored.
+    #[serde(default)]
+    pub provenance: serde_json::Value,
+}
+
+impl NetFile {
+    /// Checks `bytes` are this file: its length, then its sha256.
+    pub fn check(&self, bytes: &[u8]) -> Result<(), LoadError> {
+        if bytes.len() as u64 != self.bytes {
+            return Err(LoadError::Length {
+                file: self.file.clone(),
+                found: bytes.len() as u64,
+                expected: self.bytes,
+            });
+        }
+        let found = sha256_hex(bytes);
+        if found != self.sha256 {
+            return Err(LoadError::Checksum {
+                file: self.file.clone(),
+                found,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Why weights could not be loaded.

@@ -201,6 +201,7 @@ pub fn export(
         flops_per_dream_frame: config.flops_per_dream_frame(),
         provenance,
         eval: serde_json::Value::Null,
+        nets: BTreeMap::new(),
     };
     write_atomic(&dir.join(WEIGHTS_FILE), &bytes)
         .map_err(|e| format!("cannot write weights: {e}"))?;

@@ -184,6 +184,36 @@ pub fn score_dreams(
     compose: Compose,
     device: &Device,
 ) -> DreamScores {
+    score_dreams_with(episodes, starts, horizon, batch, |prev, cur, moves| {
+        dream(net, prev, cur, moves, compose, device)
+    })
+}
+
+/// [`score_dreams`] for the runtime's frame predictor, as the page dreams (temperature 0).
+pub fn score_runtime_dreams(
+    net: &runtime::frame_net::FrameNet,
+    episodes: &[Episode],
+    starts: &[usize],
+    horizon: usize,
+) -> DreamScores {
+    score_dreams_with(episodes, starts, horizon, 1, |prev, cur, moves| {
+        let actions: Vec<u8> = moves.iter().map(|m| m[0]).collect();
+        net.dream([&prev[0], &cur[0]], &actions, 0.0, 0)
+            .into_iter()
+            .map(|f| vec![f])
+            .collect()
+    })
+}
+
+/// [`score_dreams`] for any dreamer: `dream(prev, cur, moves)` rolls a batch of starts open
+/// loop (`moves[step][dream]`) and returns `[step][dream]` frames.
+pub fn score_dreams_with(
+    episodes: &[Episode],
+    starts: &[usize],
+    horizon: usize,
+    batch: usize,
+    mut dream: impl FnMut(Vec<Vec<u8>>, Vec<Vec<u8>>, &[Vec<u8>]) -> Vec<Vec<Vec<u8>>>,
+) -> DreamScores {
     let picks: Vec<(usize, usize)> = episodes
         .iter()
         .enumerate()
@@ -206,7 +236,7 @@ pub fn score_dreams(
         let moves: Vec<Vec<u8>> = (0..horizon)
             .map(|h| chunk.iter().map(|&(i, t)| episodes[i].actions[t + h]).collect())
             .collect();
-        let dreamed = dream(net, prev, cur, &moves, compose, device);
+        let dreamed = dream(prev, cur, &moves);
         for (k, &(i, t)) in chunk.iter().enumerate() {
             let e = &episodes[i];
             let colours = unique_colour_objects(e);

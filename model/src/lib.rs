@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub use layout::config;
 pub mod data;
 pub mod eval;
+pub mod eval_nets;
 pub mod export;
 pub mod frame_eval;
 pub mod frame_net;

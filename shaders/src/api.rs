@@ -7,11 +7,14 @@ use std::sync::Arc;
 use layout::cem::CemConfig;
 use layout::config::{ModelConfig, FRAME};
 use layout::frames::{clip_indices, patchify, unpatchify};
-use layout::weights::{check_weights, parse_manifest, LoadError, Manifest};
+use layout::weights::{check_weights, parse_manifest, LoadError, Manifest, FRAMES_NET, STATE_NET};
 use world::language::vocab::{ANS, BOS, EOS};
+use world::scene::View;
 
 use crate::cpu::Cpu;
 use crate::exec::Exec;
+use crate::frame_net::FrameNet;
+use crate::state::{Reading, StateNets, Target};
 use crate::gpu::{Gpu, GpuContext, GpuError};
 use crate::graph;
 use crate::plan::{self, PlanResult};
@@ -66,6 +69,15 @@ pub struct Runtime {
     pub fallback_reason: Option<String>,
     /// The CPU path that records attention, for [`Runtime::explain`]; made on first use.
     explainer: Option<Box<Cpu>>,
+    /// The frame predictor, when the manifest lists one ([`Runtime::attach`]): then
+    /// [`Runtime::imagine`] dreams with it.
+    pub frames: Option<FrameNet>,
+    /// The reader, dynamics ensemble and goal net, when the manifest lists them: then
+    /// [`Runtime::plan_in`] plans with them.
+    pub state: Option<StateNets>,
+    /// The last frame read and its reading (planning reads the previous frame again at every
+    /// move otherwise).
+    last_read: Option<(Vec<u8>, Reading)>,
 }
 
 /// Where [`Runtime::load`] runs the model.
@@ -140,7 +152,43 @@ impl Runtime {
             prefer,
             fallback_reason,
             explainer: None,
+            frames: None,
+            state: None,
+            last_read: None,
         })
+    }
+
+    /// The further weights files the manifest lists ([`Manifest::nets`]), by role.
+    pub fn nets(&self) -> Vec<(String, layout::weights::NetFile)> {
+        self.manifest
+            .nets
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Checks the bytes of the manifest's further file `role` (length, sha256, then every
+    /// tensor) and starts using it: [`FRAMES_NET`] dreams, [`STATE_NET`] plans.
+    pub fn attach(&mut self, role: &str, bytes: &[u8]) -> Result<(), LoadError> {
+        let entry = self.manifest.nets.get(role).ok_or_else(|| LoadError::Manifest {
+            path: "manifest.json".into(),
+            reason: format!("it lists no \"{role}\" weights"),
+        })?;
+        entry.check(bytes)?;
+        match role {
+            FRAMES_NET => self.frames = Some(FrameNet::from_safetensors(bytes, &entry.file)?),
+            STATE_NET => {
+                self.state = Some(StateNets::from_safetensors(bytes, &entry.file)?);
+                self.last_read = None;
+            }
+            other => {
+                return Err(LoadError::Manifest {
+                    path: "manifest.json".into(),
+                    reason: format!("\"{other}\" is not a role this build knows ({FRAMES_NET}, {STATE_NET})"),
+                })
+            }
+        }
+        Ok(())
     }
 
     /// Whether the GPU device was lost (calls then fail with [`GpuError::Lost`] until
@@ -198,9 +246,12 @@ impl Runtime {
         temperature: f32,
         seed: u32,
     ) -> Result<Vec<Vec<u8>>, RuntimeError> {
-        self.alive()?;
         check_context(context)?;
         check_steps(actions, temperature)?;
+        if let Some(net) = &self.frames {
+            return Ok(net.dream(context, actions, temperature, seed));
+        }
+        self.alive()?;
         let c = self.manifest.config.clone();
         match &mut self.backend {
             Backend::Gpu(g) => imagine(g.as_mut(), &c, context, actions, temperature, seed).await,
@@ -256,6 +307,45 @@ impl Runtime {
             Backend::Gpu(g) => prompt_to_frame(g.as_mut(), &c, words).await,
             Backend::Cpu(e) => prompt_to_frame(e, &c, words).await,
         }
+    }
+
+    /// Plans toward a goal sentence from the two latest frames of a scene seen from `view`:
+    /// with the state nets when they are loaded (read the slots, take the object and zone the
+    /// sentence names, imagine every candidate with each member of the dynamics ensemble and
+    /// rank by the mean imagined cost), else as [`Runtime::plan`].
+    pub async fn plan_in(
+        &mut self,
+        view: View,
+        context: [&[u8]; 2],
+        goal: &[u16],
+        settings: &CemConfig,
+        warm: &[u8],
+        seed: u32,
+    ) -> Result<PlanResult, RuntimeError> {
+        if self.state.is_none() {
+            return self.plan(context, goal, settings, warm, seed).await;
+        }
+        check_context(context)?;
+        settings.validate().map_err(RuntimeError::Input)?;
+        check_plan_size(settings)?;
+        check_words(&self.manifest.config.clone(), goal)?;
+        let nets = self.state.as_ref().expect("checked above");
+        // The frame before, read with itself before it (no motion), unless it was read last time.
+        let before = match self.last_read.take() {
+            Some((frame, r)) if frame == context[0] => r,
+            _ => {
+                let mut r = nets.read(context[0], context[0]);
+                crate::state::track_motion(&mut r, None);
+                r
+            }
+        };
+        let mut now = nets.read(context[0], context[1]);
+        crate::state::track_motion(&mut now, Some(&before));
+        let (object, zone) = nets.goal.read(goal);
+        let target = Target::of(&now, Some(&before), object, zone, view);
+        let plan = crate::state::plan(&nets.ensemble, &target, settings, warm, seed);
+        self.last_read = Some((context[1].to_vec(), now));
+        Ok(plan.result)
     }
 
     /// Plans toward a goal sentence from the two latest frames: CEM in latent space with

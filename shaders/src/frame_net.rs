@@ -137,6 +137,24 @@ impl FrameNet {
             .sum()
     }
 
+    /// Dreams `actions.len()` frames after `context` (frames t-1 and t): each step's logits,
+    /// then each pixel's class (temperature 0: the most likely, drawn soft as `eval` scores
+    /// it; above: drawn from the tempered distribution with
+    /// [`crate::rng::uniform`]`(seed, step, pixel)`).
+    pub fn dream(&self, context: [&[u8]; 2], actions: &[u8], temperature: f32, seed: u32) -> Vec<Vec<u8>> {
+        let (mut prev, mut cur) = (context[0].to_vec(), context[1].to_vec());
+        let mut out = Vec::with_capacity(actions.len());
+        for (t, &a) in actions.iter().enumerate() {
+            let logits = self.logits(&prev, &cur, a);
+            let next = compose(&cur, &logits, Compose::Soft, temperature, &mut |p| {
+                crate::rng::uniform(seed, t as u32, p as u32)
+            });
+            prev = std::mem::replace(&mut cur, next);
+            out.push(cur.clone());
+        }
+        out
+    }
+
     /// Logits `[SIDE * SIDE, CLASSES]` of the next frame, row-major pixels, the prior for the
     /// current class included. `prev`, `cur`: `SIDE * SIDE * 3` bytes; `mv` < [`MOVES`].
     pub fn logits(&self, prev: &[u8], cur: &[u8], mv: u8) -> Vec<f32> {

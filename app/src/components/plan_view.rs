@@ -227,11 +227,12 @@ pub fn PlanDemo(
                 }
             }
             Driver::Model => {
-                let (context, goal, warm) = {
+                let (view, context, goal, warm) = {
                     let r = run.borrow();
                     let Some(r) = r.as_ref() else { return };
                     let [a, b] = r.context();
                     (
+                        r.task.scene.view,
                         [a.to_vec(), b.to_vec()],
                         r.goal_words(),
                         r.warm_start(cfg.horizon),
@@ -259,7 +260,7 @@ pub fn PlanDemo(
                 let started = dreamer.run_job(move |mut rt| async move {
                     let t0 = js_sys::Date::now();
                     let result = rt
-                        .plan([&context[0], &context[1]], &goal, &cfg, &warm, seed)
+                        .plan(view, [&context[0], &context[1]], &goal, &cfg, &warm, seed)
                         .await;
                     let ms = js_sys::Date::now() - t0;
                     match result {

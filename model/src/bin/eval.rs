@@ -32,6 +32,55 @@ struct Args {
     /// First seed of the push-to-goal tasks.
     #[arg(long, default_value_t = model::data::TASK_SEED_BASE)]
     task_seed: u64,
+    /// Only evaluate the nets the page dreams and plans with (the manifest's `nets`), and
+    /// replace their section of the report.
+    #[arg(long)]
+    nets_only: bool,
+    /// The frame teacher's run folder (its scores.json), for the distillation ratios.
+    #[arg(long, default_value = "checkpoints/next/frames")]
+    frames_teacher: PathBuf,
+}
+
+/// `report` with its "The model the page runs" section replaced by `section` (put right
+/// after the title when it has none).
+fn splice(report: &str, section: &str) -> String {
+    const HEAD: &str = "## The model the page runs";
+    let mut rest = report.to_string();
+    if let Some(a) = rest.find(HEAD) {
+        let after = &rest[a + HEAD.len()..];
+        let b = after.find("\n## ").map(|i| a + HEAD.len() + i + 1).unwrap_or(rest.len());
+        rest.replace_range(a..b, "");
+    }
+    match rest.find('\n') {
+        Some(i) if rest.starts_with("# ") => format!("{}\n\n{section}{}", &rest[..i], rest[i..].trim_start_matches('\n')),
+        _ => format!("# Evaluation\n\n{section}{rest}"),
+    }
+}
+
+/// Evaluates the page's nets; returns their report section.
+fn nets_section(args: &Args) -> Result<Option<String>, String> {
+    let manifest = model::export::read_manifest(&args.weights).map_err(|e| e.to_string())?;
+    if manifest.nets.is_empty() {
+        return Ok(None);
+    }
+    let mut size = model::eval_nets::NetsSize::full(args.episode_seed, args.task_seed);
+    if args.quick {
+        size.episodes = 6;
+        size.tasks = 10;
+    }
+    let teacher = model::eval_nets::teacher_scores(&args.frames_teacher);
+    eprintln!("evaluating the page's nets: {:?}", manifest.nets.keys().collect::<Vec<_>>());
+    let r = model::eval_nets::evaluate_nets(&args.weights, &size, teacher)?;
+    let mut command = "cargo run -p model --release --bin eval --".to_string();
+    for (flag, on) in [(" --nets-only", args.nets_only), (" --quick", args.quick)] {
+        if on {
+            command.push_str(flag);
+        }
+    }
+    if args.episode_seed != model::data::EVAL_SEED_BASE || args.task_seed != model::data::TASK_SEED_BASE {
+        command.push_str(&format!(" --episode-seed {} --task-seed {}", args.episode_seed, args.task_seed));
+    }
+    Ok(Some(model::eval_nets::markdown(&r, &command)))
 }
 
 fn main() {
@@ -61,6 +110,14 @@ fn run(args: &Args) -> Result<(), String> {
     }
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    if args.nets_only {
+        let section = nets_section(args)?.ok_or("the manifest lists no nets to evaluate")?;
+        println!("{section}");
+        let old = std::fs::read_to_string(&out).unwrap_or_default();
+        model::metrics::write_atomic(&out, splice(&old, &section).as_bytes()).map_err(|e| e.to_string())?;
+        eprintln!("wrote {}", out.display());
+        return Ok(());
     }
     let mut size = EvalSize::full();
     size.episode_seed = args.episode_seed;
@@ -115,7 +172,10 @@ fn run(args: &Args) -> Result<(), String> {
         false,
         &device,
     )?;
-    let md = model::report::markdown(&reports, &size, &subset, started.elapsed().as_secs_f64());
+    let mut md = model::report::markdown(&reports, &size, &subset, started.elapsed().as_secs_f64());
+    if let Some(section) = nets_section(args)? {
+        md = splice(&md, &section);
+    }
     println!("{md}");
     model::metrics::write_atomic(&out, md.as_bytes()).map_err(|e| e.to_string())?;
     let json = serde_json::json!({"size": size, "reports": reports, "subset": subset});

@@ -1,0 +1,237 @@
+//! The evaluation of what the page runs: the frame predictor and the state nets the manifest
+//! lists, loaded and called through the runtime's own API ([`runtime::Runtime`] on its CPU
+//! path: `imagine` for dreams, `plan_in` for planning), on held-out seeds, against copying the
+//! last frame, random moves and the oracle, and against the issue's targets.
+
+use std::path::Path;
+use std::time::Instant;
+
+use layout::cem::CemConfig;
+use runtime::{Prefer, Runtime};
+use serde::{Deserialize, Serialize};
+use world::episode::Episode;
+use world::language::vocab::tokenize;
+
+use crate::frame_eval::{held_out, score_dreams_with, DreamScores};
+
+/// The oracle's success on the same tasks (CEM in the true simulator, docs/EVAL.md's
+/// planning table): the targets are stated against it.
+pub const ORACLE_SUCCESS: f64 = 0.98;
+
+/// Settings of [`evaluate_nets`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NetsSize {
+    pub episodes: u64,
+    pub starts: Vec<usize>,
+    pub horizon: usize,
+    pub tasks: usize,
+    pub task_steps: usize,
+    pub cem: CemConfig,
+    pub episode_seed: u64,
+    pub task_seed: u64,
+}
+
+impl NetsSize {
+    pub fn full(episode_seed: u64, task_seed: u64) -> NetsSize {
+        NetsSize {
+            episodes: 60,
+            starts: vec![1, 12, 23],
+            horizon: 16,
+            tasks: 100,
+            task_steps: 40,
+            cem: CemConfig {
+                population: 256,
+                elites: 32,
+                iterations: 3,
+                ..CemConfig::default()
+            },
+            episode_seed,
+            task_seed,
+        }
+    }
+}
+
+/// What [`evaluate_nets`] measured.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct NetsReport {
+    pub size: Option<NetsSize>,
+    pub frames_parameters: usize,
+    pub frames_bytes: u64,
+    pub dreams: Option<DreamScores>,
+    pub dream_seconds: f64,
+    /// The teacher's scores on the same dreams (its `scores.json`), for the distillation
+    /// ratios; its parameters.
+    pub teacher: Option<DreamScores>,
+    pub teacher_parameters: usize,
+    pub state_parameters: usize,
+    pub planning_success: Option<f64>,
+    pub random_success: f64,
+    pub plan_ms: f64,
+    pub plan_seconds: f64,
+}
+
+fn load_runtime(weights: &Path) -> Result<Runtime, String> {
+    let read = |f: &str| std::fs::read(weights.join(f)).map_err(|e| format!("{}: {e}", weights.join(f).display()));
+    let manifest = String::from_utf8(read(layout::weights::MANIFEST_FILE)?).map_err(|e| e.to_string())?;
+    let m = layout::weights::parse_manifest(&manifest, "manifest.json").map_err(|e| e.explained())?;
+    let mut rt = pollster::block_on(Runtime::load(&manifest, &read(&m.weights_file)?, Prefer::Cpu))
+        .map_err(|e| e.explained())?;
+    for (role, net) in rt.nets() {
+        rt.attach(&role, &read(&net.file)?).map_err(|e| e.explained())?;
+    }
+    Ok(rt)
+}
+
+/// Scores the manifest's nets at `weights`; `teacher` is the frame teacher's `scores.json`.
+pub fn evaluate_nets(weights: &Path, size: &NetsSize, teacher: Option<(DreamScores, usize)>) -> Result<NetsReport, String> {
+    let mut rt = load_runtime(weights)?;
+    let mut report = NetsReport {
+        size: Some(size.clone()),
+        ..NetsReport::default()
+    };
+    if let Some(net) = rt.frames.clone() {
+        let m = &rt.manifest.nets[layout::weights::FRAMES_NET];
+        report.frames_parameters = net.parameters();
+        report.frames_bytes = m.bytes;
+        let t0 = Instant::now();
+        let eps: Vec<Episode> = held_out(size.episode_seed, size.episodes);
+        report.dreams = Some(score_dreams_with(&eps, &size.starts, size.horizon, 1, |prev, cur, moves| {
+            let actions: Vec<u8> = moves.iter().map(|m| m[0]).collect();
+            pollster::block_on(rt.imagine([&prev[0], &cur[0]], &actions, 0.0, 0))
+                .expect("checked frames and moves")
+                .into_iter()
+                .map(|f| vec![f])
+                .collect()
+        }));
+        report.dream_seconds = t0.elapsed().as_secs_f64();
+        if let Some((s, p)) = teacher {
+            report.teacher = Some(s);
+            report.teacher_parameters = p;
+        }
+    }
+    if let Some(nets) = &rt.state {
+        report.state_parameters = nets.weights.tensors.values().map(|(_, v)| v.len()).sum();
+        let tasks = world::task::make_tasks(size.task_seed, size.tasks);
+        let t0 = Instant::now();
+        let (mut wins, mut moves) = (0usize, 0usize);
+        let mut renderer = world::render::Renderer::new(64, 64).map_err(|e| e.to_string())?;
+        for task in &tasks {
+            let goal = tokenize(&task.goal_text()).map_err(|e| e.to_string())?;
+            let mut last: Option<Vec<u8>> = None;
+            let mut warm: Vec<u8> = Vec::new();
+            let out = world::task::run_task(task, size.task_steps, |sim, step| {
+                let frame = renderer.draw_rgb(&task.scene, &sim.state());
+                let before = last.replace(frame.clone()).unwrap_or_else(|| frame.clone());
+                let plan = pollster::block_on(rt.plan_in(
+                    task.scene.view,
+                    [&before, &frame],
+                    &goal,
+                    &size.cem,
+                    &warm,
+                    step as u32,
+                ))
+                .expect("checked frames, goal and settings");
+                moves += 1;
+                warm = plan.actions.clone();
+                plan.actions[0]
+            });
+            wins += usize::from(out.success);
+        }
+        report.plan_seconds = t0.elapsed().as_secs_f64();
+        report.plan_ms = 1000.0 * report.plan_seconds / moves.max(1) as f64;
+        report.planning_success = Some(wins as f64 / tasks.len().max(1) as f64);
+        report.random_success = crate::state_plan::random_success(&tasks, size.task_steps, 7);
+    }
+    Ok(report)
+}
+
+/// One row of the targets table: the measure, the target, the value and whether it is met.
+fn row(out: &mut String, measure: &str, target: &str, value: String, met: bool) {
+    out.push_str(&format!(
+        "| {measure} | {target} | {value} | {} |\n",
+        if met { "met" } else { "**missed**" }
+    ));
+}
+
+/// The report's Markdown: what was measured and each target of the issue, met or missed.
+pub fn markdown(r: &NetsReport, command: &str) -> String {
+    let mut o = String::new();
+    o.push_str("## The model the page runs\n\n");
+    o.push_str(&format!(
+        "Written by `{command}`: the frame predictor and the state nets that `public/weights/manifest.json` lists, loaded and called through the runtime's API on its CPU path (`Runtime::imagine`, `Runtime::plan_in`), exactly as the page calls them.\n\n"
+    ));
+    if let Some(size) = &r.size {
+        o.push_str(&format!(
+            "Dreams: {} held-out episodes from seed {}, starts {:?}, open loop with the true moves for {} steps, temperature 0. Planning: {} push-to-goal tasks from seed {}, {} moves each, replanning every move from the rendered frame; CEM population {}, elites {}, iterations {}, horizon {} ({} imagined futures a move).\n\n",
+            size.episodes, size.episode_seed, size.starts, size.horizon, size.tasks, size.task_seed, size.task_steps,
+            size.cem.population, size.cem.elites, size.cem.iterations, size.cem.horizon,
+            size.cem.population * size.cem.iterations
+        ));
+    }
+    o.push_str("| target | required | measured | |\n|---|---|---|---|\n");
+    if let Some(d) = &r.dreams {
+        let at = |v: &[f64], h: usize| v[h - 1];
+        let gains: Vec<f64> = d.psnr.iter().zip(&d.psnr_copy).map(|(a, b)| a - b).collect();
+        let (worst_h, worst) = gains
+            .iter()
+            .enumerate()
+            .fold((0, f64::INFINITY), |b, (i, &g)| if g < b.1 { (i + 1, g) } else { b });
+        row(&mut o, "PSNR gain over copy-last, every horizon 1..16", ">= +3 dB", format!("{worst:+.2} dB (smallest, at h={worst_h})"), worst >= 3.0);
+        row(&mut o, "PSNR at h=1", ">= 36 dB", format!("{:.2} dB (copy {:.2})", at(&d.psnr, 1), at(&d.psnr_copy, 1)), at(&d.psnr, 1) >= 36.0);
+        row(&mut o, "centroid error at h=1", "<= 1.0 px", format!("{:.2} px", d.centroid_px[0]), d.centroid_px[0] <= 1.0);
+        for (i, h) in [(1usize, 4usize), (2, 16)] {
+            row(
+                &mut o,
+                &format!("centroid error at h={h}"),
+                "below copy-last",
+                format!("{:.2} px (copy {:.2})", d.centroid_px[i], d.centroid_px_copy[i]),
+                d.centroid_px[i] < d.centroid_px_copy[i],
+            );
+        }
+        row(&mut o, "dreams with no object lost over 16 steps", ">= 95%", format!("{:.1}%", 100.0 * d.whole), d.whole >= 0.95);
+        if let Some(t) = &r.teacher {
+            let ratio = r.frames_parameters as f64 / r.teacher_parameters.max(1) as f64;
+            row(&mut o, "student parameters / teacher's", "<= 1/4", format!("{} / {} = {:.3}", r.frames_parameters, r.teacher_parameters, ratio), ratio <= 0.25);
+            let kept = d.min_gain() / t.min_gain();
+            row(&mut o, "student's smallest PSNR gain / teacher's", ">= 90%", format!("{:+.2} / {:+.2} dB = {:.0}%", d.min_gain(), t.min_gain(), 100.0 * kept), kept >= 0.9);
+            let whole = d.whole / t.whole.max(1e-9);
+            row(&mut o, "student's whole dreams / teacher's", ">= 90%", format!("{:.1}% / {:.1}% = {:.0}%", 100.0 * d.whole, 100.0 * t.whole, 100.0 * whole), whole >= 0.9);
+        }
+        row(&mut o, "frame predictor weights", "<= 4 MB", format!("{:.2} MB", r.frames_bytes as f64 / 1e6), r.frames_bytes <= 4_000_000);
+    }
+    if let Some(s) = r.planning_success {
+        row(&mut o, "push-to-goal success / oracle's", ">= 80%", format!("{:.0}% / {:.0}% = {:.0}%", 100.0 * s, 100.0 * ORACLE_SUCCESS, 100.0 * s / ORACLE_SUCCESS), s / ORACLE_SUCCESS >= 0.8);
+        row(&mut o, "push-to-goal success / random moves'", ">= 3x", format!("{:.0}% / {:.0}%", 100.0 * s, 100.0 * r.random_success), s >= 3.0 * r.random_success);
+    }
+    o.push('\n');
+    if let Some(d) = &r.dreams {
+        o.push_str(&format!(
+            "Frame predictor: {} parameters ({:.2} MB), {} dreams scored in {:.0} s.\n\n| h | PSNR | copy-last |\n|---:|---:|---:|\n",
+            r.frames_parameters, r.frames_bytes as f64 / 1e6, d.dreams, r.dream_seconds
+        ));
+        for h in 0..d.psnr.len() {
+            o.push_str(&format!("| {} | {:.2} | {:.2} |\n", h + 1, d.psnr[h], d.psnr_copy[h]));
+        }
+        o.push_str(&format!(
+            "\nCentroid error (px; copy-last in brackets) at h=1 / 4 / 16: {:.2} ({:.2}) / {:.2} ({:.2}) / {:.2} ({:.2}).\n\n",
+            d.centroid_px[0], d.centroid_px_copy[0], d.centroid_px[1], d.centroid_px_copy[1], d.centroid_px[2], d.centroid_px_copy[2]
+        ));
+    }
+    if let Some(s) = r.planning_success {
+        o.push_str(&format!(
+            "State nets: {} parameters. Planning reached {:.0}% of the tasks (random moves {:.0}%, the oracle {:.0}%), {:.0} ms a move on one native core ({:.0} s in all).\n\n",
+            r.state_parameters, 100.0 * s, 100.0 * r.random_success, 100.0 * ORACLE_SUCCESS, r.plan_ms, r.plan_seconds
+        ));
+    }
+    o
+}
+
+/// The teacher's scores and parameters from a `dream` run's folder (`scores.json`, and the
+/// parameters of a width-32 teacher), when present.
+pub fn teacher_scores(dir: &Path) -> Option<(DreamScores, usize)> {
+    let text = std::fs::read_to_string(dir.join("scores.json")).ok()?;
+    let s: DreamScores = serde_json::from_str(&text).ok()?;
+    let c = crate::frame_net::FrameNetConfig::new(32, crate::frame_net::Output::Palette);
+    let net = crate::frame_net::FrameNet::new(&c, &burn::tensor::Device::flex());
+    Some((s, burn::module::Module::num_params(&net)))
+}
