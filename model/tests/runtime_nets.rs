@@ -113,3 +113,69 @@ fn runtime_state_nets_equal_burn() {
         assert_eq!(cpu.goal.read(&words), want, "{sentence}");
     }
 }
+
+/// Every `FIXTURE_STRIDE`-th logit of the page's frame predictor goes into the browser fixture.
+const FIXTURE_STRIDE: usize = 37;
+
+/// burn's outputs of the page's nets (the checkpoints `public/weights/frames.safetensors` and
+/// `state.safetensors` were exported from) on frames 1 and 2 of held-out episode 1000003, kept
+/// in `shaders/tests/fixtures/burn_nets.json` so the browser test (which has no burn) compares
+/// the runtime in Chromium against burn itself. Fails when the shipped files are not the
+/// export of these checkpoints, or the fixture no longer holds burn's outputs; rerun with
+/// `UPDATE_FIXTURES=1` after exporting new ones.
+#[test]
+fn browser_fixture_holds_burns_outputs_for_the_page_nets() {
+    let device = Device::flex();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let c = FrameNetConfig {
+        bottleneck: 1,
+        ..FrameNetConfig::new(16, Output::Palette)
+    };
+    let net = load(FrameNet::new(&c, &device), &root.join("checkpoints/next/student/frames.bin"));
+    let shipped = std::fs::read(root.join("public/weights/frames.safetensors")).unwrap();
+    assert!(
+        shipped == frame_net_safetensors(&net),
+        "public/weights/frames.safetensors is not the export of checkpoints/next/student/frames.bin"
+    );
+    let dir = root.join("checkpoints/next/state");
+    let reader = load(Reader::new(32, &device), &dir.join("reader.bin"));
+    let ensemble: Vec<Dynamics> = ["dynamics.bin", "dynamics-1.bin", "dynamics-2.bin"]
+        .iter()
+        .map(|f| load(Dynamics::new(64, &device), &dir.join(f)))
+        .collect();
+    let goal = load(GoalNet::new(vocab_size(), 32, &device), &dir.join("goal.bin"));
+    let shipped = std::fs::read(root.join("public/weights/state.safetensors")).unwrap();
+    assert!(
+        shipped == state_safetensors(&reader, &ensemble, &goal),
+        "public/weights/state.safetensors is not the export of checkpoints/next/state"
+    );
+    let f = frames();
+    let mv = 5i64;
+    let out = net.forward(
+        frames_tensor(&[&f[1]], &device),
+        frames_tensor(&[&f[2]], &device),
+        Tensor::<1, Int>::from_data(TensorData::new(vec![mv], [1]), &device),
+    );
+    let logits: Vec<f32> = values(out.logits.permute([0, 2, 3, 1]).reshape([SIDE * SIDE * CLASSES]))
+        .into_iter()
+        .step_by(FIXTURE_STRIDE)
+        .collect();
+    let r = reader.forward(frames_tensor(&[&f[1]], &device), frames_tensor(&[&f[2]], &device));
+    let now = serde_json::json!({
+        "episode": 1_000_003, "frames": [1, 2], "move": mv, "stride": FIXTURE_STRIDE,
+        "logits": logits,
+        "presence": values(r.presence), "pos": values(r.pos), "ab": values(r.ab), "size": values(r.size),
+    });
+    let path = root.join("shaders/tests/fixtures/burn_nets.json");
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        std::fs::write(&path, serde_json::to_string(&now).unwrap()).unwrap();
+    }
+    let text = std::fs::read_to_string(&path).expect("fixture (create it with UPDATE_FIXTURES=1)");
+    let saved: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for key in ["logits", "presence", "pos", "ab", "size"] {
+        let a: Vec<f32> = serde_json::from_value(saved[key].clone()).unwrap();
+        let b: Vec<f32> = serde_json::from_value(now[key].clone()).unwrap();
+        let w = worst(&a, &b);
+        assert!(w <= 1e-5, "{key}: the fixture differs from burn by {w:.2e}: rerun with UPDATE_FIXTURES=1");
+    }
+}

@@ -232,6 +232,10 @@ impl Runtime {
     /// "GPU: <adapter>" or "CPU".
     pub fn describe(&self) -> String {
         match &self.backend {
+            Backend::Gpu(g) if self.frames.is_some() || self.state.is_some() => format!(
+                "GPU: {}; dreams and plans on the CPU path",
+                g.ctx.describe()
+            ),
             Backend::Gpu(g) => format!("GPU: {}", g.ctx.describe()),
             Backend::Cpu(_) => "CPU".into(),
         }
@@ -246,12 +250,14 @@ impl Runtime {
         temperature: f32,
         seed: u32,
     ) -> Result<Vec<Vec<u8>>, RuntimeError> {
+        // A lost GPU device is reported even when the frame predictor dreams on the CPU path:
+        // the student's other verbs run on it, and the page starts it again.
+        self.alive()?;
         check_context(context)?;
         check_steps(actions, temperature)?;
         if let Some(net) = &self.frames {
             return Ok(net.dream(context, actions, temperature, seed));
         }
-        self.alive()?;
         let c = self.manifest.config.clone();
         match &mut self.backend {
             Backend::Gpu(g) => imagine(g.as_mut(), &c, context, actions, temperature, seed).await,
@@ -325,6 +331,7 @@ impl Runtime {
         if self.state.is_none() {
             return self.plan(context, goal, settings, warm, seed).await;
         }
+        self.alive()?;
         check_context(context)?;
         settings.validate().map_err(RuntimeError::Input)?;
         check_plan_size(settings)?;

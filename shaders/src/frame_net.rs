@@ -265,3 +265,33 @@ pub fn compose(cur: &[u8], logits: &[f32], compose: Compose, temperature: f32, u
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compose_keeps_the_exact_bytes_of_pixels_that_keep_their_class() {
+        // Two pixels: an anti-aliased one whose class stays, one that turns into class 3.
+        let cur = [PALETTE[1][0].saturating_add(1), PALETTE[1][1], PALETTE[1][2], PALETTE[0][0], PALETTE[0][1], PALETTE[0][2]];
+        let mut logits = vec![0f32; 2 * CLASSES];
+        logits[palette_index([cur[0], cur[1], cur[2]]) as usize] = 9.0;
+        logits[CLASSES + 3] = 30.0;
+        for c in [Compose::Hard, Compose::Soft] {
+            let out = compose(&cur, &logits, c, 0.0, &mut |_| 0.5);
+            assert_eq!(&out[..3], &cur[..3], "{c:?}: the kept pixel changed");
+            assert_eq!(&out[3..], &PALETTE[3], "{c:?}: a sure change is its class's colour");
+        }
+        // Sampling: a draw near 1 takes the last class with any weight.
+        let out = compose(&cur, &logits, Compose::Soft, 1.0, &mut |_| 0.999_999);
+        assert_eq!(&out[3..], &PALETTE[3]);
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_what_is_wrong() {
+        let e = FrameNet::from_safetensors(b"not a safetensors file", "frames.safetensors").unwrap_err();
+        assert!(e.to_string().contains("frames.safetensors"), "{e}");
+        let e = crate::state::StateNets::from_safetensors(b"", "state.safetensors").unwrap_err();
+        assert!(e.to_string().contains("state.safetensors"), "{e}");
+    }
+}

@@ -161,3 +161,40 @@ async fn same_seed_same_samples_and_plans_on_both_paths() {
         "plans differ between WGSL and CPU"
     );
 }
+
+const FRAMES_NET: &[u8] = include_bytes!("../../public/weights/frames.safetensors");
+const STATE_NETS: &[u8] = include_bytes!("../../public/weights/state.safetensors");
+const NETS_FIXTURE: &str = include_str!("fixtures/burn_nets.json");
+
+/// The page's frame predictor and state nets on the CPU path in Chromium against burn's
+/// outputs recorded natively (`tests/fixtures/burn_nets.json`, kept current by
+/// `model/tests/runtime_nets.rs`), on the same frames rendered here.
+#[wasm_bindgen_test]
+fn cpu_path_of_the_page_nets_equals_burn_in_the_browser() {
+    let fixture: serde_json::Value = serde_json::from_str(NETS_FIXTURE).unwrap();
+    let want = |k: &str| -> Vec<f32> { serde_json::from_value(fixture[k].clone()).unwrap() };
+    let cfg = world::episode::EpisodeConfig {
+        questions: false,
+        steps: 8,
+        ..world::episode::EpisodeConfig::default()
+    };
+    let e = world::episode::generate_episode(fixture["episode"].as_u64().unwrap(), &cfg).unwrap();
+    let (prev, cur) = (e.frame(1), e.frame(2));
+    let worst = |a: &[f32], b: &[f32]| {
+        assert_eq!(a.len(), b.len());
+        a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max)
+    };
+    let net = runtime::frame_net::FrameNet::from_safetensors(FRAMES_NET, "frames.safetensors").unwrap();
+    let stride = fixture["stride"].as_u64().unwrap() as usize;
+    let mv = fixture["move"].as_u64().unwrap() as u8;
+    let logits: Vec<f32> = net.logits(prev, cur, mv).into_iter().step_by(stride).collect();
+    let w = worst(&logits, &want("logits"));
+    web_sys_log(&format!("frame predictor logits: worst difference from burn {w:.2e}"));
+    assert!(w < 1e-3, "frame predictor logits differ from burn by {w}");
+    let nets = runtime::state::StateNets::from_safetensors(STATE_NETS, "state.safetensors").unwrap();
+    let r = nets.read_out(prev, cur);
+    for (k, got) in [("presence", &r.presence), ("pos", &r.pos), ("ab", &r.ab), ("size", &r.size)] {
+        let w = worst(got, &want(k));
+        assert!(w < 1e-3, "reader {k} differs from burn by {w}");
+    }
+}
