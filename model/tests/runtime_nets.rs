@@ -20,6 +20,18 @@ fn load<M: Module>(m: M, path: &Path) -> M {
     m.load_record(ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).expect("record"))
 }
 
+/// The kept state checkpoints: reader (width 32), the three dynamics (hidden 64), goal net.
+fn state_nets(device: &Device) -> (Reader, Vec<Dynamics>, GoalNet) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../checkpoints/next/state");
+    let reader = load(Reader::new(32, device), &dir.join("reader.bin"));
+    let ensemble = ["dynamics.bin", "dynamics-1.bin", "dynamics-2.bin"]
+        .iter()
+        .map(|f| load(Dynamics::new(64, device), &dir.join(f)))
+        .collect();
+    let goal = load(GoalNet::new(vocab_size(), 32, device), &dir.join("goal.bin"));
+    (reader, ensemble, goal)
+}
+
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap()
 }
@@ -65,13 +77,7 @@ fn runtime_frame_net_equals_burn() {
 #[test]
 fn runtime_state_nets_equal_burn() {
     let device = Device::flex();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../checkpoints/next/state");
-    let reader = load(Reader::new(32, &device), &dir.join("reader.bin"));
-    let ensemble: Vec<Dynamics> = ["dynamics.bin", "dynamics-1.bin", "dynamics-2.bin"]
-        .iter()
-        .map(|f| load(Dynamics::new(64, &device), &dir.join(f)))
-        .collect();
-    let goal = load(GoalNet::new(vocab_size(), 32, &device), &dir.join("goal.bin"));
+    let (reader, ensemble, goal) = state_nets(&device);
     let cpu = runtime::state::StateNets::from_safetensors(
         &state_safetensors(&reader, &ensemble, &goal),
         "test",
@@ -137,13 +143,7 @@ fn browser_fixture_holds_burns_outputs_for_the_page_nets() {
         shipped == frame_net_safetensors(&net),
         "public/weights/frames.safetensors is not the export of checkpoints/next/student/frames.bin"
     );
-    let dir = root.join("checkpoints/next/state");
-    let reader = load(Reader::new(32, &device), &dir.join("reader.bin"));
-    let ensemble: Vec<Dynamics> = ["dynamics.bin", "dynamics-1.bin", "dynamics-2.bin"]
-        .iter()
-        .map(|f| load(Dynamics::new(64, &device), &dir.join(f)))
-        .collect();
-    let goal = load(GoalNet::new(vocab_size(), 32, &device), &dir.join("goal.bin"));
+    let (reader, ensemble, goal) = state_nets(&device);
     let shipped = std::fs::read(root.join("public/weights/state.safetensors")).unwrap();
     assert!(
         shipped == state_safetensors(&reader, &ensemble, &goal),
