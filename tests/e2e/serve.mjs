@@ -3,7 +3,7 @@
 
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -50,10 +50,11 @@ function siteHeaders(dir) {
 
 /** Serves `dir` on 127.0.0.1 at a free port, with the site's headers; unknown paths get
  * index.html. `fault(n, response, file)` may answer the n-th request for the weights file
- * itself (return true when it did): for drills of a failing server or network. */
+ * files (counted over all of them; return true when it did): for drills of a failing server or network. */
 export function serve(dir, fault) {
   const site = siteHeaders(dir);
   let weightsRequests = 0;
+  const byFile = {};
   const server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
     let file = normalize(join(dir, path));
@@ -63,6 +64,8 @@ export function serve(dir, fault) {
     if (file.endsWith('.safetensors')) {
       weightsRequests += 1;
       server.weightsRequests = weightsRequests;
+      const name = basename(file);
+      byFile[name] = (byFile[name] ?? 0) + 1;
       if (fault?.(weightsRequests, response, file)) return;
     }
     response.writeHead(200, {
@@ -74,6 +77,8 @@ export function serve(dir, fault) {
     createReadStream(file).pipe(response);
   });
   server.weightsRequests = 0;
+  // Requests per weights file name, e.g. { 'student.safetensors': 3 }.
+  server.weightsByFile = byFile;
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)));
 }
 
