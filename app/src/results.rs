@@ -1,8 +1,14 @@
 //! The model's evaluation numbers as the page shows them: read from the `eval` section of the
 //! weights' manifest (written by `eval --update-manifest`), each beside its baseline, so the
-//! page reports what the shipped model measured, good or bad.
+//! page reports what the shipped model measured, good or bad. Dreams and plans come from the
+//! report on the nets that dream and plan (`eval.nets`, `model::eval_nets::NetsReport`) when
+//! the manifest has one; answers from the student's report (`eval.full`).
 
 use serde_json::Value;
+
+/// The oracle's success on the evaluation's tasks (`model::eval_nets::ORACLE_SUCCESS`), for a
+/// manifest whose student report lacks it.
+const ORACLE_SUCCESS: f64 = 0.98;
 
 /// One figure beside its baseline.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,10 +22,14 @@ pub struct Row {
 /// evaluation.
 pub fn rows(eval: &Value) -> Vec<Row> {
     let full = &eval["full"];
+    let nets = &eval["nets"];
     let mut rows = Vec::new();
-    let g = &full["generation"];
+    let (psnr, copy) = match nets["dreams"].is_object() {
+        true => (&nets["dreams"]["psnr"], &nets["dreams"]["psnr_copy"]),
+        false => (&full["generation"]["psnr"], &full["generation"]["copy_psnr"]),
+    };
     for (h, i) in [(1, 0), (4, 3), (16, 15)] {
-        if let (Some(m), Some(c)) = (g["psnr"][i].as_f64(), g["copy_psnr"][i].as_f64()) {
+        if let (Some(m), Some(c)) = (psnr[i].as_f64(), copy[i].as_f64()) {
             rows.push(Row {
                 what: format!(
                     "Dream PSNR, {h} step{} ahead",
@@ -29,6 +39,23 @@ pub fn rows(eval: &Value) -> Vec<Row> {
                 baseline: format!("{c:.1} dB (copy the last frame)"),
             });
         }
+    }
+    let d = &nets["dreams"];
+    for (h, i) in [(4, 1), (16, 2)] {
+        if let (Some(m), Some(c)) = (d["centroid_px"][i].as_f64(), d["centroid_px_copy"][i].as_f64()) {
+            rows.push(Row {
+                what: format!("Objects' place in dreams, {h} steps ahead"),
+                model: format!("{m:.2} px off"),
+                baseline: format!("{c:.2} px (copy the last frame)"),
+            });
+        }
+    }
+    if let Some(w) = d["whole"].as_f64() {
+        rows.push(Row {
+            what: "Dreams that lose no object in 16 steps".into(),
+            model: format!("{:.0}%", 100.0 * w),
+            baseline: "100% (copy the last frame)".into(),
+        });
     }
     if let Some(kinds) = full["understanding"]["by_kind"].as_object() {
         for (kind, k) in kinds {
@@ -49,7 +76,17 @@ pub fn rows(eval: &Value) -> Vec<Row> {
         }
     }
     let o = &full["operation"];
-    if let (Some(m), Some(r), Some(or)) = (
+    if let (Some(m), Some(r)) = (nets["planning_success"].as_f64(), nets["random_success"].as_f64()) {
+        rows.push(Row {
+            what: format!("Planning: tasks reached ({} tasks)", nets["size"]["tasks"].as_u64().unwrap_or(0)),
+            model: format!("{:.0}%", 100.0 * m),
+            baseline: format!(
+                "{:.0}% random actions, {:.0}% planning with the true simulator",
+                100.0 * r,
+                100.0 * o["oracle_success"].as_f64().unwrap_or(ORACLE_SUCCESS)
+            ),
+        });
+    } else if let (Some(m), Some(r), Some(or)) = (
         o["model_success"].as_f64(),
         o["random_success"].as_f64(),
         o["oracle_success"].as_f64(),
@@ -81,13 +118,17 @@ mod tests {
         let rows = rows(&manifest["eval"]);
         let count = |prefix: &str| rows.iter().filter(|r| r.what.starts_with(prefix)).count();
         assert_eq!(count("Dream PSNR"), 3, "{rows:#?}");
+        assert_eq!(count("Objects' place"), 2, "{rows:#?}");
+        assert_eq!(count("Dreams that lose"), 1, "{rows:#?}");
         assert_eq!(count("Answers"), 5, "{rows:#?}");
         assert_eq!(count("Planning"), 1, "{rows:#?}");
-        let h1 = &rows[0];
-        let psnr = manifest["eval"]["full"]["generation"]["psnr"][0]
-            .as_f64()
-            .unwrap();
-        assert_eq!(h1.model, format!("{psnr:.1} dB"));
+        // Dreams and plans are the nets' (the ones that dream and plan on the page).
+        let nets = &manifest["eval"]["nets"];
+        let psnr = nets["dreams"]["psnr"][0].as_f64().unwrap();
+        assert_eq!(rows[0].model, format!("{psnr:.1} dB"));
+        let plan = rows.iter().find(|r| r.what.starts_with("Planning")).unwrap();
+        let success = nets["planning_success"].as_f64().unwrap();
+        assert_eq!(plan.model, format!("{:.0}%", 100.0 * success));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use layout::cem::CemConfig;
+use runtime::frame_net::Compose;
 use runtime::{Prefer, Runtime};
 use serde::{Deserialize, Serialize};
 use world::episode::Episode;
@@ -57,7 +58,11 @@ pub struct NetsReport {
     pub size: Option<NetsSize>,
     pub frames_parameters: usize,
     pub frames_bytes: u64,
+    /// As the page draws dreams ([`Compose::Conserve`]).
     pub dreams: Option<DreamScores>,
+    /// The same dreams drawn [`Compose::Soft`] (objects not kept), for comparison.
+    #[serde(default)]
+    pub dreams_soft: Option<DreamScores>,
     pub dream_seconds: f64,
     /// The teacher's scores on the same dreams (its `scores.json`), for the distillation
     /// ratios; its parameters.
@@ -95,15 +100,22 @@ pub fn evaluate_nets(weights: &Path, size: &NetsSize, teacher: Option<(DreamScor
         report.frames_bytes = m.bytes;
         let t0 = Instant::now();
         let eps: Vec<Episode> = held_out(size.episode_seed, size.episodes);
-        report.dreams = Some(score_dreams_with(&eps, &size.starts, size.horizon, 1, |prev, cur, moves| {
-            let actions: Vec<u8> = moves.iter().map(|m| m[0]).collect();
-            pollster::block_on(rt.imagine([&prev[0], &cur[0]], &actions, 0.0, 0))
-                .expect("checked frames and moves")
-                .into_iter()
-                .map(|f| vec![f])
-                .collect()
-        }));
+        let score = |rt: &mut Runtime| {
+            score_dreams_with(&eps, &size.starts, size.horizon, 1, |prev, cur, moves| {
+                let actions: Vec<u8> = moves.iter().map(|m| m[0]).collect();
+                pollster::block_on(rt.imagine([&prev[0], &cur[0]], &actions, 0.0, 0))
+                    .expect("checked frames and moves")
+                    .into_iter()
+                    .map(|f| vec![f])
+                    .collect()
+            })
+        };
+        report.dreams = Some(score(&mut rt));
         report.dream_seconds = t0.elapsed().as_secs_f64();
+        let page = rt.compose;
+        rt.compose = Compose::Soft;
+        report.dreams_soft = Some(score(&mut rt));
+        rt.compose = page;
         if let Some((s, p)) = teacher {
             report.teacher = Some(s);
             report.teacher_parameters = p;
@@ -216,6 +228,12 @@ pub fn markdown(r: &NetsReport, command: &str) -> String {
             "\nCentroid error (px; copy-last in brackets) at h=1 / 4 / 16: {:.2} ({:.2}) / {:.2} ({:.2}) / {:.2} ({:.2}).\n\n",
             d.centroid_px[0], d.centroid_px_copy[0], d.centroid_px[1], d.centroid_px_copy[1], d.centroid_px[2], d.centroid_px_copy[2]
         ));
+        if let Some(soft) = &r.dreams_soft {
+            o.push_str(&format!(
+                "The page draws dreams keeping their objects (`Compose::Conserve`: an object that has all but faded out is drawn whole where the net finds it most likely). The same dreams drawn soft, letting unsure objects fade (`Compose::Soft`): {}.\n\n",
+                soft.summary()
+            ));
+        }
     }
     if let Some(s) = r.planning_success {
         o.push_str(&format!(

@@ -16,6 +16,7 @@ use crate::frame_net::{
     SIDE,
 };
 use crate::infer::to_vec;
+use runtime::frame_net::Objects;
 use crate::eval::mean;
 use crate::imagemetrics::{centroid_error, missing_penalty, psnr};
 
@@ -74,10 +75,11 @@ pub fn dream(
     compose: Compose,
     device: &Device,
 ) -> Vec<Vec<Vec<u8>>> {
+    let objects: Vec<Objects> = cur.iter().map(|f| Objects::of(f)).collect();
     let (mut prev, mut cur) = (prev, cur);
     let mut out = Vec::with_capacity(moves.len());
     for m in moves {
-        let next = next_frames(net, &prev, &cur, m, compose, device);
+        let next = next_frames(net, &prev, &cur, m, compose, &objects, device);
         prev = std::mem::replace(&mut cur, next.clone());
         out.push(next);
     }
@@ -96,13 +98,16 @@ fn argmax_channels(logits: &Tensor<4>, from: usize, n: usize) -> Vec<u8> {
         .collect()
 }
 
-/// The next frame of each dream, as the page draws it (most likely choice per pixel).
+/// The next frame of each dream, as the page draws it (most likely choice per pixel;
+/// `objects`: each dream's objects for [`Compose::Conserve`], from the true frame it started
+/// at).
 pub fn next_frames(
     net: &FrameNet,
     prev: &[Vec<u8>],
     cur: &[Vec<u8>],
     moves: &[u8],
     compose: Compose,
+    objects: &[Objects],
     device: &Device,
 ) -> Vec<Vec<u8>> {
     let p: Vec<&[u8]> = prev.iter().map(|f| f.as_slice()).collect();
@@ -129,6 +134,16 @@ pub fn next_frames(
                         .zip(classes.chunks_exact(n))
                         .zip(soft.chunks_exact(3 * n))
                         .map(|((c, k), s)| compose_soft(c, k, s))
+                        .collect()
+                }
+                Compose::Conserve => {
+                    // Channel-last logits per dream, drawn by the runtime's own rule.
+                    let b = cur.len();
+                    let l = to_vec(out.logits.permute([0, 2, 3, 1]).reshape([b * n * CLASSES]));
+                    cur.iter()
+                        .zip(l.chunks_exact(n * CLASSES))
+                        .zip(objects)
+                        .map(|((c, l), o)| runtime::frame_net::compose(c, l, Compose::Conserve, o, 0.0, &mut |_| 0.0))
                         .collect()
                 }
             }
@@ -186,22 +201,6 @@ pub fn score_dreams(
 ) -> DreamScores {
     score_dreams_with(episodes, starts, horizon, batch, |prev, cur, moves| {
         dream(net, prev, cur, moves, compose, device)
-    })
-}
-
-/// [`score_dreams`] for the runtime's frame predictor, as the page dreams (temperature 0).
-pub fn score_runtime_dreams(
-    net: &runtime::frame_net::FrameNet,
-    episodes: &[Episode],
-    starts: &[usize],
-    horizon: usize,
-) -> DreamScores {
-    score_dreams_with(episodes, starts, horizon, 1, |prev, cur, moves| {
-        let actions: Vec<u8> = moves.iter().map(|m| m[0]).collect();
-        net.dream([&prev[0], &cur[0]], &actions, 0.0, 0)
-            .into_iter()
-            .map(|f| vec![f])
-            .collect()
     })
 }
 

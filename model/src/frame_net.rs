@@ -386,16 +386,8 @@ pub fn compose_hard(cur: &[u8], classes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// How a dreamed pixel that changes class is drawn.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Compose {
-    /// The most likely class's palette colour: every pixel is a flat colour.
-    #[default]
-    Hard,
-    /// The expected colour under the pixel's distribution (the mean prediction): where the
-    /// model is unsure between an object and the background it draws a blend.
-    Soft,
-}
+/// How a dreamed pixel is drawn: the runtime's rule, so that `eval` scores what the page draws.
+pub use runtime::frame_net::Compose;
 
 /// [`compose_hard`], except that a pixel whose class changes takes `soft`'s colour (the
 /// expected colour, `64 * 64 * 3` bytes) instead of its class's flat colour.

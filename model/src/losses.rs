@@ -126,6 +126,17 @@ fn palette_loss(
         .sum_dim(1)
         .mean()
         .neg();
+    let mut total = pixels.clone() * w.pixels + classes.clone() * w.classes;
+    let mut terms = StepTerms {
+        pixels: scalar(pixels),
+        classes: scalar(classes),
+        counts: 0.0,
+        centroids: 0.0,
+    };
+    if w.counts == 0.0 && w.centroids == 0.0 {
+        // Skipped, not weighted by zero: their backward pass would still cost time.
+        return (total, terms);
+    }
     let n = TRACKED.len();
     let p = softmax(logits, 1).narrow(1, TRACKED.start, n); // [B, n, H, W]
     let t = target.narrow(1, TRACKED.start, n);
@@ -145,15 +156,8 @@ fn palette_loss(
         * present.clone())
     .sum()
         / (present.sum() + 1.0);
-    let total = pixels.clone() * w.pixels
-        + classes.clone() * w.classes
-        + counts.clone() * w.counts
-        + centroids.clone() * w.centroids;
-    let terms = StepTerms {
-        pixels: scalar(pixels),
-        classes: scalar(classes),
-        counts: scalar(counts),
-        centroids: scalar(centroids),
-    };
+    total = total + counts.clone() * w.counts + centroids.clone() * w.centroids;
+    terms.counts = scalar(counts);
+    terms.centroids = scalar(centroids);
     (total, terms)
 }

@@ -13,7 +13,7 @@ use world::scene::View;
 
 use crate::cpu::Cpu;
 use crate::exec::Exec;
-use crate::frame_net::FrameNet;
+use crate::frame_net::{Compose, FrameNet};
 use crate::state::{Reading, StateNets, Target};
 use crate::gpu::{Gpu, GpuContext, GpuError};
 use crate::graph;
@@ -72,6 +72,8 @@ pub struct Runtime {
     /// The frame predictor, when the manifest lists one ([`Runtime::attach`]): then
     /// [`Runtime::imagine`] dreams with it.
     pub frames: Option<FrameNet>,
+    /// How the frame predictor's dreams are drawn ([`Compose::Conserve`] unless set).
+    pub compose: Compose,
     /// The reader, dynamics ensemble and goal net, when the manifest lists them: then
     /// [`Runtime::plan_in`] plans with them.
     pub state: Option<StateNets>,
@@ -153,6 +155,7 @@ impl Runtime {
             fallback_reason,
             explainer: None,
             frames: None,
+            compose: Compose::default(),
             state: None,
             last_read: None,
         })
@@ -256,7 +259,7 @@ impl Runtime {
         check_context(context)?;
         check_steps(actions, temperature)?;
         if let Some(net) = &self.frames {
-            return Ok(net.dream(context, actions, temperature, seed));
+            return Ok(net.dream(context, actions, self.compose, temperature, seed));
         }
         let c = self.manifest.config.clone();
         match &mut self.backend {

@@ -138,15 +138,16 @@ impl FrameNet {
     }
 
     /// Dreams `actions.len()` frames after `context` (frames t-1 and t): each step's logits,
-    /// then each pixel's class (temperature 0: the most likely, drawn soft as `eval` scores
-    /// it; above: drawn from the tempered distribution with
-    /// [`crate::rng::uniform`]`(seed, step, pixel)`).
-    pub fn dream(&self, context: [&[u8]; 2], actions: &[u8], temperature: f32, seed: u32) -> Vec<Vec<u8>> {
+    /// then the frame [`compose`] draws from them as `how` says (temperature 0: each pixel's
+    /// most likely class; above: drawn from the tempered distribution with
+    /// [`crate::rng::uniform`]`(seed, step, pixel)`), keeping the objects of `context[1]`.
+    pub fn dream(&self, context: [&[u8]; 2], actions: &[u8], how: Compose, temperature: f32, seed: u32) -> Vec<Vec<u8>> {
         let (mut prev, mut cur) = (context[0].to_vec(), context[1].to_vec());
+        let objects = Objects::of(context[1]);
         let mut out = Vec::with_capacity(actions.len());
         for (t, &a) in actions.iter().enumerate() {
             let logits = self.logits(&prev, &cur, a);
-            let next = compose(&cur, &logits, Compose::Soft, temperature, &mut |p| {
+            let next = compose(&cur, &logits, how, &objects, temperature, &mut |p| {
                 crate::rng::uniform(seed, t as u32, p as u32)
             });
             prev = std::mem::replace(&mut cur, next);
@@ -221,16 +222,30 @@ pub enum Compose {
     /// class.
     Hard,
     /// As `Hard`, except that a pixel whose class changes takes the expected colour under its
-    /// distribution (the mean prediction; what `eval` scores at temperature 0).
-    #[default]
+    /// distribution (the mean prediction): where the net is unsure where an object goes it
+    /// draws a faint blend, which scores best on squared error but can fade the object out.
     Soft,
+    /// As `Soft`, and an object that has all but faded out is drawn whole where the net finds
+    /// it most likely ([`keep_objects`]): objects persist, at the price of a sharp guess where
+    /// the net is unsure. The page's default.
+    #[default]
+    Conserve,
 }
 
 /// The next frame from [`FrameNet::logits`]: at temperature 0 each pixel takes its most likely
 /// class (kept bytes when that is its current class, else as `compose` says); above 0 each
 /// pixel's class is drawn from `softmax(logits / temperature)` with `uniform` (a number in
-/// 0..1 per pixel) and drawn as its flat colour unless it is the current class.
-pub fn compose(cur: &[u8], logits: &[f32], compose: Compose, temperature: f32, uniform: &mut dyn FnMut(usize) -> f32) -> Vec<u8> {
+/// 0..1 per pixel) and drawn as its flat colour unless it is the current class. With
+/// [`Compose::Conserve`] the objects of `objects` are then kept ([`keep_objects`]).
+pub fn compose(
+    cur: &[u8],
+    logits: &[f32],
+    compose: Compose,
+    objects: &Objects,
+    temperature: f32,
+    uniform: &mut dyn FnMut(usize) -> f32,
+) -> Vec<u8> {
+    let soft = compose != Compose::Hard && temperature <= 0.0;
     let mut out = Vec::with_capacity(cur.len());
     for (p, (px, l)) in cur.chunks_exact(3).zip(logits.chunks_exact(CLASSES)).enumerate() {
         let now = palette_index([px[0], px[1], px[2]]) as usize;
@@ -252,7 +267,7 @@ pub fn compose(cur: &[u8], logits: &[f32], compose: Compose, temperature: f32, u
         };
         if k == now {
             out.extend_from_slice(px);
-        } else if compose == Compose::Soft && temperature <= 0.0 {
+        } else if soft {
             let e: Vec<f32> = l.iter().map(|&v| (v - top).exp()).collect();
             let z: f32 = e.iter().sum();
             for ch in 0..3 {
@@ -263,7 +278,115 @@ pub fn compose(cur: &[u8], logits: &[f32], compose: Compose, temperature: f32, u
             out.extend_from_slice(&PALETTE[k]);
         }
     }
+    if compose == Compose::Conserve {
+        keep_objects(objects, logits, &mut out);
+    }
     out
+}
+
+/// Palette classes that make movable objects: the agent (with its dot, class 5) and the six
+/// object colours.
+pub const MOVABLE: std::ops::Range<usize> = 4..12;
+/// Fewest pixels of a colour that make an object (fewer are anti-aliased edges that happen to
+/// be nearest to an object colour).
+pub const MIN_OBJECT_PIXELS: usize = 14;
+/// Largest difference per channel at which a pixel still shows a colour (the evaluation's
+/// colour tolerance, `model::imagemetrics::COLOUR_TOL`).
+pub const VISIBLE: u8 = 40;
+/// [`keep_objects`] redraws an object once fewer than this share of its pixels show its colour.
+pub const FADED: f32 = 0.3;
+/// How far [`keep_objects`] slides an object from the centre of its probability, pixels.
+const SEARCH: i32 = 3;
+
+/// The movable objects of the true frame a dream starts from: per colour with at least
+/// [`MIN_OBJECT_PIXELS`] pixels, its pixels around their rounded centre (offsets and exact
+/// bytes, anti-aliasing included; the agent's dot goes with the agent).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Objects(pub Vec<Object>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Object {
+    pub class: u8,
+    pub pixels: Vec<(i32, i32, [u8; 3])>,
+}
+
+impl Objects {
+    pub fn of(frame: &[u8]) -> Objects {
+        let classes: Vec<u8> = frame.chunks_exact(3).map(|px| palette_index([px[0], px[1], px[2]])).collect();
+        let mut objects = Vec::new();
+        for c in MOVABLE.filter(|&c| c != 5) {
+            let of = |k: u8| k as usize == c || (c == 4 && k == 5);
+            let at: Vec<usize> = (0..classes.len()).filter(|&p| of(classes[p])).collect();
+            if at.len() < MIN_OBJECT_PIXELS {
+                continue;
+            }
+            let centre = |coord: fn(usize) -> usize| {
+                (at.iter().map(|&p| coord(p) as f32).sum::<f32>() / at.len() as f32).round() as i32
+            };
+            let (cx, cy) = (centre(|p| p % SIDE), centre(|p| p / SIDE));
+            let pixels = at
+                .iter()
+                .map(|&p| ((p % SIDE) as i32 - cx, (p / SIDE) as i32 - cy, [frame[3 * p], frame[3 * p + 1], frame[3 * p + 2]]))
+                .collect();
+            objects.push(Object { class: c as u8, pixels });
+        }
+        Objects(objects)
+    }
+}
+
+/// Objects in this world neither vanish nor change size, but where the net is unsure where one
+/// goes it spreads it thin and, drawn soft, it fades out frame after frame. Once fewer than
+/// [`FADED`] of an object's pixels in `drawn` show its colour, the object is drawn whole, as it
+/// looked when the dream started, at the place the net finds most likely: the centre of its
+/// probability (above 2% a pixel), moved by the shift within [`SEARCH`] pixels under which the
+/// object covers the most probability.
+pub fn keep_objects(objects: &Objects, logits: &[f32], drawn: &mut [u8]) {
+    let n = SIDE * SIDE;
+    for object in &objects.0 {
+        let c = object.class as usize;
+        let rgb = PALETTE[c];
+        let showing = drawn.chunks_exact(3).filter(|px| (0..3).all(|i| px[i].abs_diff(rgb[i]) <= VISIBLE)).count();
+        if showing as f32 >= FADED * object.pixels.len() as f32 {
+            continue;
+        }
+        let prob: Vec<f32> = (0..n)
+            .map(|p| {
+                let l = &logits[p * CLASSES..(p + 1) * CLASSES];
+                let top = l.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+                let z: f32 = l.iter().map(|&v| (v - top).exp()).sum();
+                let mine = (l[c] - top).exp() + if c == 4 { (l[5] - top).exp() } else { 0.0 };
+                mine / z
+            })
+            .collect();
+        let (mut w, mut sx, mut sy) = (0f32, 0f32, 0f32);
+        for (p, &q) in prob.iter().enumerate() {
+            let q = (q - 0.02).max(0.0);
+            w += q;
+            sx += q * (p % SIDE) as f32;
+            sy += q * (p / SIDE) as f32;
+        }
+        if w < 1e-3 {
+            // The net gives it nowhere: nothing to go on.
+            continue;
+        }
+        let (cx, cy) = ((sx / w).round() as i32, (sy / w).round() as i32);
+        let at = |x: i32, y: i32| ((0..SIDE as i32).contains(&x) && (0..SIDE as i32).contains(&y)).then(|| y as usize * SIDE + x as usize);
+        let mut best = (f32::NEG_INFINITY, cx, cy);
+        for dy in -SEARCH..=SEARCH {
+            for dx in -SEARCH..=SEARCH {
+                let (x0, y0) = (cx + dx, cy + dy);
+                let cover: f32 = object.pixels.iter().filter_map(|&(ox, oy, _)| at(x0 + ox, y0 + oy)).map(|p| prob[p]).sum();
+                if cover > best.0 {
+                    best = (cover, x0, y0);
+                }
+            }
+        }
+        for &(ox, oy, b) in &object.pixels {
+            if let Some(p) = at(best.1 + ox, best.2 + oy) {
+                drawn[3 * p..3 * p + 3].copy_from_slice(&b);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -278,13 +401,72 @@ mod tests {
         logits[palette_index([cur[0], cur[1], cur[2]]) as usize] = 9.0;
         logits[CLASSES + 3] = 30.0;
         for c in [Compose::Hard, Compose::Soft] {
-            let out = compose(&cur, &logits, c, 0.0, &mut |_| 0.5);
+            let out = compose(&cur, &logits, c, &Objects::default(), 0.0, &mut |_| 0.5);
             assert_eq!(&out[..3], &cur[..3], "{c:?}: the kept pixel changed");
             assert_eq!(&out[3..], &PALETTE[3], "{c:?}: a sure change is its class's colour");
         }
         // Sampling: a draw near 1 takes the last class with any weight.
-        let out = compose(&cur, &logits, Compose::Soft, 1.0, &mut |_| 0.999_999);
+        let out = compose(&cur, &logits, Compose::Soft, &Objects::default(), 1.0, &mut |_| 0.999_999);
         assert_eq!(&out[3..], &PALETTE[3]);
+    }
+
+    /// A table-coloured frame with a 5x5 red square at (20..25, 30..35).
+    fn frame_with_square() -> Vec<u8> {
+        let mut f: Vec<u8> = (0..SIDE * SIDE).flat_map(|_| PALETTE[0]).collect();
+        for y in 30..35 {
+            for x in 20..25 {
+                f[3 * (y * SIDE + x)..3 * (y * SIDE + x) + 3].copy_from_slice(&PALETTE[6]);
+            }
+        }
+        f
+    }
+
+    /// Logits that keep the table everywhere and give red `red` (a logit) on the square moved
+    /// `dx` pixels right.
+    fn logits_moving_square(dx: usize, red: f32) -> Vec<f32> {
+        let mut l = vec![0f32; SIDE * SIDE * CLASSES];
+        for p in 0..SIDE * SIDE {
+            l[p * CLASSES] = 5.0;
+        }
+        for y in 30..35 {
+            for x in 20 + dx..25 + dx {
+                l[(y * SIDE + x) * CLASSES + 6] = red;
+            }
+        }
+        l
+    }
+
+    fn red_pixels(f: &[u8]) -> Vec<usize> {
+        f.chunks_exact(3).enumerate().filter(|(_, px)| *px == PALETTE[6]).map(|(p, _)| p).collect()
+    }
+
+    #[test]
+    fn an_object_the_net_fades_out_is_drawn_whole_where_it_is_most_likely() {
+        let cur = frame_with_square();
+        let objects = Objects::of(&cur);
+        assert_eq!(objects.0.len(), 1, "one object: the red square");
+        assert_eq!(objects.0[0].pixels.len(), 25);
+        // Red at 4.5 against the table's 5: everywhere the table wins, so drawn hard or soft
+        // the square is gone (soft draws a blend nowhere near red).
+        let logits = logits_moving_square(2, 4.5);
+        for how in [Compose::Hard, Compose::Soft] {
+            let out = compose(&cur, &logits, how, &objects, 0.0, &mut |_| 0.5);
+            assert!(red_pixels(&out).is_empty(), "{how:?} keeps no red");
+        }
+        let out = compose(&cur, &logits, Compose::Conserve, &objects, 0.0, &mut |_| 0.5);
+        let want: Vec<usize> = (30..35).flat_map(|y| (22..27).map(move |x| y * SIDE + x)).collect();
+        assert_eq!(red_pixels(&out), want, "the whole square, 2 pixels right");
+    }
+
+    #[test]
+    fn an_object_still_showing_is_left_as_the_net_draws_it() {
+        let cur = frame_with_square();
+        let objects = Objects::of(&cur);
+        let logits = logits_moving_square(1, 9.0);
+        let soft = compose(&cur, &logits, Compose::Soft, &objects, 0.0, &mut |_| 0.5);
+        assert_eq!(compose(&cur, &logits, Compose::Conserve, &objects, 0.0, &mut |_| 0.5), soft);
+        let showing = soft.chunks_exact(3).filter(|px| (0..3).all(|i| px[i].abs_diff(PALETTE[6][i]) <= VISIBLE)).count();
+        assert_eq!(showing, 25, "the square moved one pixel, drawn by the net");
     }
 
     #[test]

@@ -125,3 +125,59 @@ async fn runtime_benchmark_in_the_browser() {
     );
     console_log!("{table}");
 }
+
+const FRAMES_NET: &[u8] = include_bytes!("../../public/weights/frames.safetensors");
+const STATE_NETS: &[u8] = include_bytes!("../../public/weights/state.safetensors");
+
+/// The page's frame predictor and state nets on the CPU path in wasm32, through the runtime's
+/// own API as the page calls it: dreamed frames per second (16-frame dreams, drawn as the page
+/// draws them) and milliseconds per planned move at 256 futures x 3 iterations x horizon 12
+/// (the reading of the frame included). Targets: >= 20 frames/s, <= 150 ms a move.
+#[wasm_bindgen_test]
+async fn page_nets_benchmark_in_the_browser() {
+    let mut rt = runtime::Runtime::load(MANIFEST, WEIGHTS, runtime::Prefer::Cpu).await.unwrap();
+    rt.attach(layout::weights::FRAMES_NET, FRAMES_NET).unwrap();
+    rt.attach(layout::weights::STATE_NET, STATE_NETS).unwrap();
+    let cfg = world::episode::EpisodeConfig {
+        questions: false,
+        steps: 20,
+        ..world::episode::EpisodeConfig::default()
+    };
+    let e = world::episode::generate_episode(1_000_000, &cfg).unwrap();
+    let context = [e.frame(1), e.frame(2)];
+    let actions: Vec<u8> = e.actions[2..18].to_vec();
+    rt.imagine(context, &actions, 0.0, 0).await.unwrap();
+    let mut dream = Vec::new();
+    for _ in 0..REPS {
+        let s = now();
+        rt.imagine(context, &actions, 0.0, 0).await.unwrap();
+        dream.push(actions.len() as f64 / (now() - s));
+    }
+    dream.sort_by(f64::total_cmp);
+    let task = &world::task::make_tasks(2_000_000, 1)[0];
+    let goal = world::language::vocab::tokenize(&task.goal_text()).unwrap();
+    let settings = CemConfig {
+        population: 256,
+        elites: 32,
+        iterations: 3,
+        horizon: HORIZON,
+        ..CemConfig::default()
+    };
+    let mut plan = Vec::new();
+    let mut warm = Vec::new();
+    for step in 0..=REPS {
+        let frames = [e.frame(2 + step), e.frame(3 + step)];
+        let s = now();
+        let p = rt.plan_in(e.scene.view, frames, &goal, &settings, &warm, step as u32).await.unwrap();
+        if step > 0 {
+            plan.push(1e3 * (now() - s));
+        }
+        warm = p.actions;
+    }
+    plan.sort_by(f64::total_cmp);
+    console_log!(
+        "Page nets on the CPU path in wasm32 (median of {REPS}):\n\n| | measured | target |\n|---|---:|---:|\n| dream, frames/s | {:.1} | >= 20 |\n| plan a move, 256 x 3 futures x horizon 12 (ms) | {:.0} | <= 150 |\n",
+        dream[REPS / 2],
+        plan[REPS / 2]
+    );
+}

@@ -18,7 +18,7 @@ pub fn ResultsPanel(
                     <h2>"How well this model does"</h2>
                     <p class="hint">
                         "Measured on held-out episodes when the weights were exported, beside a simple baseline. "
-                        "This small model is still weak: its dreams drift, most answers are the most common one."
+                        "Its dreams beat copying the last frame and its plans reach most goals; its answers are still mostly the most common one."
                     </p>
                     <table>
                         <thead>

@@ -23,7 +23,8 @@ struct Args {
     /// Fewer episodes and tasks, for a quick look.
     #[arg(long)]
     quick: bool,
-    /// Write the student's results and subset numbers into the weights manifest.
+    /// Write the student's results and subset numbers (with `--nets-only`: the page nets'
+    /// report) into the weights manifest, where the page's results panel reads them.
     #[arg(long)]
     update_manifest: bool,
     /// First seed of the held-out episodes (training uses seeds below 1000000).
@@ -57,8 +58,8 @@ fn splice(report: &str, section: &str) -> String {
     }
 }
 
-/// Evaluates the page's nets; returns their report section.
-fn nets_section(args: &Args) -> Result<Option<String>, String> {
+/// Evaluates the page's nets; returns their report section and the report.
+fn nets_section(args: &Args) -> Result<Option<(String, model::eval_nets::NetsReport)>, String> {
     let manifest = model::export::read_manifest(&args.weights).map_err(|e| e.to_string())?;
     if manifest.nets.is_empty() {
         return Ok(None);
@@ -80,7 +81,7 @@ fn nets_section(args: &Args) -> Result<Option<String>, String> {
     if args.episode_seed != model::data::EVAL_SEED_BASE || args.task_seed != model::data::TASK_SEED_BASE {
         command.push_str(&format!(" --episode-seed {} --task-seed {}", args.episode_seed, args.task_seed));
     }
-    Ok(Some(model::eval_nets::markdown(&r, &command)))
+    Ok(Some((model::eval_nets::markdown(&r, &command), r)))
 }
 
 fn main() {
@@ -112,8 +113,20 @@ fn run(args: &Args) -> Result<(), String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     if args.nets_only {
-        let section = nets_section(args)?.ok_or("the manifest lists no nets to evaluate")?;
+        let (section, report) = nets_section(args)?.ok_or("the manifest lists no nets to evaluate")?;
         println!("{section}");
+        if args.update_manifest && !standard {
+            return Err("--update-manifest records the standard held-out seeds; drop --episode-seed and --task-seed to use it".into());
+        }
+        if args.update_manifest {
+            // The page's results panel reads it (`app::results`).
+            let mut manifest = model::export::read_manifest(&args.weights).map_err(|e| e.to_string())?;
+            if !manifest.eval.is_object() {
+                manifest.eval = serde_json::json!({});
+            }
+            manifest.eval["nets"] = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+            model::export::write_manifest(&args.weights, &manifest)?;
+        }
         let old = std::fs::read_to_string(&out).unwrap_or_default();
         model::metrics::write_atomic(&out, splice(&old, &section).as_bytes()).map_err(|e| e.to_string())?;
         eprintln!("wrote {}", out.display());
@@ -173,8 +186,9 @@ fn run(args: &Args) -> Result<(), String> {
         &device,
     )?;
     let mut md = model::report::markdown(&reports, &size, &subset, started.elapsed().as_secs_f64());
-    if let Some(section) = nets_section(args)? {
-        md = splice(&md, &section);
+    let nets = nets_section(args)?;
+    if let Some((section, _)) = &nets {
+        md = splice(&md, section);
     }
     println!("{md}");
     model::metrics::write_atomic(&out, md.as_bytes()).map_err(|e| e.to_string())?;
@@ -188,6 +202,9 @@ fn run(args: &Args) -> Result<(), String> {
     if args.update_manifest {
         let student_report = reports.iter().find(|r| r.name == "student").cloned();
         manifest.eval = serde_json::json!({"full": student_report, "subset": subset, "size": size});
+        if let Some((_, report)) = &nets {
+            manifest.eval["nets"] = serde_json::to_value(report).map_err(|e| e.to_string())?;
+        }
         model::export::write_manifest(&args.weights, &manifest)?;
     }
     eprintln!(
