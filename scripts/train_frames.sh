@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Trains the page's frame predictor from scratch inside the two-hour budget, on the CPU: the
+# dataset `world gen` writes, the width-32 teacher, then the width-16 student distilled from it
+# on its own rollouts. Each run checkpoints its weights and writes its log and held-out scores
+# (drawn by the page's rule, `--compose conserve`) beside them.
+#
+#   bash scripts/train_frames.sh                 # into runs/frames (teacher/, student/)
+#   OUT=runs/try2 TEACHER_MINUTES=60 STUDENT_MINUTES=52 bash scripts/train_frames.sh
+#
+# Then export the student beside the state nets for the page, and score what the page runs:
+#   cargo run -p model --release --bin export -- --frames runs/frames/student/frames.bin \
+#     --frames-width 16 --frames-bottleneck 1 --state checkpoints/next/state --reader-width 32 \
+#     --hidden 64 --ensemble 3
+#   cargo run -p model --release --bin eval -- --nets-only --update-manifest \
+#     --frames-teacher runs/frames/teacher
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+OUT=${OUT:-runs/frames}
+DATA=${DATA:-data/train}
+TEACHER_MINUTES=${TEACHER_MINUTES:-60}
+STUDENT_MINUTES=${STUDENT_MINUTES:-52}
+started=$SECONDS
+
+say() { printf '==> [%dm%02ds] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*"; }
+
+cargo build --release -p world -p model --bin world --bin dream
+bin=${CARGO_TARGET_DIR:-target}/release
+started=$SECONDS
+
+if [[ ! -f "$DATA/manifest.json" ]]; then
+  say "generating the dataset in $DATA"
+  "$bin/world" gen --seed 1 --episodes 4000 --out "$DATA"
+fi
+
+common=(--data "$DATA" --w-counts 0 --w-centroids 0 --compose conserve --eval-every 900 --seed 1)
+
+say "teacher: width 32, $TEACHER_MINUTES minutes -> $OUT/teacher"
+"$bin/dream" "${common[@]}" --minutes "$TEACHER_MINUTES" --out "$OUT/teacher"
+
+say "student: width 16, one 8x8 block, distilled for $STUDENT_MINUTES minutes -> $OUT/student"
+"$bin/dream" "${common[@]}" --width 16 --bottleneck 1 --teacher "$OUT/teacher/frames.bin" \
+  --teacher-width 32 --minutes "$STUDENT_MINUTES" --out "$OUT/student"
+
+say "done: teacher and student trained in $(((SECONDS - started) / 60)) minutes of wall clock"
