@@ -13,6 +13,7 @@ use world::scene::View;
 
 use crate::cpu::Cpu;
 use crate::exec::Exec;
+use crate::frame_gpu::FrameGpu;
 use crate::frame_net::{Compose, FrameNet};
 use crate::state::{Reading, StateNets, Target};
 use crate::gpu::{Gpu, GpuContext, GpuError};
@@ -72,6 +73,8 @@ pub struct Runtime {
     /// The frame predictor, when the manifest lists one ([`Runtime::attach`]): then
     /// [`Runtime::imagine`] dreams with it.
     pub frames: Option<FrameNet>,
+    /// Its weights on the GPU, when the runtime runs there: then it dreams there.
+    frames_gpu: Option<FrameGpu>,
     /// How the frame predictor's dreams are drawn ([`Compose::Conserve`] unless set).
     pub compose: Compose,
     /// The reader, dynamics ensemble and goal net, when the manifest lists them: then
@@ -155,6 +158,7 @@ impl Runtime {
             fallback_reason,
             explainer: None,
             frames: None,
+            frames_gpu: None,
             compose: Compose::default(),
             state: None,
             last_read: None,
@@ -179,7 +183,11 @@ impl Runtime {
         })?;
         entry.check(bytes)?;
         match role {
-            FRAMES_NET => self.frames = Some(FrameNet::from_safetensors(bytes, &entry.file)?),
+            FRAMES_NET => {
+                let net = FrameNet::from_safetensors(bytes, &entry.file)?;
+                self.frames_gpu = self.frame_gpu(&net);
+                self.frames = Some(net);
+            }
             STATE_NET => {
                 self.state = Some(StateNets::from_safetensors(bytes, &entry.file)?);
                 self.last_read = None;
@@ -206,6 +214,15 @@ impl Runtime {
         let (backend, reason) = gpu_or_cpu(&self.weights, self.prefer).await;
         self.backend = backend;
         self.fallback_reason = reason;
+        self.frames_gpu = self.frames.as_ref().and_then(|net| self.frame_gpu(net));
+    }
+
+    /// The frame predictor's weights on the runtime's GPU, when it runs on one.
+    fn frame_gpu(&self, net: &FrameNet) -> Option<FrameGpu> {
+        match &self.backend {
+            Backend::Gpu(g) => Some(FrameGpu::new(g.ctx.clone(), net)),
+            Backend::Cpu(_) => None,
+        }
     }
 
     /// Fails with [`GpuError::Lost`] when the GPU device is gone, before any buffer is made on
@@ -235,8 +252,8 @@ impl Runtime {
     /// "GPU: <adapter>" or "CPU".
     pub fn describe(&self) -> String {
         match &self.backend {
-            Backend::Gpu(g) if self.frames.is_some() || self.state.is_some() => format!(
-                "GPU: {}; dreams and plans on the CPU path",
+            Backend::Gpu(g) if self.state.is_some() => format!(
+                "GPU: {}; plans on the CPU path",
                 g.ctx.describe()
             ),
             Backend::Gpu(g) => format!("GPU: {}", g.ctx.describe()),
@@ -253,11 +270,14 @@ impl Runtime {
         temperature: f32,
         seed: u32,
     ) -> Result<Vec<Vec<u8>>, RuntimeError> {
-        // A lost GPU device is reported even when the frame predictor dreams on the CPU path:
-        // the student's other verbs run on it, and the page starts it again.
+        // A lost GPU device is reported before anything is recorded on it (the page then
+        // starts the GPU path again).
         self.alive()?;
         check_context(context)?;
         check_steps(actions, temperature)?;
+        if let Some(g) = &mut self.frames_gpu {
+            return Ok(g.dream(context, actions, self.compose, temperature, seed).await?);
+        }
         if let Some(net) = &self.frames {
             return Ok(net.dream(context, actions, self.compose, temperature, seed));
         }

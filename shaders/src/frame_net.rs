@@ -60,20 +60,53 @@ pub fn frame_net_specs(width: usize, bottleneck: usize) -> Vec<(String, Vec<usiz
     s
 }
 
-/// A residual block's forward: `x + c2(gelu(c1(gelu(norm(x)))))`.
-pub fn res(w: &Weights, name: &str, x: &Map) -> Map {
-    let n = group_norm(
-        x,
-        w.get(&format!("{name}.norm.gamma")),
-        w.get(&format!("{name}.norm.beta")),
-        NORM_GROUPS,
-        Act::Gelu,
-    );
-    let h = conv(w, &format!("{name}.c1"), &n, 1, Act::Gelu, None);
-    conv(w, &format!("{name}.c2"), &h, 1, Act::None, Some(x))
+/// The operations the frame predictor is made of, on batches of feature maps: the CPU path
+/// ([`CpuMaps`], over [`crate::maps`]) and the GPU path ([`crate::frame_gpu`], one WGSL
+/// dispatch each) implement them, and [`body`] writes the network once over them.
+pub trait MapOps {
+    type M;
+    /// `act(conv3x3(x) + bias + add)` with the 3x3 convolution `name`, stride 1 or 2.
+    fn conv(&mut self, name: &str, x: &Self::M, stride: usize, act: Act, add: Option<&Self::M>) -> Self::M;
+    /// GroupNorm `norm` ([`NORM_GROUPS`] groups; `{norm}.gamma`, `{norm}.beta`), then `act`.
+    fn norm(&mut self, norm: &str, x: &Self::M, act: Act) -> Self::M;
+    /// `x` plus row `mv` of the move table `{table}.weight` at every pixel.
+    fn add_move(&mut self, x: &Self::M, table: &str, mv: usize) -> Self::M;
+    /// The channels of `a` upsampled 2x (nearest), then those of `b`.
+    fn up_concat(&mut self, a: &Self::M, b: &Self::M) -> Self::M;
 }
 
-/// The 3x3 convolution `name`.
+/// [`MapOps`] on the CPU, over weights in the runtime's layout.
+pub struct CpuMaps<'a>(pub &'a Weights);
+
+impl MapOps for CpuMaps<'_> {
+    type M = Map;
+    fn conv(&mut self, name: &str, x: &Map, stride: usize, act: Act, add: Option<&Map>) -> Map {
+        conv(self.0, name, x, stride, act, add)
+    }
+    fn norm(&mut self, norm: &str, x: &Map, act: Act) -> Map {
+        let w = self.0;
+        group_norm(x, w.get(&format!("{norm}.gamma")), w.get(&format!("{norm}.beta")), NORM_GROUPS, act)
+    }
+    fn add_move(&mut self, x: &Map, table: &str, mv: usize) -> Map {
+        let t = self.0.get(&format!("{table}.weight"));
+        let c = x.channels;
+        let mut y = x.clone();
+        add_per_item(&mut y, &t[mv * c..(mv + 1) * c].repeat(x.batch));
+        y
+    }
+    fn up_concat(&mut self, a: &Map, b: &Map) -> Map {
+        concat(&upsample2(a), b)
+    }
+}
+
+/// A residual block's forward: `x + c2(gelu(c1(gelu(norm(x)))))`.
+pub fn res_block<E: MapOps>(e: &mut E, name: &str, x: &E::M) -> E::M {
+    let n = e.norm(&format!("{name}.norm"), x, Act::Gelu);
+    let h = e.conv(&format!("{name}.c1"), &n, 1, Act::Gelu, None);
+    e.conv(&format!("{name}.c2"), &h, 1, Act::None, Some(x))
+}
+
+/// The 3x3 convolution `name` on the CPU.
 pub fn conv(w: &Weights, name: &str, x: &Map, stride: usize, act: Act, add: Option<&Map>) -> Map {
     conv3(
         x,
@@ -83,6 +116,57 @@ pub fn conv(w: &Weights, name: &str, x: &Map, stride: usize, act: Act, add: Opti
         act,
         add,
     )
+}
+
+/// [`res_block`] on the CPU.
+pub fn res(w: &Weights, name: &str, x: &Map) -> Map {
+    res_block(&mut CpuMaps(w), name, x)
+}
+
+/// The frame predictor from its input map (`[SIDE / 2, INPUT_CHANNELS]`, [`frame_input`]) to
+/// its head's output (`[SIDE / 2, 4 * CLASSES]`, before [`shuffle`]), handing every stage's map
+/// to `inspect` (name, map): what the Explain demo shows.
+pub fn body<E: MapOps>(
+    e: &mut E,
+    bottleneck: usize,
+    x: &E::M,
+    mv: usize,
+    inspect: &mut dyn FnMut(&str, &E::M),
+) -> E::M {
+    let h = e.conv("stem", x, 1, Act::Gelu, None);
+    let h = e.add_move(&h, "a1", mv);
+    let h1 = res_block(e, "r1", &h);
+    inspect("32x32", &h1);
+    let h = e.conv("d1", &h1, 2, Act::Gelu, None);
+    let h = e.add_move(&h, "a2", mv);
+    let h2 = res_block(e, "r2", &h);
+    inspect("16x16", &h2);
+    let h = e.conv("d2", &h2, 2, Act::Gelu, None);
+    let h = e.add_move(&h, "a3", mv);
+    let mut h3 = res_block(e, "r3a", &h);
+    if bottleneck == 2 {
+        h3 = res_block(e, "r3b", &h3);
+    }
+    inspect("8x8", &h3);
+    let u = e.up_concat(&h3, &h2);
+    let u = e.conv("u2", &u, 1, Act::Gelu, None);
+    let u2 = res_block(e, "r4", &u);
+    inspect("up 16x16", &u2);
+    let u = e.up_concat(&u2, &h1);
+    let u = e.conv("u1", &u, 1, Act::Gelu, None);
+    let u1 = res_block(e, "r5", &u);
+    inspect("up 32x32", &u1);
+    e.conv("head", &u1, 1, Act::None, None)
+}
+
+/// The next frame's logits `[SIDE * SIDE, CLASSES]` from the head's output: unshuffled to
+/// pixels, with the prior for each pixel's current class in `cur` added.
+pub fn head_logits(head: &Map, cur: &[u8]) -> Vec<f32> {
+    let mut logits = shuffle(head);
+    for (px, l) in cur.chunks_exact(3).zip(logits.chunks_exact_mut(CLASSES)) {
+        l[palette_index([px[0], px[1], px[2]]) as usize] += KEEP_PRIOR;
+    }
+    logits
 }
 
 /// The frame predictor's weights, checked.
@@ -142,18 +226,12 @@ impl FrameNet {
     /// most likely class; above: drawn from the tempered distribution with
     /// [`crate::rng::uniform`]`(seed, step, pixel)`), keeping the objects of `context[1]`.
     pub fn dream(&self, context: [&[u8]; 2], actions: &[u8], how: Compose, temperature: f32, seed: u32) -> Vec<Vec<u8>> {
-        let (mut prev, mut cur) = (context[0].to_vec(), context[1].to_vec());
-        let objects = Objects::of(context[1]);
-        let mut out = Vec::with_capacity(actions.len());
-        for (t, &a) in actions.iter().enumerate() {
-            let logits = self.logits(&prev, &cur, a);
-            let next = compose(&cur, &logits, how, &objects, temperature, &mut |p| {
-                crate::rng::uniform(seed, t as u32, p as u32)
-            });
-            prev = std::mem::replace(&mut cur, next);
-            out.push(cur.clone());
+        let mut d = Dreamer::new(context, how, temperature, seed);
+        for &a in actions {
+            let logits = self.logits(&d.prev, &d.cur, a);
+            d.draw(&logits);
         }
-        out
+        d.frames
     }
 
     /// Logits `[SIDE * SIDE, CLASSES]` of the next frame, row-major pixels, the prior for the
@@ -171,35 +249,48 @@ impl FrameNet {
         mv: u8,
         inspect: &mut dyn FnMut(&str, &Map),
     ) -> Vec<f32> {
-        let w = &self.weights;
         let mv = (mv as usize).min(MOVES - 1);
-        let bias = |name: &str, c: usize| w.get(&format!("{name}.weight"))[mv * c..(mv + 1) * c].to_vec();
-        let [c1, c2, c3] = [self.width, 2 * self.width, 3 * self.width];
         let x = frame_input(prev, cur, SIDE);
-        let mut h = conv(w, "stem", &x, 1, Act::Gelu, None);
-        add_per_item(&mut h, &bias("a1", c1));
-        let h1 = res(w, "r1", &h);
-        inspect("32x32", &h1);
-        let mut h = conv(w, "d1", &h1, 2, Act::Gelu, None);
-        add_per_item(&mut h, &bias("a2", c2));
-        let h2 = res(w, "r2", &h);
-        inspect("16x16", &h2);
-        let mut h = conv(w, "d2", &h2, 2, Act::Gelu, None);
-        add_per_item(&mut h, &bias("a3", c3));
-        let mut h3 = res(w, "r3a", &h);
-        if self.bottleneck == 2 {
-            h3 = res(w, "r3b", &h3);
+        let head = body(&mut CpuMaps(&self.weights), self.bottleneck, &x, mv, inspect);
+        head_logits(&head, cur)
+    }
+}
+
+/// A dream in progress, whichever path computes the logits: the last two frames, the objects
+/// of the frame it started from and the frames drawn so far.
+pub struct Dreamer {
+    pub prev: Vec<u8>,
+    pub cur: Vec<u8>,
+    pub frames: Vec<Vec<u8>>,
+    objects: Objects,
+    how: Compose,
+    temperature: f32,
+    seed: u32,
+}
+
+impl Dreamer {
+    pub fn new(context: [&[u8]; 2], how: Compose, temperature: f32, seed: u32) -> Dreamer {
+        Dreamer {
+            prev: context[0].to_vec(),
+            cur: context[1].to_vec(),
+            frames: Vec::new(),
+            objects: Objects::of(context[1]),
+            how,
+            temperature,
+            seed,
         }
-        inspect("8x8", &h3);
-        let u2 = res(w, "r4", &conv(w, "u2", &concat(&upsample2(&h3), &h2), 1, Act::Gelu, None));
-        inspect("up 16x16", &u2);
-        let u1 = res(w, "r5", &conv(w, "u1", &concat(&upsample2(&u2), &h1), 1, Act::Gelu, None));
-        inspect("up 32x32", &u1);
-        let mut logits = shuffle(&conv(w, "head", &u1, 1, Act::None, None));
-        for (px, l) in cur.chunks_exact(3).zip(logits.chunks_exact_mut(CLASSES)) {
-            l[palette_index([px[0], px[1], px[2]]) as usize] += KEEP_PRIOR;
-        }
-        logits
+    }
+
+    /// Draws the next frame from its logits ([`compose`]; step `t` draws with
+    /// [`crate::rng::uniform`]`(seed, t, pixel)`) and moves the dream on to it.
+    pub fn draw(&mut self, logits: &[f32]) {
+        let t = self.frames.len() as u32;
+        let seed = self.seed;
+        let next = compose(&self.cur, logits, self.how, &self.objects, self.temperature, &mut |p| {
+            crate::rng::uniform(seed, t, p as u32)
+        });
+        self.prev = std::mem::replace(&mut self.cur, next);
+        self.frames.push(self.cur.clone());
     }
 }
 

@@ -12,6 +12,7 @@
 pub mod api;
 pub mod cpu;
 pub mod exec;
+pub mod frame_gpu;
 pub mod frame_net;
 pub mod gpu;
 pub mod graph;

@@ -248,3 +248,55 @@ fn explain_opens_up_the_same_step_the_dream_takes() {
     let e = pollster::block_on(cpu.explain(context, 9, 0.5, 1, 0)).unwrap_err();
     assert!(e.to_string().contains("action 9"), "{e}");
 }
+
+/// The page's frame predictor on the GPU path: its logits equal burn's (recorded natively in
+/// `tests/fixtures/burn_nets.json` by `model/tests/runtime_nets.rs`) within 1e-3, its dreams
+/// equal the CPU path's, and a lost device is rebuilt with it.
+#[test]
+fn the_frame_predictor_dreams_on_the_gpu_as_burn_and_the_cpu_path_do() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/weights");
+    let bytes = std::fs::read(dir.join("frames.safetensors")).unwrap();
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/burn_nets.json")).unwrap();
+    let cfg = EpisodeConfig {
+        questions: false,
+        steps: 8,
+        ..Default::default()
+    };
+    let e = generate_episode(fixture["episode"].as_u64().unwrap(), &cfg).unwrap();
+    let net = runtime::frame_net::FrameNet::from_safetensors(&bytes, "frames.safetensors").unwrap();
+    let ctx = pollster::block_on(GpuContext::new()).expect("a GPU adapter (lavapipe in CI)");
+    let mut on_gpu = runtime::frame_gpu::FrameGpu::new(std::sync::Arc::new(ctx), &net);
+    let stride = fixture["stride"].as_u64().unwrap() as usize;
+    let mv = fixture["move"].as_u64().unwrap() as u8;
+    let logits = pollster::block_on(on_gpu.logits(e.frame(1), e.frame(2), mv)).unwrap();
+    let want: Vec<f32> = serde_json::from_value(fixture["logits"].clone()).unwrap();
+    let got: Vec<f32> = logits.into_iter().step_by(stride).collect();
+    assert_eq!(got.len(), want.len());
+    let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    eprintln!("frame predictor on the GPU: worst logit difference from burn {worst:.2e}");
+    assert!(worst < 1e-3, "GPU logits differ from burn by {worst}");
+
+    let (mut gpu, mut cpu) = both();
+    for rt in [&mut gpu, &mut cpu] {
+        rt.attach(layout::weights::FRAMES_NET, &bytes).unwrap();
+    }
+    assert!(gpu.describe().starts_with("GPU"), "{}", gpu.describe());
+    let ep = generate_episode(321, &EpisodeConfig { questions: false, ..Default::default() }).unwrap();
+    let context = [ep.frame(4), ep.frame(5)];
+    let actions = &ep.actions[5..13];
+    for (t, seed) in [(0.0, 0), (1.0, 3)] {
+        let a = pollster::block_on(gpu.imagine(context, actions, t, seed)).unwrap();
+        let b = pollster::block_on(cpu.imagine(context, actions, t, seed)).unwrap();
+        assert_eq!(a.len(), actions.len());
+        let d = max_diff(&a, &b);
+        assert!(d <= 1, "frame predictor dreams at temperature {t} differ by {d} levels");
+    }
+    gpu.lose_device();
+    let e = pollster::block_on(gpu.imagine(context, actions, 0.0, 0)).unwrap_err();
+    assert!(matches!(e, RuntimeError::Gpu(_)), "{e:?}");
+    pollster::block_on(gpu.rebuild());
+    let a = pollster::block_on(gpu.imagine(context, actions, 0.0, 0)).unwrap();
+    let b = pollster::block_on(cpu.imagine(context, actions, 0.0, 0)).unwrap();
+    assert!(max_diff(&a, &b) <= 1, "after the rebuild the GPU dreams differently");
+}

@@ -198,3 +198,37 @@ fn cpu_path_of_the_page_nets_equals_burn_in_the_browser() {
         assert!(w < 1e-3, "reader {k} differs from burn by {w}");
     }
 }
+
+/// The page's frame predictor through the WGSL kernels on the browser's WebGPU adapter
+/// (SwiftShader here) against burn's outputs (`tests/fixtures/burn_nets.json`), and its dream
+/// against the CPU path's.
+#[wasm_bindgen_test]
+async fn wgsl_path_of_the_frame_predictor_equals_burn_in_the_browser() {
+    let fixture: serde_json::Value = serde_json::from_str(NETS_FIXTURE).unwrap();
+    let want: Vec<f32> = serde_json::from_value(fixture["logits"].clone()).unwrap();
+    let cfg = world::episode::EpisodeConfig {
+        questions: false,
+        steps: 8,
+        ..world::episode::EpisodeConfig::default()
+    };
+    let e = world::episode::generate_episode(fixture["episode"].as_u64().unwrap(), &cfg).unwrap();
+    let net = runtime::frame_net::FrameNet::from_safetensors(FRAMES_NET, "frames.safetensors").unwrap();
+    let ctx = GpuContext::new().await.unwrap_or_else(|e| {
+        panic!("{e}: run Chromium with the WebGPU flags in shaders/webdriver.json")
+    });
+    web_sys_log(&format!("adapter: {}", ctx.describe()));
+    let mut g = runtime::frame_gpu::FrameGpu::new(Arc::new(ctx), &net);
+    let stride = fixture["stride"].as_u64().unwrap() as usize;
+    let mv = fixture["move"].as_u64().unwrap() as u8;
+    let logits: Vec<f32> = g.logits(e.frame(1), e.frame(2), mv).await.unwrap().into_iter().step_by(stride).collect();
+    assert_eq!(logits.len(), want.len());
+    let w = logits.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    web_sys_log(&format!("frame predictor on WebGPU: worst logit difference from burn {w:.2e}"));
+    assert!(w < 1e-3, "WGSL frame predictor logits differ from burn by {w}");
+    let how = runtime::frame_net::Compose::Conserve;
+    let actions = &e.actions[2..6];
+    let a = g.dream([e.frame(1), e.frame(2)], actions, how, 0.0, 0).await.unwrap();
+    let b = net.dream([e.frame(1), e.frame(2)], actions, how, 0.0, 0);
+    let d = a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0);
+    assert!(d <= 1, "WebGPU and CPU dreams differ by {d} levels");
+}

@@ -256,3 +256,73 @@ fn sampling_and_planner_kernels_match_the_cpu() {
         p.check(&format!("refit k={k}"), &rc, &rg);
     }
 }
+
+/// Synthetic parameters of the feature-map kernels: `conv.weight [9 cin, cout]`,
+/// `conv.bias [cout]`, `gn.gamma/beta [c]`, `mv.weight [9, c]`.
+fn map_weights(rng: &mut ChaCha8Rng, cin: usize, cout: usize, c: usize) -> Weights {
+    let mut t = BTreeMap::new();
+    t.insert("conv.weight".into(), (vec![9 * cin, cout], random(rng, 9 * cin * cout)));
+    t.insert("conv.bias".into(), (vec![cout], random(rng, cout)));
+    t.insert("gn.gamma".into(), (vec![c], random(rng, c)));
+    t.insert("gn.beta".into(), (vec![c], random(rng, c)));
+    t.insert("mv.weight".into(), (vec![9, c], random(rng, 9 * c)));
+    Weights { tensors: t }
+}
+
+#[test]
+fn feature_map_kernels_match_their_cpu_reference() {
+    use runtime::frame_net::{CpuMaps, MapOps};
+    use runtime::kernels::maps::GpuMap;
+    use runtime::maps::Map;
+
+    let ctx = context();
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    // (batch, side, cin, cout, channels for the norm and the move table): output channels
+    // that are not a multiple of 4 exercise the padded weight rows.
+    for &(batch, side, cin, cout, c) in &[(1, 2, 1, 1, 8), (2, 6, 5, 7, 16), (1, 32, 36, 16, 48), (3, 8, 48, 56, 24)] {
+        let w = map_weights(&mut rng, cin, cout, c);
+        let mut gpu = Gpu::new(ctx.clone(), &w);
+        let mut cpu = CpuMaps(&w);
+        let upload = |gpu: &mut Gpu, m: &Map| GpuMap {
+            mat: gpu.input(&m.data, m.batch * m.pixels(), m.channels),
+            batch: m.batch,
+            side: m.side,
+        };
+        let check = |gpu: &mut Gpu, what: &str, c: &Map, g: &GpuMap| {
+            assert_eq!((c.batch, c.side, c.channels), (g.batch, g.side, g.channels()), "{what}: shapes differ");
+            let got = pollster::block_on(gpu.read(&g.mat)).unwrap();
+            let scale = c.data.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-6);
+            let err = got.iter().zip(&c.data).fold(0.0f32, |m, (a, b)| m.max((a - b).abs())) / scale;
+            assert!(err <= TOL, "{what}: GPU differs from CPU by {err:.2e} (> {TOL:.0e})");
+        };
+        let x = Map::new(random(&mut rng, batch * side * side * cin), batch, side, cin);
+        let xg = upload(&mut gpu, &x);
+        for stride in [1, 2] {
+            let out = side / stride;
+            let add = Map::new(random(&mut rng, batch * out * out * cout), batch, out, cout);
+            let addg = upload(&mut gpu, &add);
+            for act in [Act::None, Act::Gelu] {
+                let what = format!("conv3 b{batch} {side}x{side}x{cin}->{cout} stride {stride} {act:?}");
+                let (c, g) = (cpu.conv("conv", &x, stride, act, None), gpu.conv("conv", &xg, stride, act, None));
+                check(&mut gpu, &what, &c, &g);
+                let (c, g) = (cpu.conv("conv", &x, stride, act, Some(&add)), gpu.conv("conv", &xg, stride, act, Some(&addg)));
+                check(&mut gpu, &format!("{what} + add"), &c, &g);
+            }
+        }
+        // Values with a large common offset: a one-pass variance would lose them.
+        let m = Map::new(random(&mut rng, batch * side * side * c).iter().map(|v| v + 30.0).collect(), batch, side, c);
+        let mg = upload(&mut gpu, &m);
+        for act in [Act::None, Act::Gelu] {
+            let (cn, gn) = (cpu.norm("gn", &m, act), gpu.norm("gn", &mg, act));
+            check(&mut gpu, &format!("group_norm b{batch} {side}x{side}x{c} {act:?}"), &cn, &gn);
+        }
+        for mv in [0, 8] {
+            let (ca, ga) = (cpu.add_move(&m, "mv", mv), gpu.add_move(&mg, "mv", mv));
+            check(&mut gpu, &format!("add_move {mv} b{batch} {side}x{side}x{c}"), &ca, &ga);
+        }
+        let b = Map::new(random(&mut rng, batch * 4 * side * side * cout), batch, 2 * side, cout);
+        let bg = upload(&mut gpu, &b);
+        let (cu, gu) = (cpu.up_concat(&x, &b), gpu.up_concat(&xg, &bg));
+        check(&mut gpu, &format!("up_concat b{batch} {side}x{side}x{cin} + {cout}"), &cu, &gu);
+    }
+}

@@ -15,6 +15,7 @@ pub mod gaussian;
 pub mod goal_features;
 pub mod layer_norm;
 pub mod linear;
+pub mod maps;
 pub mod peak;
 pub mod rollout;
 pub mod rollout_coop;
@@ -44,6 +45,10 @@ pub enum Kernel {
     Rollout,
     RolloutCoop,
     Peak,
+    Conv3,
+    GroupNorm,
+    AddMove,
+    UpConcat,
 }
 
 impl Kernel {
@@ -65,6 +70,10 @@ impl Kernel {
             Kernel::Rollout => "rollout",
             Kernel::RolloutCoop => "rollout_coop",
             Kernel::Peak => "peak",
+            Kernel::Conv3 => "conv3",
+            Kernel::GroupNorm => "group_norm",
+            Kernel::AddMove => "add_move",
+            Kernel::UpConcat => "up_concat",
         }
     }
 
@@ -87,11 +96,15 @@ impl Kernel {
             Kernel::Rollout => include_str!("rollout.wgsl"),
             Kernel::RolloutCoop => include_str!("rollout_coop.wgsl"),
             Kernel::Peak => include_str!("peak.wgsl"),
+            Kernel::Conv3 => include_str!("conv3.wgsl"),
+            Kernel::GroupNorm => include_str!("group_norm.wgsl"),
+            Kernel::AddMove => include_str!("add_move.wgsl"),
+            Kernel::UpConcat => include_str!("up_concat.wgsl"),
         };
         format!("{}\n{}", include_str!("common.wgsl"), body)
     }
 
-    pub const ALL: [Kernel; 16] = [
+    pub const ALL: [Kernel; 20] = [
         Kernel::Linear,
         Kernel::LayerNorm,
         Kernel::Attention,
@@ -108,5 +121,9 @@ impl Kernel {
         Kernel::Rollout,
         Kernel::RolloutCoop,
         Kernel::Peak,
+        Kernel::Conv3,
+        Kernel::GroupNorm,
+        Kernel::AddMove,
+        Kernel::UpConcat,
     ];
 }

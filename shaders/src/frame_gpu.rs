@@ -1,0 +1,85 @@
+//! The frame predictor on the GPU: [`crate::frame_net::body`] over the feature-map kernels
+//! ([`crate::kernels::maps`]), one WGSL dispatch per operation and one read-back per frame (the
+//! head's output, 57 KB). The input map is made and the logits finished on the CPU
+//! ([`crate::maps::frame_input`], [`head_logits`]), and each dreamed frame is drawn there
+//! ([`Dreamer`]), since drawing it keeps the dream's objects.
+
+use std::sync::Arc;
+
+use crate::exec::{Act, Exec};
+use crate::frame_net::{body, head_logits, Compose, Dreamer, FrameNet, MapOps, INPUT_CHANNELS, MOVES, NORM_GROUPS, SIDE};
+use crate::gpu::{Gpu, GpuContext, GpuError};
+use crate::kernels::maps::{self, GpuMap};
+use crate::maps::{frame_input, Map};
+
+impl MapOps for Gpu {
+    type M = GpuMap;
+    fn conv(&mut self, name: &str, x: &GpuMap, stride: usize, act: Act, add: Option<&GpuMap>) -> GpuMap {
+        ok(maps::conv3(self, x, name, stride, act, add))
+    }
+    fn norm(&mut self, norm: &str, x: &GpuMap, act: Act) -> GpuMap {
+        ok(maps::group_norm(self, x, norm, NORM_GROUPS, act))
+    }
+    fn add_move(&mut self, x: &GpuMap, table: &str, mv: usize) -> GpuMap {
+        ok(maps::add_move(self, x, table, mv))
+    }
+    fn up_concat(&mut self, a: &GpuMap, b: &GpuMap) -> GpuMap {
+        ok(maps::up_concat(self, a, b))
+    }
+}
+
+/// The operations are infallible by signature, as [`Exec`]'s are: a frame's maps are far below
+/// any device's buffer limits.
+fn ok<T>(r: Result<T, GpuError>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A frame predictor with its weights on a GPU device.
+pub struct FrameGpu {
+    pub gpu: Gpu,
+    pub bottleneck: usize,
+}
+
+impl FrameGpu {
+    /// Uploads `net`'s weights to the context's device.
+    pub fn new(ctx: Arc<GpuContext>, net: &FrameNet) -> FrameGpu {
+        FrameGpu {
+            gpu: Gpu::new(ctx, &net.weights),
+            bottleneck: net.bottleneck,
+        }
+    }
+
+    /// [`FrameNet::logits`] on the GPU.
+    pub async fn logits(&mut self, prev: &[u8], cur: &[u8], mv: u8) -> Result<Vec<f32>, GpuError> {
+        self.gpu.ctx.check()?;
+        let mv = (mv as usize).min(MOVES - 1);
+        let x = frame_input(prev, cur, SIDE);
+        let half = SIDE / 2;
+        let input = GpuMap {
+            mat: self.gpu.input(&x.data, half * half, INPUT_CHANNELS),
+            batch: 1,
+            side: half,
+        };
+        let head = body(&mut self.gpu, self.bottleneck, &input, mv, &mut |_, _| {});
+        let values = self.gpu.read(&head.mat).await?;
+        let channels = head.channels();
+        Ok(head_logits(&Map::new(values, 1, half, channels), cur))
+    }
+
+    /// [`FrameNet::dream`] with each step's logits from the GPU.
+    pub async fn dream(
+        &mut self,
+        context: [&[u8]; 2],
+        actions: &[u8],
+        how: Compose,
+        temperature: f32,
+        seed: u32,
+    ) -> Result<Vec<Vec<u8>>, GpuError> {
+        let mut d = Dreamer::new(context, how, temperature, seed);
+        for &a in actions {
+            let logits = self.logits(&d.prev, &d.cur, a).await?;
+            d.draw(&logits);
+        }
+        Ok(d.frames)
+    }
+}
