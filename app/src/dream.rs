@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 
 use world::render::FRAME_SIZE;
+use world::scores;
 
 /// Bytes of one RGB frame the model reads and writes.
 pub const RGB_BYTES: usize = (FRAME_SIZE * FRAME_SIZE * 3) as usize;
@@ -30,59 +31,25 @@ pub fn rgb_to_rgba(rgb: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-/// Peak signal-to-noise ratio of `a` against `b` in dB (8-bit channels); identical frames give
-/// `f32::INFINITY`.
-pub fn psnr(a: &[u8], b: &[u8]) -> f32 {
-    assert_eq!(a.len(), b.len(), "psnr: frames of different sizes");
-    let se: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| {
-            let d = x as f64 - y as f64;
-            d * d
-        })
-        .sum();
-    if se == 0.0 {
-        return f32::INFINITY;
-    }
-    let mse = se / a.len() as f64;
-    (10.0 * (255.0f64 * 255.0 / mse).log10()) as f32
+/// PSNR of a dreamed frame against the true one, dB, as the evaluation scores it
+/// ([`world::scores::psnr`]: identical frames give [`PSNR_CAP`]).
+pub fn psnr(dream: &[u8], truth: &[u8]) -> f32 {
+    scores::psnr(truth, dream) as f32
 }
 
-/// Counted as an object's error when the dream has lost it altogether: half the frame.
-pub const LOST_OBJECT_PX: f32 = FRAME_SIZE as f32 / 2.0;
-
-/// Where `rgb` is in an RGB frame: the centroid of the pixels within a small distance of it,
-/// or `None` when fewer than 3 such pixels are drawn.
-fn centroid(frame: &[u8], rgb: [u8; 3]) -> Option<[f32; 2]> {
-    let (mut sx, mut sy, mut n) = (0.0f32, 0.0f32, 0u32);
-    for (i, p) in frame.chunks_exact(3).enumerate() {
-        let d: u32 = (0..3)
-            .map(|c| (p[c] as i32 - rgb[c] as i32).unsigned_abs())
-            .sum();
-        if d <= 60 {
-            sx += (i as u32 % FRAME_SIZE) as f32;
-            sy += (i as u32 / FRAME_SIZE) as f32;
-            n += 1;
-        }
-    }
-    (n >= 3).then(|| [sx / n as f32, sy / n as f32])
+/// What an object the dream has lost costs in [`object_error`]: the frame's diagonal, as in
+/// the evaluation ([`world::scores::missing_penalty`]).
+pub fn lost_object_px() -> f32 {
+    scores::missing_penalty(FRAME_SIZE as usize, FRAME_SIZE as usize)
 }
 
-/// How far the dream has the objects from where they are: for each object colour seen in
-/// `truth`, the distance in pixels between its centroid there and in `dream` (an object the
-/// dream lost counts [`LOST_OBJECT_PX`]), averaged. `None` when no object is in view.
+/// How far the dream has the objects from where they are, as the evaluation measures it
+/// ([`world::scores::objects_error`]): for each object colour seen in `truth`, the distance in
+/// pixels between its centroid there and in `dream` ([`lost_object_px`] for one the dream
+/// lost), averaged. `None` when no object is in view.
 pub fn object_error(dream: &[u8], truth: &[u8], colours: &[[u8; 3]]) -> Option<f32> {
-    let errors: Vec<f32> = colours
-        .iter()
-        .filter_map(|&rgb| {
-            let t = centroid(truth, rgb)?;
-            Some(centroid(dream, rgb).map_or(LOST_OBJECT_PX, |d| {
-                ((d[0] - t[0]).powi(2) + (d[1] - t[1]).powi(2)).sqrt()
-            }))
-        })
-        .collect();
-    (!errors.is_empty()).then(|| errors.iter().sum::<f32>() / errors.len() as f32)
+    let side = FRAME_SIZE as usize;
+    scores::objects_error(truth, dream, side, side, colours)
 }
 
 /// How the dream follows reality.
@@ -316,14 +283,15 @@ impl Dream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use world::scores::PSNR_CAP;
 
     fn frame(v: u8) -> Vec<u8> {
         vec![v; RGB_BYTES]
     }
 
     #[test]
-    fn psnr_is_infinite_for_equal_frames_and_falls_with_error() {
-        assert_eq!(psnr(&frame(7), &frame(7)), f32::INFINITY);
+    fn psnr_is_capped_for_equal_frames_and_falls_with_error() {
+        assert_eq!(psnr(&frame(7), &frame(7)), PSNR_CAP as f32);
         let near = psnr(&frame(10), &frame(11));
         let far = psnr(&frame(10), &frame(60));
         assert!((near - 48.13).abs() < 0.01, "{near}");
@@ -350,7 +318,7 @@ mod tests {
         square(&mut truth, 40, 40, blue);
         assert_eq!(
             object_error(&dream, &truth, &[red, blue]),
-            Some((5.0 + LOST_OBJECT_PX) / 2.0)
+            Some((5.0 + lost_object_px()) / 2.0)
         );
         assert_eq!(
             object_error(&dream, &frame(0), &[red]),
@@ -386,7 +354,7 @@ mod tests {
         d.dreamed(vec![frame(10), frame(25)]);
         let scores: Vec<Score> = d.history().copied().collect();
         assert_eq!(scores.len(), 2);
-        assert_eq!(scores[0].psnr, f32::INFINITY);
+        assert_eq!(scores[0].psnr, PSNR_CAP as f32, "an exact frame scores the cap");
         assert!(scores[0].resynced && !scores[1].resynced);
         let r = d.request().unwrap();
         assert_eq!(

@@ -15,7 +15,7 @@ use world::scene::Shape;
 
 use crate::config::{ModelConfig, FRAME};
 use crate::data::{self, Sample, EVAL_SEED_BASE, TASK_SEED_BASE};
-use crate::imagemetrics::{centroid_error, find_colour, looks_like_box, psnr, ssim, COLOUR_TOL};
+use world::scores::{centroid_error, find_colour, looks_like_box, psnr, ssim, COLOUR_TOL};
 use crate::infer;
 use crate::net::WorldModel;
 use crate::planner::CemConfig;

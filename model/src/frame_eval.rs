@@ -1,7 +1,7 @@
 //! Dreams scored against the simulator: open-loop rollouts of the frame predictor with the
 //! true moves, compared with the true frames and with copying the last true frame.
 //!
-//! Scores: PSNR at every horizon ([`psnr`], capped at [`crate::imagemetrics::PSNR_CAP`]); the
+//! Scores: PSNR at every horizon ([`psnr`], capped at [`world::scores::PSNR_CAP`]); the
 //! distance between each object's colour blob in the dream and in the truth at chosen
 //! horizons ([`centroid_error`], an object missing from the dream costs the frame's diagonal);
 //! and the share of dreams in which no object that the truth shows is missing at any horizon.
@@ -18,7 +18,7 @@ use crate::frame_net::{
 use crate::infer::to_vec;
 use runtime::frame_net::Objects;
 use crate::eval::mean;
-use crate::imagemetrics::{centroid_error, missing_penalty, psnr};
+use world::scores::{centroid_error, missing_penalty, psnr};
 
 /// Horizons at which object centroids are compared.
 pub const CENTROID_AT: [usize; 3] = [1, 4, 16];

@@ -11,7 +11,6 @@ pub mod eval_nets;
 pub mod export;
 pub mod frame_eval;
 pub mod frame_net;
-pub mod imagemetrics;
 pub mod infer;
 pub mod losses;
 pub mod metrics;

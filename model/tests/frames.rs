@@ -14,7 +14,6 @@ use model::frame_net::{
 };
 use model::losses::{step_loss, LossWeights};
 use model::state_net::{Dynamics, GoalNet, Reader};
-use model::state_plan::DynamicsCpu;
 use model::state_train::{dynamics_loss, goal_loss, reader_loss, track_windows, Tracks};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

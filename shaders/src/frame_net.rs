@@ -382,7 +382,7 @@ pub const MOVABLE: std::ops::Range<usize> = 4..12;
 /// be nearest to an object colour).
 pub const MIN_OBJECT_PIXELS: usize = 14;
 /// Largest difference per channel at which a pixel still shows a colour (the evaluation's
-/// colour tolerance, `model::imagemetrics::COLOUR_TOL`).
+/// colour tolerance, `world::scores::COLOUR_TOL`).
 pub const VISIBLE: u8 = 40;
 /// [`keep_objects`] redraws an object once fewer than this share of its pixels show its colour.
 pub const FADED: f32 = 0.3;

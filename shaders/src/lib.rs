@@ -8,6 +8,11 @@
 //! dispatch each into a command encoder and reads nothing back until asked, so a whole
 //! planning iteration is one submission. Sizes, tensor names and the weights format come from
 //! the `layout` crate, shared with training and export: nothing here restates the architecture.
+//!
+//! The frame predictor the page dreams with is written the same way, once, in
+//! [`frame_net::body`] over [`frame_net::MapOps`] (convolutions, GroupNorm, the move bias,
+//! upsample-and-concatenate on channel-last feature maps): [`frame_net::CpuMaps`] runs it on
+//! [`maps`], and [`frame_gpu::FrameGpu`] records one WGSL dispatch per operation.
 
 pub mod api;
 pub mod cpu;

@@ -3,13 +3,15 @@
 //! on-disk dataset format. Builds for native and `wasm32-unknown-unknown` alike.
 //!
 //! Data flow: [`scene`] -> [`sim`] (+ [`action`], [`events`]) -> [`render`] -> [`episode`]
-//! (with [`policy`] and [`language`]) -> [`dataset`]; [`task`] sets push-to-goal tasks.
+//! (with [`policy`] and [`language`]) -> [`dataset`]; [`task`] sets push-to-goal tasks; [`scores`]
+//! measures frames (PSNR, SSIM, where each object is) for the evaluation and the page alike.
 
 pub mod action;
 pub mod dataset;
 pub mod episode;
 pub mod events;
 pub mod language;
+pub mod scores;
 pub mod policy;
 pub mod render;
 pub mod scene;

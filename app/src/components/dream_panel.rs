@@ -2,12 +2,16 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use crate::components::ModelBox;
-use crate::dream::{Score, LOST_OBJECT_PX};
+use crate::dream::Score;
+use world::scores::PSNR_CAP;
 use crate::dreamer::{DreamView, Dreamer, ModelStatus};
 use crate::session::MODEL_VIEW_SIZE;
 
-/// PSNR shown at the top of the plot; identical frames (infinite PSNR) are drawn there.
+/// PSNR shown at the top of the plot; identical frames (capped PSNR) are drawn there.
 const PLOT_TOP_DB: f32 = 50.0;
+/// Object error shown at the top of the plot: half the frame; larger errors (a lost object
+/// costs the frame's diagonal) are drawn there.
+const OBJECT_PLOT_TOP_PX: f32 = 32.0;
 const PLOT_W: f32 = 240.0;
 const PLOT_H: f32 = 64.0;
 
@@ -129,7 +133,7 @@ fn PsnrPlot(scores: RwSignal<Vec<Score>>, behind: RwSignal<usize>) -> impl IntoV
         let Some(s) = scores.get().last().copied() else {
             return "no step yet".to_string();
         };
-        let psnr = if s.psnr.is_finite() {
+        let psnr = if s.psnr < PSNR_CAP as f32 {
             format!("{:.1} dB", s.psnr)
         } else {
             "identical".into()
@@ -148,7 +152,7 @@ fn PsnrPlot(scores: RwSignal<Vec<Score>>, behind: RwSignal<usize>) -> impl IntoV
                 data-testid="psnr-plot"
             >
                 <polyline class="psnr" points=move || line(|s| s.psnr, PLOT_TOP_DB) fill="none" stroke="currentColor" stroke-width="1.5"></polyline>
-                <polyline class="object-error" data-testid="object-error-line" points=move || line(|s| s.object_px, LOST_OBJECT_PX) fill="none" stroke="currentColor" stroke-width="1" stroke-dasharray="3 2" opacity="0.7"></polyline>
+                <polyline class="object-error" data-testid="object-error-line" points=move || line(|s| s.object_px, OBJECT_PLOT_TOP_PX) fill="none" stroke="currentColor" stroke-width="1" stroke-dasharray="3 2" opacity="0.7"></polyline>
             </svg>
             <p>
                 "Closeness to the truth: "

@@ -1,19 +1,20 @@
-//! Measures on RGB frames: how close a predicted frame is to the true one (PSNR, SSIM), and
-//! where each object is (colour blobs), so a prediction can be scored on what matters (did the
-//! red ball move to the right place?) and not only on pixels.
+//! The frame scores, one definition for the evaluation (`model::frame_eval`, `eval`) and the
+//! page's dream panel, so that their numbers mean the same: how close a predicted frame is to
+//! the true one (PSNR, SSIM), and where each object is (colour blobs), so a prediction can be
+//! scored on what matters (did the red ball move to the right place?) and not only on pixels.
 //!
 //! Frames are packed RGB bytes, row-major, 3 bytes a pixel, row 0 at the top, exactly as
-//! `world::render::Renderer::draw_rgb` returns them (64 x 64 by default).
+//! `crate::render::Renderer::draw_rgb` returns them (64 x 64 by default).
 //!
 //! Pixel coordinates: pixel (column `c`, row `r`) covers `[c, c + 1) x [r, r + 1)`, so its
 //! centre is `(c + 0.5, r + 0.5)`. The renderer maps a world point `(x, y)` to
 //! `(x * width / ARENA, height - y * height / ARENA)` in these coordinates ([`world_to_pixel`]),
 //! so blob centroids compare directly with simulator positions.
 
-use world::scene::ARENA;
+use crate::scene::ARENA;
 
 /// Side of the frames the model reads and writes, pixels.
-pub const DEFAULT_SIDE: usize = world::render::FRAME_SIZE as usize;
+pub const DEFAULT_SIDE: usize = crate::render::FRAME_SIZE as usize;
 
 /// What [`psnr`] returns for identical frames (and the most it ever returns): a finite cap, so
 /// means over many frames stay finite.
@@ -333,6 +334,22 @@ pub fn missing_penalty(width: usize, height: usize) -> f32 {
     ((width * width + height * height) as f32).sqrt()
 }
 
+/// The objects' mean [`centroid_error`] over the colours in `colours` that the true frame
+/// shows (a missing one costs [`missing_penalty`]); `None` when it shows none of them.
+pub fn objects_error(
+    truth: &[u8],
+    predicted: &[u8],
+    width: usize,
+    height: usize,
+    colours: &[[u8; 3]],
+) -> Option<f32> {
+    let errors: Vec<f32> = colours
+        .iter()
+        .filter_map(|&rgb| centroid_error(truth, predicted, width, height, rgb))
+        .collect();
+    (!errors.is_empty()).then(|| errors.iter().sum::<f32>() / errors.len() as f32)
+}
+
 /// Panics with a clear message when `frame` is not a packed `width` x `height` RGB frame.
 fn check_frame(what: &str, frame: &[u8], width: usize, height: usize) {
     assert_eq!(
@@ -349,9 +366,9 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
-    use world::render::Renderer;
-    use world::scene::{Colour, Scene, Shape, ZoneColour};
-    use world::sim::Simulator;
+    use crate::render::Renderer;
+    use crate::scene::{Colour, Scene, Shape, ZoneColour};
+    use crate::sim::Simulator;
 
     const S: usize = DEFAULT_SIDE;
 
@@ -516,7 +533,7 @@ mod tests {
             let scene = Scene::generate(seed);
             let mut sim = Simulator::new(&scene);
             for _ in 0..steps {
-                sim.step(world::action::Action::from_discrete(rng.random_range(0..9)));
+                sim.step(crate::action::Action::from_discrete(rng.random_range(0..9)));
             }
             let state = sim.state();
             let frame = renderer.draw_rgb(&scene, &state);
