@@ -84,9 +84,10 @@ struct Args {
     /// Weight of the cross-entropy against the teacher's per-pixel distribution.
     #[arg(long, default_value_t = 1.0)]
     w_distill: f32,
-    /// How changed pixels are drawn when scoring: hard (flat palette colour) or soft
-    /// (expected colour).
-    #[arg(long, value_parser = parse_compose, default_value = "hard")]
+    /// How dreams are drawn when scoring (training is the same whichever): hard (flat palette
+    /// colour), soft (expected colour) or conserve (soft, keeping every object whole: the
+    /// page's rule, `runtime::frame_net::Compose`).
+    #[arg(long, value_parser = parse_compose, default_value = "conserve")]
     compose: Compose,
     /// Divide each rollout step's pixel loss by copy-last's squared error at that step (times
     /// 1e-3): the loss then weighs a step by how much it costs in decibels, which is what the
