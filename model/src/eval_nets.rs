@@ -58,7 +58,11 @@ pub struct NetsReport {
     pub size: Option<NetsSize>,
     pub frames_parameters: usize,
     pub frames_bytes: u64,
-    /// As the page draws dreams ([`Compose::Conserve`]).
+    /// How [`NetsReport::dreams`] were drawn (the page's drawing, unless `eval --compose` said
+    /// otherwise).
+    #[serde(default)]
+    pub compose: Option<Compose>,
+    /// As the page draws dreams ([`NetsReport::compose`]).
     pub dreams: Option<DreamScores>,
     /// The same dreams drawn [`Compose::Soft`] (objects not kept), for comparison.
     #[serde(default)]
@@ -88,10 +92,12 @@ fn load_runtime(weights: &Path) -> Result<Runtime, String> {
 }
 
 /// Scores the manifest's nets at `weights`; `teacher` is the frame teacher's `scores.json`.
-pub fn evaluate_nets(weights: &Path, size: &NetsSize, teacher: Option<(DreamScores, usize)>) -> Result<NetsReport, String> {
+pub fn evaluate_nets(weights: &Path, size: &NetsSize, teacher: Option<(DreamScores, usize)>, compose: Compose) -> Result<NetsReport, String> {
     let mut rt = load_runtime(weights)?;
+    rt.compose = compose;
     let mut report = NetsReport {
         size: Some(size.clone()),
+        compose: Some(compose),
         ..NetsReport::default()
     };
     if let Some(net) = rt.frames.clone() {
@@ -230,7 +236,13 @@ pub fn markdown(r: &NetsReport, command: &str) -> String {
         ));
         if let Some(soft) = &r.dreams_soft {
             o.push_str(&format!(
-                "The page draws dreams keeping their objects (`Compose::Conserve`: an object that has all but faded out is drawn whole where the net finds it most likely). The same dreams drawn soft, letting unsure objects fade (`Compose::Soft`): {}.\n\n",
+                "Dreams drawn `Compose::{:?}` ({}). The same dreams drawn soft, letting unsure objects fade (`Compose::Soft`): {}.\n\n",
+                r.compose.unwrap_or_default(),
+                match r.compose.unwrap_or_default() {
+                    Compose::Track => "the page's rule: an object that fades is drawn whole where the model's state, read off the first frames and carried by the dynamics ensemble, says it went",
+                    Compose::Conserve => "an object that has all but faded out is drawn whole where the net finds it most likely",
+                    _ => "objects not kept",
+                },
                 soft.summary()
             ));
         }

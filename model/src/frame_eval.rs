@@ -136,8 +136,9 @@ pub fn next_frames(
                         .map(|((c, k), s)| compose_soft(c, k, s))
                         .collect()
                 }
-                Compose::Conserve => {
-                    // Channel-last logits per dream, drawn by the runtime's own rule.
+                Compose::Conserve | Compose::Track => {
+                    // Channel-last logits per dream, drawn by the runtime's own rule (without
+                    // the state nets, Track draws as Conserve).
                     let b = cur.len();
                     let l = to_vec(out.logits.permute([0, 2, 3, 1]).reshape([b * n * CLASSES]));
                     cur.iter()

@@ -14,7 +14,7 @@ use world::scene::View;
 use crate::cpu::Cpu;
 use crate::exec::Exec;
 use crate::frame_gpu::FrameGpu;
-use crate::frame_net::{Compose, FrameNet};
+use crate::frame_net::{Compose, Dreamer, FrameNet, KeptDream};
 use crate::state::{Reading, StateNets, Target};
 use crate::gpu::{Gpu, GpuContext, GpuError};
 use crate::graph;
@@ -75,6 +75,9 @@ pub struct Runtime {
     pub frames: Option<FrameNet>,
     /// Its weights on the GPU, when the runtime runs there: then it dreams there.
     frames_gpu: Option<FrameGpu>,
+    /// Where the last dream ended, so that a dream asked to go on from its own last two frames
+    /// keeps its objects and their tracked state.
+    kept_dream: Option<KeptDream>,
     /// How the frame predictor's dreams are drawn ([`Compose::Conserve`] unless set).
     pub compose: Compose,
     /// The reader, dynamics ensemble and goal net, when the manifest lists them: then
@@ -159,6 +162,7 @@ impl Runtime {
             explainer: None,
             frames: None,
             frames_gpu: None,
+            kept_dream: None,
             compose: Compose::default(),
             state: None,
             last_read: None,
@@ -275,11 +279,15 @@ impl Runtime {
         self.alive()?;
         check_context(context)?;
         check_steps(actions, temperature)?;
-        if let Some(g) = &mut self.frames_gpu {
-            return Ok(g.dream(context, actions, self.compose, temperature, seed).await?);
-        }
         if let Some(net) = &self.frames {
-            return Ok(net.dream(context, actions, self.compose, temperature, seed));
+            let kept = self.kept_dream.take();
+            let mut d = Dreamer::resume(kept, context, self.compose, temperature, seed, self.state.as_ref());
+            let frames = match &mut self.frames_gpu {
+                Some(g) => g.dream_from(&mut d, actions).await?,
+                None => net.dream_from(&mut d, actions),
+            };
+            self.kept_dream = Some(d.into_kept());
+            return Ok(frames);
         }
         let c = self.manifest.config.clone();
         match &mut self.backend {

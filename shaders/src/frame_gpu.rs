@@ -75,11 +75,15 @@ impl FrameGpu {
         temperature: f32,
         seed: u32,
     ) -> Result<Vec<Vec<u8>>, GpuError> {
-        let mut d = Dreamer::new(context, how, temperature, seed);
+        self.dream_from(&mut Dreamer::new(context, how, temperature, seed, None), actions).await
+    }
+
+    /// Dreams on from `d` with `actions`; returns the frames drawn.
+    pub async fn dream_from(&mut self, d: &mut Dreamer<'_>, actions: &[u8]) -> Result<Vec<Vec<u8>>, GpuError> {
         for &a in actions {
             let logits = self.logits(&d.prev, &d.cur, a).await?;
-            d.draw(&logits);
+            d.draw(&logits, a);
         }
-        Ok(d.frames)
+        Ok(std::mem::take(&mut d.frames))
     }
 }

@@ -10,6 +10,8 @@ use layout::weights::{read_tensors, LoadError, Weights};
 use world::render::{palette_index, FRAME_SIZE, PALETTE, PALETTE_SIZE};
 
 use crate::exec::Act;
+use crate::state::StateNets;
+use crate::track::Tracker;
 use crate::maps::{add_per_item, concat, conv3, frame_input, group_norm, shuffle, upsample2, Map};
 
 /// Palette classes per pixel.
@@ -226,12 +228,16 @@ impl FrameNet {
     /// most likely class; above: drawn from the tempered distribution with
     /// [`crate::rng::uniform`]`(seed, step, pixel)`), keeping the objects of `context[1]`.
     pub fn dream(&self, context: [&[u8]; 2], actions: &[u8], how: Compose, temperature: f32, seed: u32) -> Vec<Vec<u8>> {
-        let mut d = Dreamer::new(context, how, temperature, seed);
+        self.dream_from(&mut Dreamer::new(context, how, temperature, seed, None), actions)
+    }
+
+    /// Dreams on from `d` with `actions`; returns the frames drawn.
+    pub fn dream_from(&self, d: &mut Dreamer, actions: &[u8]) -> Vec<Vec<u8>> {
         for &a in actions {
             let logits = self.logits(&d.prev, &d.cur, a);
-            d.draw(&logits);
+            d.draw(&logits, a);
         }
-        d.frames
+        std::mem::take(&mut d.frames)
     }
 
     /// Logits `[SIDE * SIDE, CLASSES]` of the next frame, row-major pixels, the prior for the
@@ -256,34 +262,91 @@ impl FrameNet {
     }
 }
 
+/// A dream's state after its last frame, to go on from ([`Dreamer::resume`]).
+#[derive(Clone, Debug)]
+pub struct KeptDream {
+    last: [Vec<u8>; 2],
+    objects: Objects,
+    tracker: Option<Tracker>,
+    how: Compose,
+}
+
 /// A dream in progress, whichever path computes the logits: the last two frames, the objects
 /// of the frame it started from and the frames drawn so far.
-pub struct Dreamer {
+pub struct Dreamer<'a> {
     pub prev: Vec<u8>,
     pub cur: Vec<u8>,
     pub frames: Vec<Vec<u8>>,
     objects: Objects,
+    /// The dream's objects in the model's state, with the nets that move them
+    /// ([`Compose::Track`]).
+    tracker: Option<(Tracker, &'a StateNets)>,
     how: Compose,
     temperature: f32,
     seed: u32,
 }
 
-impl Dreamer {
-    pub fn new(context: [&[u8]; 2], how: Compose, temperature: f32, seed: u32) -> Dreamer {
+impl<'a> Dreamer<'a> {
+    /// A dream from `context` (frames t-1 and t); with [`Compose::Track`] and `state`, its
+    /// objects are tracked in the model's state.
+    pub fn new(context: [&[u8]; 2], how: Compose, temperature: f32, seed: u32, state: Option<&'a StateNets>) -> Dreamer<'a> {
         Dreamer {
             prev: context[0].to_vec(),
             cur: context[1].to_vec(),
             frames: Vec::new(),
             objects: Objects::of(context[1]),
+            tracker: state.filter(|_| how == Compose::Track).map(|nets| (Tracker::new(nets, context), nets)),
             how,
             temperature,
             seed,
         }
     }
 
-    /// Draws the next frame from its logits ([`compose`]; step `t` draws with
+    /// Goes on with a dream that ended in `context` ([`Dreamer::into_kept`]): its objects and
+    /// their tracked state carry on instead of being read again off its own dreamed frames.
+    /// Otherwise (other frames, another drawing) a new dream, as [`Dreamer::new`].
+    pub fn resume(
+        kept: Option<KeptDream>,
+        context: [&[u8]; 2],
+        how: Compose,
+        temperature: f32,
+        seed: u32,
+        state: Option<&'a StateNets>,
+    ) -> Dreamer<'a> {
+        match kept {
+            Some(k) if k.how == how && k.last[0] == context[0] && k.last[1] == context[1] => Dreamer {
+                prev: context[0].to_vec(),
+                cur: context[1].to_vec(),
+                frames: Vec::new(),
+                objects: k.objects,
+                tracker: k.tracker.zip(state),
+                how,
+                temperature,
+                seed,
+            },
+            _ => Dreamer::new(context, how, temperature, seed, state),
+        }
+    }
+
+    /// What [`Dreamer::resume`] needs to go on from the last two frames.
+    pub fn into_kept(self) -> KeptDream {
+        KeptDream {
+            last: [self.prev, self.cur],
+            objects: self.objects,
+            tracker: self.tracker.map(|(t, _)| t),
+            how: self.how,
+        }
+    }
+
+    /// Draws the next frame from its logits for move `mv` ([`compose`]; step `t` draws with
     /// [`crate::rng::uniform`]`(seed, t, pixel)`) and moves the dream on to it.
-    pub fn draw(&mut self, logits: &[f32]) {
+    pub fn draw(&mut self, logits: &[f32], mv: u8) {
+        if let Some((tracker, nets)) = &mut self.tracker {
+            tracker.step(nets, mv);
+            for o in self.objects.0.iter_mut() {
+                o.at = tracker.moved(o.class).map(|d| [o.centre[0] + d[0].round() as i32, o.centre[1] + d[1].round() as i32]);
+            }
+        }
         let t = self.frames.len() as u32;
         let seed = self.seed;
         let next = compose(&self.cur, logits, self.how, &self.objects, self.temperature, &mut |p| {
@@ -318,9 +381,14 @@ pub enum Compose {
     Soft,
     /// As `Soft`, and an object that has all but faded out is drawn whole where the net finds
     /// it most likely ([`keep_objects`]): objects persist, at the price of a sharp guess where
-    /// the net is unsure. The page's default.
-    #[default]
+    /// the net is unsure.
     Conserve,
+    /// As `Conserve`, but an object that is fading is drawn whole where the model's state says
+    /// it went: the reader reads the objects off the starting frames and the dynamics ensemble
+    /// carries them through the moves ([`crate::track::Tracker`]; without the state nets, as
+    /// `Conserve`). The page's default.
+    #[default]
+    Track,
 }
 
 /// The next frame from [`FrameNet::logits`]: at temperature 0 each pixel takes its most likely
@@ -369,8 +437,8 @@ pub fn compose(
             out.extend_from_slice(&PALETTE[k]);
         }
     }
-    if compose == Compose::Conserve {
-        keep_objects(objects, logits, &mut out);
+    if matches!(compose, Compose::Conserve | Compose::Track) {
+        keep_objects(objects, cur, logits, &mut out);
     }
     out
 }
@@ -386,6 +454,9 @@ pub const MIN_OBJECT_PIXELS: usize = 14;
 pub const VISIBLE: u8 = 40;
 /// [`keep_objects`] redraws an object once fewer than this share of its pixels show its colour.
 pub const FADED: f32 = 0.3;
+/// As [`FADED`] for an object whose place the dream's state tracks ([`Compose::Track`]): that
+/// place is the better guess, so it is taken sooner.
+pub const FADED_TRACKED: f32 = 0.6;
 /// How far [`keep_objects`] slides an object from the centre of its probability, pixels.
 const SEARCH: i32 = 3;
 
@@ -398,7 +469,13 @@ pub struct Objects(pub Vec<Object>);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Object {
     pub class: u8,
+    /// Its pixels around `centre`: offsets and exact bytes.
     pub pixels: Vec<(i32, i32, [u8; 3])>,
+    /// Its rounded centre in the frame it was found in.
+    pub centre: [i32; 2],
+    /// Where the dream's state puts its centre now, when it is tracked ([`Compose::Track`]):
+    /// [`keep_objects`] draws it there once it fades.
+    pub at: Option<[i32; 2]>,
 }
 
 impl Objects {
@@ -419,7 +496,12 @@ impl Objects {
                 .iter()
                 .map(|&p| ((p % SIDE) as i32 - cx, (p / SIDE) as i32 - cy, [frame[3 * p], frame[3 * p + 1], frame[3 * p + 2]]))
                 .collect();
-            objects.push(Object { class: c as u8, pixels });
+            objects.push(Object {
+                class: c as u8,
+                pixels,
+                centre: [cx, cy],
+                at: None,
+            });
         }
         Objects(objects)
     }
@@ -431,53 +513,94 @@ impl Objects {
 /// looked when the dream started, at the place the net finds most likely: the centre of its
 /// probability (above 2% a pixel), moved by the shift within [`SEARCH`] pixels under which the
 /// object covers the most probability.
-pub fn keep_objects(objects: &Objects, logits: &[f32], drawn: &mut [u8]) {
+pub fn keep_objects(objects: &Objects, cur: &[u8], logits: &[f32], drawn: &mut [u8]) {
     let n = SIDE * SIDE;
+    let at = |x: i32, y: i32| ((0..SIDE as i32).contains(&x) && (0..SIDE as i32).contains(&y)).then(|| y as usize * SIDE + x as usize);
     for object in &objects.0 {
         let c = object.class as usize;
         let rgb = PALETTE[c];
         let showing = drawn.chunks_exact(3).filter(|px| (0..3).all(|i| px[i].abs_diff(rgb[i]) <= VISIBLE)).count();
-        if showing as f32 >= FADED * object.pixels.len() as f32 {
+        let faded = if object.at.is_some() { FADED_TRACKED } else { FADED };
+        if showing as f32 >= faded * object.pixels.len() as f32 {
             continue;
         }
-        let prob: Vec<f32> = (0..n)
-            .map(|p| {
-                let l = &logits[p * CLASSES..(p + 1) * CLASSES];
-                let top = l.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-                let z: f32 = l.iter().map(|&v| (v - top).exp()).sum();
-                let mine = (l[c] - top).exp() + if c == 4 { (l[5] - top).exp() } else { 0.0 };
-                mine / z
-            })
-            .collect();
-        let (mut w, mut sx, mut sy) = (0f32, 0f32, 0f32);
-        for (p, &q) in prob.iter().enumerate() {
-            let q = (q - 0.02).max(0.0);
-            w += q;
-            sx += q * (p % SIDE) as f32;
-            sy += q * (p / SIDE) as f32;
-        }
-        if w < 1e-3 {
-            // The net gives it nowhere: nothing to go on.
+        let mine = |k: usize| k == c || (c == 4 && k == 5);
+        let Some([x0, y0]) = object.at.or_else(|| most_likely_place(object, logits, &mine)) else {
             continue;
-        }
-        let (cx, cy) = ((sx / w).round() as i32, (sy / w).round() as i32);
-        let at = |x: i32, y: i32| ((0..SIDE as i32).contains(&x) && (0..SIDE as i32).contains(&y)).then(|| y as usize * SIDE + x as usize);
-        let mut best = (f32::NEG_INFINITY, cx, cy);
-        for dy in -SEARCH..=SEARCH {
-            for dx in -SEARCH..=SEARCH {
-                let (x0, y0) = (cx + dx, cy + dy);
-                let cover: f32 = object.pixels.iter().filter_map(|&(ox, oy, _)| at(x0 + ox, y0 + oy)).map(|p| prob[p]).sum();
-                if cover > best.0 {
-                    best = (cover, x0, y0);
-                }
+        };
+        let sprite: Vec<usize> = object.pixels.iter().filter_map(|&(ox, oy, _)| at(x0 + ox, y0 + oy)).collect();
+        // The object is here, so not elsewhere: every other pixel is drawn from its
+        // distribution without the object's classes (the faint trace the net left of it goes).
+        for p in 0..n {
+            let l = &logits[p * CLASSES..(p + 1) * CLASSES];
+            let now = palette_index([cur[3 * p], cur[3 * p + 1], cur[3 * p + 2]]) as usize;
+            if mine(now) || sprite.contains(&p) {
+                continue;
+            }
+            let others = (0..CLASSES).filter(|&k| !mine(k));
+            let top = others.clone().map(|k| l[k]).fold(f32::NEG_INFINITY, f32::max);
+            let best = others.clone().find(|&k| l[k] == top).unwrap_or(now);
+            let whole_top = l.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+            if top == whole_top && best != now {
+                // The object took no part in this pixel's most likely class: as drawn.
+                continue;
+            }
+            if best == now {
+                drawn[3 * p..3 * p + 3].copy_from_slice(&cur[3 * p..3 * p + 3]);
+                continue;
+            }
+            let e: Vec<(usize, f32)> = others.map(|k| (k, (l[k] - top).exp())).collect();
+            let z: f32 = e.iter().map(|(_, v)| v).sum();
+            for ch in 0..3 {
+                let v: f32 = e.iter().map(|&(k, ek)| ek * PALETTE[k][ch] as f32).sum::<f32>() / z;
+                drawn[3 * p + ch] = v.round().clamp(0.0, 255.0) as u8;
             }
         }
         for &(ox, oy, b) in &object.pixels {
-            if let Some(p) = at(best.1 + ox, best.2 + oy) {
+            if let Some(p) = at(x0 + ox, y0 + oy) {
                 drawn[3 * p..3 * p + 3].copy_from_slice(&b);
             }
         }
     }
+}
+
+/// Where `object` most likely is by the net: the centre of its classes' probability (above 2%
+/// a pixel), moved by the shift within [`SEARCH`] pixels under which the object covers the most
+/// probability; `None` when the net gives it nowhere.
+fn most_likely_place(object: &Object, logits: &[f32], mine: &dyn Fn(usize) -> bool) -> Option<[i32; 2]> {
+    let n = SIDE * SIDE;
+    let prob: Vec<f32> = (0..n)
+        .map(|p| {
+            let l = &logits[p * CLASSES..(p + 1) * CLASSES];
+            let top = l.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+            let z: f32 = l.iter().map(|&v| (v - top).exp()).sum();
+            let m: f32 = (0..CLASSES).filter(|&k| mine(k)).map(|k| (l[k] - top).exp()).sum();
+            m / z
+        })
+        .collect();
+    let (mut w, mut sx, mut sy) = (0f32, 0f32, 0f32);
+    for (p, &q) in prob.iter().enumerate() {
+        let q = (q - 0.02).max(0.0);
+        w += q;
+        sx += q * (p % SIDE) as f32;
+        sy += q * (p / SIDE) as f32;
+    }
+    if w < 1e-3 {
+        return None;
+    }
+    let (cx, cy) = ((sx / w).round() as i32, (sy / w).round() as i32);
+    let at = |x: i32, y: i32| ((0..SIDE as i32).contains(&x) && (0..SIDE as i32).contains(&y)).then(|| y as usize * SIDE + x as usize);
+    let mut best = (f32::NEG_INFINITY, cx, cy);
+    for dy in -SEARCH..=SEARCH {
+        for dx in -SEARCH..=SEARCH {
+            let (x0, y0) = (cx + dx, cy + dy);
+            let cover: f32 = object.pixels.iter().filter_map(|&(ox, oy, _)| at(x0 + ox, y0 + oy)).map(|p| prob[p]).sum();
+            if cover > best.0 {
+                best = (cover, x0, y0);
+            }
+        }
+    }
+    Some([best.1, best.2])
 }
 
 #[cfg(test)]
@@ -547,6 +670,18 @@ mod tests {
         let out = compose(&cur, &logits, Compose::Conserve, &objects, 0.0, &mut |_| 0.5);
         let want: Vec<usize> = (30..35).flat_map(|y| (22..27).map(move |x| y * SIDE + x)).collect();
         assert_eq!(red_pixels(&out), want, "the whole square, 2 pixels right");
+    }
+
+    #[test]
+    fn a_tracked_object_that_fades_is_drawn_where_the_state_puts_it() {
+        let cur = frame_with_square();
+        let mut objects = Objects::of(&cur);
+        assert_eq!(objects.0[0].centre, [22, 32]);
+        // The net's probability says 2 pixels right; the tracked state says 5 left, 1 up.
+        objects.0[0].at = Some([17, 31]);
+        let out = compose(&cur, &logits_moving_square(2, 4.5), Compose::Track, &objects, 0.0, &mut |_| 0.5);
+        let want: Vec<usize> = (29..34).flat_map(|y| (15..20).map(move |x| y * SIDE + x)).collect();
+        assert_eq!(red_pixels(&out), want, "the whole square where the state puts it");
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod maps;
 pub mod plan;
 pub mod rng;
 pub mod state;
+pub mod track;
 
 pub use api::{Inside, Prefer, Reply, Runtime, RuntimeError};
 pub use exec::{Act, Exec, Shape};

@@ -105,7 +105,8 @@ fn parse_compose(s: &str) -> Result<Compose, String> {
         "hard" => Ok(Compose::Hard),
         "soft" => Ok(Compose::Soft),
         "conserve" => Ok(Compose::Conserve),
-        o => Err(format!("--compose {o}: use hard, soft or conserve")),
+        "track" => Ok(Compose::Track),
+        o => Err(format!("--compose {o}: use hard, soft, conserve or track")),
     }
 }
 

@@ -37,9 +37,26 @@ struct Args {
     /// replace their section of the report.
     #[arg(long)]
     nets_only: bool,
+    /// How the page's dreams are drawn (with `--nets-only`): track (the page's), conserve or
+    /// soft.
+    #[arg(long, value_parser = parse_compose, default_value = "track")]
+    compose: runtime::frame_net::Compose,
+    /// Push-to-goal tasks for the page's nets (with `--nets-only`; 0 scores dreams only).
+    #[arg(long)]
+    tasks: Option<usize>,
     /// The frame teacher's run folder (its scores.json), for the distillation ratios.
     #[arg(long, default_value = "checkpoints/next/frames")]
     frames_teacher: PathBuf,
+}
+
+fn parse_compose(s: &str) -> Result<runtime::frame_net::Compose, String> {
+    use runtime::frame_net::Compose;
+    match s {
+        "conserve" => Ok(Compose::Conserve),
+        "track" => Ok(Compose::Track),
+        "soft" => Ok(Compose::Soft),
+        o => Err(format!("--compose {o}: use conserve, track or soft")),
+    }
 }
 
 /// `report` with its "The model the page runs" section replaced by `section` (put right
@@ -71,7 +88,10 @@ fn nets_section(args: &Args) -> Result<Option<(String, model::eval_nets::NetsRep
     }
     let teacher = model::eval_nets::teacher_scores(&args.frames_teacher);
     eprintln!("evaluating the page's nets: {:?}", manifest.nets.keys().collect::<Vec<_>>());
-    let r = model::eval_nets::evaluate_nets(&args.weights, &size, teacher)?;
+    if let Some(t) = args.tasks {
+        size.tasks = t;
+    }
+    let r = model::eval_nets::evaluate_nets(&args.weights, &size, teacher, args.compose)?;
     let mut command = "cargo run -p model --release --bin eval --".to_string();
     for (flag, on) in [(" --nets-only", args.nets_only), (" --quick", args.quick)] {
         if on {
