@@ -1,8 +1,8 @@
 // GroupNorm, as crate::maps::group_norm: x [batch, pixels, c] channel-last in `groups` groups of
 // c / groups channels, each normalised over its channels and all pixels of its batch item
 // (biased variance), then gamma and beta per channel, then the activation. One workgroup of 64
-// per (item, group); the mean and then the variance are reduced through workgroup memory (two
-// passes, as the CPU does).
+// per (item, group); the mean and then the variance are reduced through workgroup memory
+// (`reduce`, from reduce.wgsl; two passes, as the CPU does).
 
 struct Params { batch: u32, pixels: u32, c: u32, groups: u32, act: u32, eps: f32 }
 
@@ -11,20 +11,6 @@ struct Params { batch: u32, pixels: u32, c: u32, groups: u32, act: u32, eps: f32
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;
 @group(0) @binding(3) var<storage, read> beta: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
-
-var<workgroup> part: array<f32, 64>;
-
-fn reduce(lid: u32) -> f32 {
-    for (var s = 32u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-            part[lid] += part[lid + s];
-        }
-        workgroupBarrier();
-    }
-    let total = part[0];
-    workgroupBarrier();
-    return total;
-}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

@@ -1,6 +1,7 @@
 // Layer norm of each row of x [rows, d]: (x - mean) / sqrt(var + eps) * gamma + beta, with the
 // biased variance, as crate::cpu::layer_norm. One workgroup of 64 per row; the mean and then
-// the variance are reduced through workgroup memory (two passes, as the CPU does).
+// the variance are reduced through workgroup memory (`reduce`, from reduce.wgsl; two passes, as
+// the CPU does).
 
 struct Params { rows: u32, d: u32, eps: f32 }
 
@@ -9,20 +10,6 @@ struct Params { rows: u32, d: u32, eps: f32 }
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;
 @group(0) @binding(3) var<storage, read> beta: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
-
-var<workgroup> part: array<f32, 64>;
-
-fn reduce(lid: u32) -> f32 {
-    for (var s = 32u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-            part[lid] += part[lid + s];
-        }
-        workgroupBarrier();
-    }
-    let total = part[0];
-    workgroupBarrier();
-    return total;
-}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

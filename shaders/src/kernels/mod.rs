@@ -101,7 +101,11 @@ impl Kernel {
             Kernel::AddMove => include_str!("add_move.wgsl"),
             Kernel::UpConcat => include_str!("up_concat.wgsl"),
         };
-        format!("{}\n{}", include_str!("common.wgsl"), body)
+        let reduce = match self {
+            Kernel::LayerNorm | Kernel::GroupNorm => include_str!("reduce.wgsl"),
+            _ => "",
+        };
+        format!("{}\n{reduce}\n{}", include_str!("common.wgsl"), body)
     }
 
     pub const ALL: [Kernel; 20] = [
