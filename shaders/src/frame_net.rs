@@ -391,6 +391,20 @@ pub enum Compose {
     Track,
 }
 
+impl std::str::FromStr for Compose {
+    type Err = String;
+    /// `hard`, `soft`, `conserve` or `track` (the command-line flags' spelling).
+    fn from_str(s: &str) -> Result<Compose, String> {
+        match s {
+            "hard" => Ok(Compose::Hard),
+            "soft" => Ok(Compose::Soft),
+            "conserve" => Ok(Compose::Conserve),
+            "track" => Ok(Compose::Track),
+            o => Err(format!("\"{o}\" is no way to draw a dream: use hard, soft, conserve or track")),
+        }
+    }
+}
+
 /// The next frame from [`FrameNet::logits`]: at temperature 0 each pixel takes its most likely
 /// class (kept bytes when that is its current class, else as `compose` says); above 0 each
 /// pixel's class is drawn from `softmax(logits / temperature)` with `uniform` (a number in
@@ -509,13 +523,15 @@ impl Objects {
 
 /// Objects in this world neither vanish nor change size, but where the net is unsure where one
 /// goes it spreads it thin and, drawn soft, it fades out frame after frame. Once fewer than
-/// [`FADED`] of an object's pixels in `drawn` show its colour, the object is drawn whole, as it
-/// looked when the dream started, at the place the net finds most likely: the centre of its
-/// probability (above 2% a pixel), moved by the shift within [`SEARCH`] pixels under which the
-/// object covers the most probability.
+/// [`FADED`] of an object's pixels in `drawn` show its colour ([`FADED_TRACKED`] when its place
+/// is tracked), the object is drawn whole, as it looked when the dream started: at its tracked
+/// place ([`Object::at`]) when it has one, else where the net finds it most likely
+/// ([`most_likely_place`]). Every other pixel is then drawn from its distribution without the
+/// object's classes, so the faint trace the net left of the object elsewhere goes (`cur`: the
+/// frame the logits were computed from, whose kept pixels keep their bytes).
 pub fn keep_objects(objects: &Objects, cur: &[u8], logits: &[f32], drawn: &mut [u8]) {
     let n = SIDE * SIDE;
-    let at = |x: i32, y: i32| ((0..SIDE as i32).contains(&x) && (0..SIDE as i32).contains(&y)).then(|| y as usize * SIDE + x as usize);
+    let at = pixel_at;
     for object in &objects.0 {
         let c = object.class as usize;
         let rgb = PALETTE[c];
@@ -528,13 +544,18 @@ pub fn keep_objects(objects: &Objects, cur: &[u8], logits: &[f32], drawn: &mut [
         let Some([x0, y0]) = object.at.or_else(|| most_likely_place(object, logits, &mine)) else {
             continue;
         };
-        let sprite: Vec<usize> = object.pixels.iter().filter_map(|&(ox, oy, _)| at(x0 + ox, y0 + oy)).collect();
+        let mut sprite = vec![false; n];
+        for &(ox, oy, _) in &object.pixels {
+            if let Some(p) = at(x0 + ox, y0 + oy) {
+                sprite[p] = true;
+            }
+        }
         // The object is here, so not elsewhere: every other pixel is drawn from its
         // distribution without the object's classes (the faint trace the net left of it goes).
         for p in 0..n {
             let l = &logits[p * CLASSES..(p + 1) * CLASSES];
             let now = palette_index([cur[3 * p], cur[3 * p + 1], cur[3 * p + 2]]) as usize;
-            if mine(now) || sprite.contains(&p) {
+            if mine(now) || sprite[p] {
                 continue;
             }
             let others = (0..CLASSES).filter(|&k| !mine(k));
@@ -564,6 +585,11 @@ pub fn keep_objects(objects: &Objects, cur: &[u8], logits: &[f32], drawn: &mut [
     }
 }
 
+/// The index of pixel `(x, y)`, `None` outside the frame.
+fn pixel_at(x: i32, y: i32) -> Option<usize> {
+    ((0..SIDE as i32).contains(&x) && (0..SIDE as i32).contains(&y)).then(|| y as usize * SIDE + x as usize)
+}
+
 /// Where `object` most likely is by the net: the centre of its classes' probability (above 2%
 /// a pixel), moved by the shift within [`SEARCH`] pixels under which the object covers the most
 /// probability; `None` when the net gives it nowhere.
@@ -589,7 +615,7 @@ fn most_likely_place(object: &Object, logits: &[f32], mine: &dyn Fn(usize) -> bo
         return None;
     }
     let (cx, cy) = ((sx / w).round() as i32, (sy / w).round() as i32);
-    let at = |x: i32, y: i32| ((0..SIDE as i32).contains(&x) && (0..SIDE as i32).contains(&y)).then(|| y as usize * SIDE + x as usize);
+    let at = pixel_at;
     let mut best = (f32::NEG_INFINITY, cx, cy);
     for dy in -SEARCH..=SEARCH {
         for dx in -SEARCH..=SEARCH {
@@ -693,6 +719,15 @@ mod tests {
         assert_eq!(compose(&cur, &logits, Compose::Conserve, &objects, 0.0, &mut |_| 0.5), soft);
         let showing = soft.chunks_exact(3).filter(|px| (0..3).all(|i| px[i].abs_diff(PALETTE[6][i]) <= VISIBLE)).count();
         assert_eq!(showing, 25, "the square moved one pixel, drawn by the net");
+    }
+
+    #[test]
+    fn drawings_are_named_as_the_flags_spell_them() {
+        for (name, how) in [("hard", Compose::Hard), ("soft", Compose::Soft), ("conserve", Compose::Conserve), ("track", Compose::Track)] {
+            assert_eq!(name.parse::<Compose>(), Ok(how));
+        }
+        let e = "blurry".parse::<Compose>().unwrap_err();
+        assert!(e.contains("\"blurry\"") && e.contains("track"), "{e}");
     }
 
     #[test]

@@ -87,7 +87,7 @@ struct Args {
     /// How dreams are drawn when scoring (training is the same whichever): hard (flat palette
     /// colour), soft (expected colour) or conserve (soft, keeping every object whole: the
     /// page's rule, `runtime::frame_net::Compose`).
-    #[arg(long, value_parser = parse_compose, default_value = "conserve")]
+    #[arg(long, default_value = "conserve")]
     compose: Compose,
     /// Divide each rollout step's pixel loss by copy-last's squared error at that step (times
     /// 1e-3): the loss then weighs a step by how much it costs in decibels, which is what the
@@ -98,16 +98,6 @@ struct Args {
     /// the `--compose` drawing.
     #[arg(long)]
     eval_only: bool,
-}
-
-fn parse_compose(s: &str) -> Result<Compose, String> {
-    match s {
-        "hard" => Ok(Compose::Hard),
-        "soft" => Ok(Compose::Soft),
-        "conserve" => Ok(Compose::Conserve),
-        "track" => Ok(Compose::Track),
-        o => Err(format!("--compose {o}: use hard, soft, conserve or track")),
-    }
 }
 
 fn load(path: &PathBuf, c: &FrameNetConfig, device: &Device) -> FrameNet {

@@ -39,7 +39,7 @@ struct Args {
     nets_only: bool,
     /// How the page's dreams are drawn (with `--nets-only`): track (the page's), conserve or
     /// soft.
-    #[arg(long, value_parser = parse_compose, default_value = "track")]
+    #[arg(long, default_value = "track")]
     compose: runtime::frame_net::Compose,
     /// Push-to-goal tasks for the page's nets (with `--nets-only`; 0 scores dreams only).
     #[arg(long)]
@@ -47,16 +47,6 @@ struct Args {
     /// The frame teacher's run folder (its scores.json), for the distillation ratios.
     #[arg(long, default_value = "checkpoints/next/frames")]
     frames_teacher: PathBuf,
-}
-
-fn parse_compose(s: &str) -> Result<runtime::frame_net::Compose, String> {
-    use runtime::frame_net::Compose;
-    match s {
-        "conserve" => Ok(Compose::Conserve),
-        "track" => Ok(Compose::Track),
-        "soft" => Ok(Compose::Soft),
-        o => Err(format!("--compose {o}: use conserve, track or soft")),
-    }
 }
 
 /// `report` with its "The model the page runs" section replaced by `section` (put right
