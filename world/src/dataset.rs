@@ -226,6 +226,15 @@ impl ShardReader {
     pub fn open(path: &Path) -> Result<ShardReader, DatasetError> {
         let file = File::open(path).map_err(io(path))?;
         let len = file.metadata().map_err(io(path))?.len();
+        // A shard is written whole, never empty: an empty file is a cut one.
+        if len == 0 {
+            return Err(DatasetError::Truncated {
+                path: path.to_path_buf(),
+                offset: 0,
+                needed: CHUNK_HEADER as u64,
+                available: 0,
+            });
+        }
         Ok(ShardReader {
             path: path.to_path_buf(),
             file: BufReader::new(file),
