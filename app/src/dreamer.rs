@@ -333,7 +333,7 @@ impl Dreamer {
                     Ok(frame) => {
                         this.dream.borrow_mut().start_from(frame);
                         this.view.notice.set(Some(
-                            "The model drew the first frame from the scene's words; it dreams on from its own picture.".into(),
+                            "The model read the words into its state (which things, how big, where) and drew the first frame from it; it dreams on from its own picture.".into(),
                         ));
                         this.show();
                     }

@@ -57,6 +57,16 @@ pub fn rows(eval: &Value) -> Vec<Row> {
             baseline: "100% (copy the last frame)".into(),
         });
     }
+    let p = &nets["prompt"];
+    if let (Some(all), Some(n)) = (p["all"].as_f64(), p["objects"].as_f64()) {
+        if n > 0.0 {
+            rows.push(Row {
+                what: format!("First frames from sentences: objects with colour, shape and place right ({n} objects)"),
+                model: format!("{:.0}%", 100.0 * all / n),
+                baseline: format!("{:.0}% (the transformer that drew them before)", 100.0 * full["generation"]["prompt_all"].as_f64().unwrap_or(0.0)),
+            });
+        }
+    }
     if let Some(kinds) = full["understanding"]["by_kind"].as_object() {
         for (kind, k) in kinds {
             let (Some(correct), Some(majority), Some(total)) = (
@@ -122,6 +132,7 @@ mod tests {
         assert_eq!(count("Dreams that lose"), 1, "{rows:#?}");
         assert_eq!(count("Answers"), 5, "{rows:#?}");
         assert_eq!(count("Planning"), 1, "{rows:#?}");
+        assert_eq!(count("First frames from sentences"), 1, "{rows:#?}");
         // Dreams and plans are the nets' (the ones that dream and plan on the page).
         let nets = &manifest["eval"]["nets"];
         let psnr = nets["dreams"]["psnr"][0].as_f64().unwrap();

@@ -9,6 +9,7 @@
 pub mod cem;
 pub mod config;
 pub mod frames;
+pub mod prompt;
 pub mod slots;
 pub mod tensors;
 pub mod weights;

@@ -30,6 +30,10 @@ pub struct NetsSize {
     pub cem: CemConfig,
     pub episode_seed: u64,
     pub task_seed: u64,
+    /// Scene sentences read into first frames: the first scenes of this many episodes from
+    /// `episode_seed` (0: none).
+    #[serde(default)]
+    pub prompts: u64,
 }
 
 impl NetsSize {
@@ -48,6 +52,7 @@ impl NetsSize {
             },
             episode_seed,
             task_seed,
+            prompts: 1000,
         }
     }
 }
@@ -77,9 +82,13 @@ pub struct NetsReport {
     pub random_success: f64,
     pub plan_ms: f64,
     pub plan_seconds: f64,
+    /// Text -> first frame (`Runtime::prompt_to_frame`) on [`NetsSize::prompts`] scenes.
+    #[serde(default)]
+    pub prompt: Option<world::scores::PromptScore>,
 }
 
-fn load_runtime(weights: &Path) -> Result<Runtime, String> {
+/// The runtime on its CPU path with every net the manifest at `weights` lists attached.
+pub fn load_runtime(weights: &Path) -> Result<Runtime, String> {
     let read = |f: &str| std::fs::read(weights.join(f)).map_err(|e| format!("{}: {e}", weights.join(f).display()));
     let manifest = String::from_utf8(read(layout::weights::MANIFEST_FILE)?).map_err(|e| e.to_string())?;
     let m = layout::weights::parse_manifest(&manifest, "manifest.json").map_err(|e| e.explained())?;
@@ -126,6 +135,17 @@ pub fn evaluate_nets(weights: &Path, size: &NetsSize, teacher: Option<(DreamScor
             report.teacher = Some(s);
             report.teacher_parameters = p;
         }
+    }
+    if rt.state.as_ref().is_some_and(|s| s.prompt.is_some()) && size.prompts > 0 {
+        let mut total = world::scores::PromptScore::default();
+        for seed in size.episode_seed..size.episode_seed + size.prompts {
+            let scene = world::scene::Scene::generate(world::scene::derive_seed(seed, 0));
+            let words = tokenize(&world::language::prompt::ScenePrompt::describe(&scene).text()).map_err(|e| e.to_string())?;
+            let drawn = pollster::block_on(rt.prompt_to_frame(&words)).map_err(|e| e.to_string())?;
+            let truth = layout::prompt::first_frame(&scene);
+            total.add(&world::scores::prompt_score(&scene, &truth, &drawn, world::scores::DEFAULT_SIDE));
+        }
+        report.prompt = Some(total);
     }
     if let Some(nets) = &rt.state {
         report.state_parameters = nets.weights.tensors.values().map(|(_, v)| v.len()).sum();
@@ -221,7 +241,23 @@ pub fn markdown(r: &NetsReport, command: &str) -> String {
         row(&mut o, "push-to-goal success / oracle's", ">= 80%", format!("{:.0}% / {:.0}% = {:.0}%", 100.0 * s, 100.0 * ORACLE_SUCCESS, 100.0 * s / ORACLE_SUCCESS), s / ORACLE_SUCCESS >= 0.8);
         row(&mut o, "push-to-goal success / random moves'", ">= 3x", format!("{:.0}% / {:.0}%", 100.0 * s, 100.0 * r.random_success), s >= 3.0 * r.random_success);
     }
+    if let Some(p) = &r.prompt {
+        row(&mut o, "text -> first frame: colour, shape and place all right", ">= 80% of objects", format!("{:.1}% of {}", 100.0 * p.share(p.all), p.objects), p.share(p.all) >= 0.8);
+    }
     o.push('\n');
+    if let Some(p) = &r.prompt {
+        o.push_str(&format!(
+            "Text -> first frame (`Runtime::prompt_to_frame`: the sentence read into the model's state, the state drawn): the sentences of the first scenes of {} episodes from seed {}, {} objects whose colour is unique in their scene: colour found {:.1}%, shape right {:.1}%, place right {:.1}% (every relation the sentence states holds between the drawn objects; seen from the side, resting where the scene's own frame shows it), all three {:.1}%. In the same third of the frame as in the scene's own frame: {:.1}% (for reference only: the sentence does not say where a lone object is, and a scene laid out anew from the same sentence by the simulator's own placement lands there only about half the time).\n\n",
+            r.size.as_ref().map_or(0, |s| s.prompts),
+            r.size.as_ref().map_or(0, |s| s.episode_seed),
+            p.objects,
+            100.0 * p.share(p.colour),
+            100.0 * p.share(p.shape),
+            100.0 * p.share(p.place),
+            100.0 * p.share(p.all),
+            100.0 * p.share(p.same_third)
+        ));
+    }
     if let Some(d) = &r.dreams {
         o.push_str(&format!(
             "Frame predictor: {} parameters ({:.2} MB), {} dreams scored in {:.0} s.\n\n| h | PSNR | copy-last |\n|---:|---:|---:|\n",

@@ -147,18 +147,22 @@ pub fn frame_net_safetensors(net: &crate::frame_net::FrameNet) -> Vec<u8> {
     serialize(&runtime_tensors(net, ""))
 }
 
-/// The reader, the dynamics ensemble and the goal net as the runtime loads them
-/// ([`runtime::state::StateNets`]).
+/// The reader, the dynamics ensemble, the goal net and the sentence reader (when given) as
+/// the runtime loads them ([`runtime::state::StateNets`]).
 pub fn state_safetensors(
     reader: &crate::state_net::Reader,
     ensemble: &[crate::state_net::Dynamics],
     goal: &crate::state_net::GoalNet,
+    prompt: Option<&crate::prompt_net::PromptNet>,
 ) -> Vec<u8> {
     let mut all = runtime_tensors(reader, "reader");
     for (k, d) in ensemble.iter().enumerate() {
         all.extend(runtime_tensors(d, &format!("dynamics.{k}")));
     }
     all.extend(runtime_tensors(goal, "goal"));
+    if let Some(p) = prompt {
+        all.extend(runtime_tensors(p, "prompt"));
+    }
     serialize(&all)
 }
 

@@ -16,6 +16,7 @@ pub mod losses;
 pub mod metrics;
 pub mod net;
 pub mod planner;
+pub mod prompt_net;
 pub mod report;
 pub mod state_net;
 pub mod state_plan;

@@ -11,6 +11,7 @@ use burn::tensor::{Bytes, Device, Int, Tensor, TensorData};
 use model::batches::frames_tensor;
 use model::export::{frame_net_safetensors, state_safetensors};
 use model::frame_net::{FrameNet, FrameNetConfig, Output, CLASSES, SIDE};
+use model::prompt_net::{read_prompts, PromptNet};
 use model::state_net::{Dynamics, GoalNet, Reader};
 use world::episode::{generate_episode, EpisodeConfig};
 use world::language::vocab::{tokenize, vocab_size};
@@ -18,6 +19,12 @@ use world::language::vocab::{tokenize, vocab_size};
 fn load<M: Module>(m: M, path: &Path) -> M {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     m.load_record(ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).expect("record"))
+}
+
+/// The kept sentence reader (width 48).
+fn prompt_net(device: &Device) -> PromptNet {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../checkpoints/next/state");
+    load(PromptNet::new(vocab_size(), 48, device), &dir.join("prompt.bin"))
 }
 
 /// The kept state checkpoints: reader (width 32), the three dynamics (hidden 64), goal net.
@@ -78,8 +85,9 @@ fn runtime_frame_net_equals_burn() {
 fn runtime_state_nets_equal_burn() {
     let device = Device::flex();
     let (reader, ensemble, goal) = state_nets(&device);
+    let prompt = prompt_net(&device);
     let cpu = runtime::state::StateNets::from_safetensors(
-        &state_safetensors(&reader, &ensemble, &goal),
+        &state_safetensors(&reader, &ensemble, &goal, Some(&prompt)),
         "test",
     )
     .expect("the export loads");
@@ -118,6 +126,26 @@ fn runtime_state_nets_equal_burn() {
         let want = (argmax(values(o)), layout::slots::OBJECT_SLOTS + 1 + argmax(values(z)));
         assert_eq!(cpu.goal.read(&words), want, "{sentence}");
     }
+    // The sentence reader writes the same numbers, and so the same scene, for held-out scenes.
+    let reader = cpu.prompt.as_ref().expect("the export has the sentence reader");
+    for seed in 1_000_000..1_000_020u64 {
+        let scene = world::scene::Scene::generate(world::scene::derive_seed(seed, 0));
+        let sentence = world::language::prompt::ScenePrompt::describe(&scene).text();
+        let words = tokenize(&sentence).expect("the world's own words");
+        let (side, out) = reader.read(&words);
+        let (want_side, want) = read_prompts(&prompt, &[&words], &device).remove(0);
+        let w = worst(&out, &want).max((side - want_side).abs());
+        assert!(w < 1e-3, "{sentence}: the sentence reader differs from burn by {w}");
+        let (a, b) = (
+            layout::prompt::scene_from_reading(side, &out),
+            layout::prompt::scene_from_reading(want_side, &want),
+        );
+        assert_eq!((a.view, &a.zones, a.objects.len()), (b.view, &b.zones, b.objects.len()), "{sentence}");
+        for (x, y) in a.objects.iter().zip(&b.objects) {
+            assert_eq!((x.colour, x.shape, x.size), (y.colour, y.shape, y.size), "{sentence}");
+            assert!(world::scene::dist(x.position, y.position) < 1e-3, "{sentence}");
+        }
+    }
 }
 
 /// Every `FIXTURE_STRIDE`-th logit of the page's frame predictor goes into the browser fixture.
@@ -146,7 +174,7 @@ fn browser_fixture_holds_burns_outputs_for_the_page_nets() {
     let (reader, ensemble, goal) = state_nets(&device);
     let shipped = std::fs::read(root.join("public/weights/state.safetensors")).unwrap();
     assert!(
-        shipped == state_safetensors(&reader, &ensemble, &goal),
+        shipped == state_safetensors(&reader, &ensemble, &goal, Some(&prompt_net(&device))),
         "public/weights/state.safetensors is not the export of checkpoints/next/state"
     );
     let f = frames();
@@ -161,10 +189,15 @@ fn browser_fixture_holds_burns_outputs_for_the_page_nets() {
         .step_by(FIXTURE_STRIDE)
         .collect();
     let r = reader.forward(frames_tensor(&[&f[1]], &device), frames_tensor(&[&f[2]], &device));
+    let scene = world::scene::Scene::generate(world::scene::derive_seed(1_000_003, 0));
+    let sentence = world::language::prompt::ScenePrompt::describe(&scene).text();
+    let words = tokenize(&sentence).expect("the world's own words");
+    let (side, slots) = read_prompts(&prompt_net(&device), &[&words], &device).remove(0);
     let now = serde_json::json!({
         "episode": 1_000_003, "frames": [1, 2], "move": mv, "stride": FIXTURE_STRIDE,
         "logits": logits,
         "presence": values(r.presence), "pos": values(r.pos), "ab": values(r.ab), "size": values(r.size),
+        "sentence": sentence, "words": words, "prompt_side": [side], "prompt_slots": slots,
     });
     let path = root.join("shaders/tests/fixtures/burn_nets.json");
     if std::env::var_os("UPDATE_FIXTURES").is_some() {
@@ -172,7 +205,7 @@ fn browser_fixture_holds_burns_outputs_for_the_page_nets() {
     }
     let text = std::fs::read_to_string(&path).expect("fixture (create it with UPDATE_FIXTURES=1)");
     let saved: serde_json::Value = serde_json::from_str(&text).unwrap();
-    for key in ["logits", "presence", "pos", "ab", "size"] {
+    for key in ["logits", "presence", "pos", "ab", "size", "prompt_side", "prompt_slots"] {
         let a: Vec<f32> = serde_json::from_value(saved[key].clone()).unwrap();
         let b: Vec<f32> = serde_json::from_value(now[key].clone()).unwrap();
         let w = worst(&a, &b);

@@ -335,11 +335,17 @@ impl Runtime {
         })
     }
 
-    /// The first frame of a scene sentence (word ids, no BOS/EOS), from the mean latents.
+    /// The first frame of a scene sentence (word ids, no BOS/EOS): read into the model's
+    /// state by the state nets' sentence reader and drawn from it where they have one
+    /// ([`crate::prompt::PromptNet`]), else decoded from the transformer's mean latents.
     pub async fn prompt_to_frame(&mut self, words: &[u16]) -> Result<Vec<u8>, RuntimeError> {
         self.alive()?;
         let c = self.manifest.config.clone();
         check_words(&c, words)?;
+        if let Some(reader) = self.state.as_ref().and_then(|s| s.prompt.as_ref()) {
+            let (side, slots) = reader.read(words);
+            return Ok(layout::prompt::first_frame(&layout::prompt::scene_from_reading(side, &slots)));
+        }
         match &mut self.backend {
             Backend::Gpu(g) => prompt_to_frame(g.as_mut(), &c, words).await,
             Backend::Cpu(e) => prompt_to_frame(e, &c, words).await,

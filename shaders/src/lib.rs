@@ -24,6 +24,7 @@ pub mod graph;
 pub mod kernels;
 pub mod maps;
 pub mod plan;
+pub mod prompt;
 pub mod rng;
 pub mod state;
 pub mod track;

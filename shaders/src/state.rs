@@ -16,6 +16,7 @@ use crate::exec::Act;
 use crate::frame_net::{conv, res, stem_width, INPUT_CHANNELS, MOVES, SIDE};
 use crate::maps::{concat, conv1, frame_input, upsample2};
 use crate::plan::{finish, PlanResult};
+use crate::prompt::{prompt_specs, PromptNet};
 
 /// The agent as the dynamics carries it: u, v, its displacement over the last frame (du, dv)
 /// and over the frame before (times [`MOTION_SCALE`]).
@@ -78,7 +79,7 @@ pub struct Dense {
 }
 
 impl Dense {
-    fn of(w: &Weights, name: &str) -> Dense {
+    pub(crate) fn of(w: &Weights, name: &str) -> Dense {
         let (shape, values) = &w.tensors[&format!("{name}.weight")];
         Dense {
             w: values.clone(),
@@ -341,13 +342,15 @@ fn argmax(v: &[f32]) -> usize {
         .0
 }
 
-/// The reader, the dynamics ensemble and the goal net, checked.
+/// The reader, the dynamics ensemble, the goal net and, where the file has one, the sentence
+/// reader that makes a first frame from words ([`PromptNet`]), checked.
 #[derive(Clone, Debug)]
 pub struct StateNets {
     pub reader_width: usize,
     pub weights: Weights,
     pub ensemble: Vec<Dynamics>,
     pub goal: GoalNet,
+    pub prompt: Option<PromptNet>,
 }
 
 /// Every tensor of the state nets: reader of this width, `members` dynamics of this hidden
@@ -416,7 +419,13 @@ impl StateNets {
                 crate::frame_net::NORM_GROUPS
             )));
         }
-        let weights = read_tensors(bytes, file, &state_specs(reader, members, hidden, words[0], words[1]))?;
+        let mut specs = state_specs(reader, members, hidden, words[0], words[1]);
+        // The sentence reader is optional; its width is its word table's.
+        let prompt_width = st.tensor("prompt.words.weight").ok().map(|t| t.shape().to_vec());
+        if let Some(shape) = &prompt_width {
+            specs.extend(prompt_specs(words[0], shape.get(1).copied().unwrap_or(0)));
+        }
+        let weights = read_tensors(bytes, file, &specs)?;
         let ensemble = (0..members).map(|k| Dynamics::of(&weights, &format!("dynamics.{k}"))).collect();
         let goal = GoalNet {
             words: weights.get("goal.words.weight").to_vec(),
@@ -424,11 +433,13 @@ impl StateNets {
             object: Dense::of(&weights, "goal.object"),
             zone: Dense::of(&weights, "goal.zone"),
         };
+        let prompt = prompt_width.map(|shape| PromptNet::of(&weights, shape[1]));
         Ok(StateNets {
             reader_width: reader,
             weights,
             ensemble,
             goal,
+            prompt,
         })
     }
 

@@ -197,6 +197,12 @@ fn cpu_path_of_the_page_nets_equals_burn_in_the_browser() {
         let w = worst(got, &want(k));
         assert!(w < 1e-3, "reader {k} differs from burn by {w}");
     }
+    // The sentence reader (text -> first frame).
+    let words: Vec<u16> = serde_json::from_value(fixture["words"].clone()).unwrap();
+    let (side, slots) = nets.prompt.as_ref().expect("the page's state nets read sentences").read(&words);
+    let w = worst(&slots, &want("prompt_slots")).max(worst(&[side], &want("prompt_side")));
+    web_sys_log(&format!("sentence reader: worst difference from burn {w:.2e}"));
+    assert!(w < 1e-3, "the sentence reader differs from burn by {w}");
 }
 
 /// The page's frame predictor through the WGSL kernels on the browser's WebGPU adapter

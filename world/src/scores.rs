@@ -350,6 +350,99 @@ pub fn objects_error(
     (!errors.is_empty()).then(|| errors.iter().sum::<f32>() / errors.len() as f32)
 }
 
+/// How a frame drawn from a scene's sentence shows what the sentence says, over the objects
+/// whose colour is unique in the scene and which the scene's own first frame shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PromptScore {
+    /// Objects scored.
+    pub objects: usize,
+    /// Their colour is found in the drawn frame.
+    pub colour: usize,
+    /// ... and its blob is a box exactly when the object is ([`looks_like_box`]).
+    pub shape: usize,
+    /// ... and it is where the sentence puts it: [`place_right`].
+    pub place: usize,
+    /// Colour, shape and place all right.
+    pub all: usize,
+    /// The blob lies in the same third of the frame, across and down, as in the scene's own
+    /// frame (the sentence does not say where a lone object is; this is for reference).
+    pub same_third: usize,
+}
+
+impl PromptScore {
+    /// Adds another frame's counts.
+    pub fn add(&mut self, o: &PromptScore) {
+        self.objects += o.objects;
+        self.colour += o.colour;
+        self.shape += o.shape;
+        self.place += o.place;
+        self.all += o.all;
+        self.same_third += o.same_third;
+    }
+
+    /// `part` over the objects scored (0 when none were).
+    pub fn share(&self, part: usize) -> f64 {
+        part as f64 / self.objects.max(1) as f64
+    }
+}
+
+/// Scores `drawn` (from the sentence [`ScenePrompt::describe`] writes for `scene`) against
+/// `truth`, the scene's own first frame (both `side` x `side`).
+///
+/// An object's place is right when every relation the sentence states between it and another
+/// scored object ("the red ball to the left of the blue box") holds between their blobs in the
+/// drawn frame, by the simulator's own test ([`Relation::holds`], half a unit of margin), and,
+/// seen from the side, when it rests where the scene's frame shows it resting (its centroid
+/// within 1.5 pixels of the true one's height): the sentence says nothing else about where
+/// things are, so a scene laid out anew from the same sentence has its objects elsewhere but
+/// just as right.
+///
+/// [`ScenePrompt::describe`]: crate::language::prompt::ScenePrompt::describe
+/// [`Relation::holds`]: crate::scene::Relation::holds
+pub fn prompt_score(scene: &crate::scene::Scene, truth: &[u8], drawn: &[u8], side: usize) -> PromptScore {
+    use crate::language::prompt::ScenePrompt;
+    let (prompt, order) = ScenePrompt::describe_in_order(scene);
+    let unique = |i: usize| {
+        let c = scene.objects[i].colour;
+        scene.objects.iter().filter(|o| o.colour == c).count() == 1
+    };
+    let blob = |frame: &[u8], i: usize| {
+        let rgb = scene.objects[i].colour.rgb();
+        find_colour(frame, side, side, rgb, COLOUR_TOL)
+    };
+    // Where each scored object's blob is in the drawn frame, in world units; by prompt index.
+    let scored: Vec<Option<(Blob, Blob)>> = order
+        .iter()
+        .map(|&i| if unique(i) { blob(truth, i).zip(blob(drawn, i)) } else { None })
+        .collect();
+    let at = |k: usize| scored[k].map(|(_, d)| pixel_to_world(d.centroid, side, side));
+    let mut score = PromptScore::default();
+    for (k, &i) in order.iter().enumerate() {
+        if !unique(i) || blob(truth, i).is_none() {
+            continue;
+        }
+        score.objects += 1;
+        let Some((t, d)) = scored[k] else { continue };
+        score.colour += 1;
+        let shape = looks_like_box(&d) == (scene.objects[i].shape == crate::scene::Shape::Box);
+        let related = prompt.relations.iter().filter(|&&(a, _, b)| a == k || b == k);
+        let mut place = related
+            .into_iter()
+            .all(|&(a, r, b)| at(a).zip(at(b)).is_some_and(|(pa, pb)| r.holds(pa, pb)));
+        if scene.view == crate::scene::View::Side {
+            place &= (d.centroid[1] - t.centroid[1]).abs() <= 1.5;
+        }
+        let third = |v: f32| (v / (side as f32 / 3.0)).floor() as i32;
+        score.shape += usize::from(shape);
+        score.place += usize::from(place);
+        score.all += usize::from(shape && place);
+        score.same_third += usize::from(
+            third(d.centroid[0]) == third(t.centroid[0]) && third(d.centroid[1]) == third(t.centroid[1]),
+        );
+    }
+    score
+}
+
 /// Panics with a clear message when `frame` is not a packed `width` x `height` RGB frame.
 fn check_frame(what: &str, frame: &[u8], width: usize, height: usize) {
     assert_eq!(
@@ -576,6 +669,33 @@ mod tests {
             100.0 * accuracy, balls[0], balls[1], boxes[0], boxes[1]
         );
         assert!(accuracy >= 0.95, "ball/box accuracy mid-episode {accuracy}");
+    }
+
+    #[test]
+    fn a_scene_laid_out_anew_from_its_sentence_scores_as_right_and_a_blank_frame_as_wrong() {
+        use crate::language::prompt::ScenePrompt;
+        let (mut own, mut anew, mut blank) = Default::default();
+        for seed in 3000..3200 {
+            let scene = Scene::generate(seed);
+            let truth = render_first_frame(&scene);
+            PromptScore::add(&mut own, &prompt_score(&scene, &truth, &truth, S));
+            let table = vec![236u8; S * S * 3];
+            PromptScore::add(&mut blank, &prompt_score(&scene, &truth, &table, S));
+            let again = ScenePrompt::describe(&scene).realize(seed + 7).expect("its own sentence lays out");
+            PromptScore::add(&mut anew, &prompt_score(&scene, &truth, &render_first_frame(&again), S));
+        }
+        let pct = |s: &PromptScore, n: usize| 100.0 * s.share(n);
+        println!(
+            "own frame: colour {:.1}% all {:.1}%; laid out anew: colour {:.1}% place {:.1}% all {:.1}% same third {:.1}%",
+            pct(&own, own.colour), pct(&own, own.all), pct(&anew, anew.colour), pct(&anew, anew.place),
+            pct(&anew, anew.all), pct(&anew, anew.same_third)
+        );
+        assert!(own.objects > 300, "{own:?}");
+        assert_eq!((own.colour, own.place), (own.objects, own.objects), "{own:?}");
+        assert!(own.share(own.all) >= 0.98, "{own:?}");
+        assert!(anew.share(anew.all) >= 0.9, "{anew:?}");
+        assert!(anew.same_third < anew.place, "{anew:?}");
+        assert_eq!(blank.colour, 0, "{blank:?}");
     }
 
     #[test]

@@ -75,6 +75,7 @@ fn nets_section(args: &Args) -> Result<Option<(String, model::eval_nets::NetsRep
     if args.quick {
         size.episodes = 6;
         size.tasks = 10;
+        size.prompts = 100;
     }
     let teacher = model::eval_nets::teacher_scores(&args.frames_teacher);
     eprintln!("evaluating the page's nets: {:?}", manifest.nets.keys().collect::<Vec<_>>());

@@ -34,6 +34,10 @@ struct Args {
     hidden: usize,
     #[arg(long, default_value_t = 3)]
     ensemble: usize,
+    /// Width of the sentence reader (`prompt.bin` in the `--state` folder, from the `prompt`
+    /// binary), added to the state nets when the folder has one.
+    #[arg(long, default_value_t = 48)]
+    prompt_width: usize,
 }
 
 fn main() {
@@ -93,17 +97,25 @@ fn add_nets(args: &Args) -> Result<(), String> {
             .collect::<Result<Vec<_>, _>>()?;
         let vocab = world::language::vocab::vocab_size();
         let goal = load(GoalNet::new(vocab, 32, &device), &dir.join("goal.bin"))?;
+        let prompt_file = dir.join("prompt.bin");
+        let prompt = if prompt_file.exists() {
+            Some(load(model::prompt_net::PromptNet::new(vocab, args.prompt_width, &device), &prompt_file)?)
+        } else {
+            None
+        };
         let params = reader.num_params()
             + ensemble.iter().map(|d| d.num_params()).sum::<usize>()
-            + goal.num_params();
+            + goal.num_params()
+            + prompt.as_ref().map_or(0, |p| p.num_params());
         let provenance = json!({
             "from": dir.display().to_string(),
             "reader_width": args.reader_width,
             "hidden": args.hidden,
             "ensemble": args.ensemble,
+            "prompt_width": prompt.as_ref().map(|_| args.prompt_width),
             "git_revision": model::export::git_revision(),
         });
-        let bytes = model::export::state_safetensors(&reader, &ensemble, &goal);
+        let bytes = model::export::state_safetensors(&reader, &ensemble, &goal, prompt.as_ref());
         files.push((layout::weights::STATE_NET, "state.safetensors", bytes, params, provenance));
     }
     for (role, file, bytes, parameters, provenance) in files {

@@ -446,6 +446,12 @@ impl ScenePrompt {
     /// A prompt that describes `scene`'s first frame: objects from left to right, each placed
     /// relative to the one before it, then the zones.
     pub fn describe(scene: &Scene) -> ScenePrompt {
+        ScenePrompt::describe_in_order(scene).0
+    }
+
+    /// [`ScenePrompt::describe`], with the scene's index of each object the prompt names (the
+    /// prompt's object `k` is the scene's object `order[k]`: left to right).
+    pub fn describe_in_order(scene: &Scene) -> (ScenePrompt, Vec<usize>) {
         let mut order: Vec<usize> = (0..scene.objects.len()).collect();
         order.sort_by(|&a, &b| {
             scene.objects[a].position[0].total_cmp(&scene.objects[b].position[0])
@@ -472,12 +478,13 @@ impl ScenePrompt {
                 relations.push((k, r, k - 1));
             }
         }
-        ScenePrompt {
+        let prompt = ScenePrompt {
             view: scene.view,
             objects,
             relations,
             zones: scene.zones.clone(),
-        }
+        };
+        (prompt, order)
     }
 
     /// Lays the prompt out as a scene: random positions that satisfy every relation, random
