@@ -9,7 +9,7 @@
 use layout::slots::{AGENT_SLOT, OBJECT_SLOTS};
 use world::render::palette_index;
 
-use crate::frame_net::SIDE;
+use crate::frame_net::{AGENT_CLASS, SIDE};
 use crate::state::{dyn_agent, dyn_object, track_motion, StateNets, AGENT_DIM, OBJECT_DIM};
 
 /// First palette class of the six object colours (`world::render::PALETTE[6 + i]` is
@@ -24,6 +24,8 @@ const SKY_CLASS: u8 = 1;
 #[derive(Clone, Debug)]
 pub struct Tracker {
     agents: Vec<[f32; AGENT_DIM]>,
+    /// Where the agent was read at the start.
+    agent_start: [f32; 2],
     /// Per tracked object: its palette class, where it was read at the start and its state
     /// under each member.
     objects: Vec<(u8, [f32; 2], Vec<[f32; OBJECT_DIM]>)>,
@@ -51,7 +53,7 @@ impl Tracker {
         }
         let sky = context[1].chunks_exact(3).filter(|p| palette_index([p[0], p[1], p[2]]) == SKY_CLASS).count();
         let side = f32::from(u8::from(sky as f32 > SIDE_VIEW_SKY * (SIDE * SIDE) as f32));
-        Tracker { agents, objects, side }
+        Tracker { agents, agent_start: a.pos, objects, side }
     }
 
     /// One move: each member steps every object with the agent as it was, and the agent with
@@ -82,13 +84,20 @@ impl Tracker {
         }
     }
 
-    /// How far, in pixels, the object of palette class `class` has moved since the start, by
-    /// the ensemble's mean; `None` when it is not tracked.
+    /// How far, in pixels, the object of palette class `class` (or the agent,
+    /// [`AGENT_CLASS`]) has moved since the start, by the ensemble's mean; `None` when it is
+    /// not tracked.
     pub fn moved(&self, class: u8) -> Option<[f32; 2]> {
-        let (_, start, states) = self.objects.iter().find(|o| o.0 == class)?;
-        let n = states.len() as f32;
-        let u = states.iter().map(|s| s[0]).sum::<f32>() / n;
-        let v = states.iter().map(|s| s[1]).sum::<f32>() / n;
+        let mean = |states: &[&[f32]]| {
+            let n = states.len() as f32;
+            [states.iter().map(|s| s[0]).sum::<f32>() / n, states.iter().map(|s| s[1]).sum::<f32>() / n]
+        };
+        let (start, [u, v]) = if class == AGENT_CLASS {
+            (self.agent_start, mean(&self.agents.iter().map(|a| &a[..]).collect::<Vec<_>>()))
+        } else {
+            let (_, start, states) = self.objects.iter().find(|o| o.0 == class)?;
+            (*start, mean(&states.iter().map(|s| &s[..]).collect::<Vec<_>>()))
+        };
         Some([(u - start[0]) * SIDE as f32, (v - start[1]) * SIDE as f32])
     }
 }
