@@ -11,6 +11,8 @@ use world::scene::{
     AGENT_RADIUS, ARENA, MAX_OBJECTS,
 };
 
+use world::language::prompt::ScenePrompt;
+
 use crate::slots::{object_slot, to_frame, to_world, zone_slot, AGENT_SLOT, FIRST_ZONE_SLOT, OBJECT_SLOTS, SLOTS};
 
 /// Numbers per slot: presence logit, `u`, `v`, four class logits (an object's size, small to
@@ -66,8 +68,10 @@ pub struct PromptLabels {
     pub relations: Vec<SlotRelation>,
 }
 
-/// The targets for `scene` (objects where the scene places them, before any move).
-pub fn prompt_labels(scene: &Scene) -> PromptLabels {
+/// The targets for a sentence about `scene` (objects where the scene places them, before any
+/// move): `said` is the sentence's prompt and the scene's index of each object it names
+/// ([`ScenePrompt::describe_in_order`], [`ScenePrompt::paraphrase`]).
+pub fn prompt_labels(scene: &Scene, said: (&ScenePrompt, &[usize])) -> PromptLabels {
     let mut slots = [PromptSlot::default(); SLOTS];
     for o in &scene.objects {
         let s = &mut slots[object_slot(o.colour, o.shape)];
@@ -96,7 +100,7 @@ pub fn prompt_labels(scene: &Scene) -> PromptLabels {
         reach: AGENT_RADIUS / ARENA,
         ..PromptSlot::default()
     };
-    let (prompt, order) = world::language::prompt::ScenePrompt::describe_in_order(scene);
+    let (prompt, order) = said;
     let relations = prompt
         .relations
         .iter()
@@ -241,11 +245,12 @@ mod tests {
     fn a_reading_of_a_scenes_own_labels_gives_back_its_objects_zones_and_view() {
         for seed in 0..200 {
             let scene = Scene::generate(seed);
-            let (side, out) = reading(&prompt_labels(&scene));
+            let (said, order) = ScenePrompt::describe_in_order(&scene);
+            let (side, out) = reading(&prompt_labels(&scene, (&said, &order)));
             let back = scene_from_reading(side, &out);
             assert_eq!(back.view, scene.view, "seed {seed}");
             // The scene's own places satisfy every relation its labels state.
-            let labels = prompt_labels(&scene);
+            let labels = prompt_labels(&scene, (&said, &order));
             for r in &labels.relations {
                 let (a, b) = (labels.slots[r.subject].pos, labels.slots[r.reference].pos);
                 assert!((a[0] - b[0]) * r.axis[0] + (a[1] - b[1]) * r.axis[1] < 0.0, "seed {seed}: {r:?}");

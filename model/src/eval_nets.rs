@@ -85,6 +85,9 @@ pub struct NetsReport {
     /// Text -> first frame (`Runtime::prompt_to_frame`) on [`NetsSize::prompts`] scenes.
     #[serde(default)]
     pub prompt: Option<world::scores::PromptScore>,
+    /// The same scenes in sentences drawn from the whole grammar (`ScenePrompt::paraphrase`).
+    #[serde(default)]
+    pub prompt_free: Option<world::scores::PromptScore>,
 }
 
 /// The runtime on its CPU path with every net the manifest at `weights` lists attached.
@@ -137,15 +140,24 @@ pub fn evaluate_nets(weights: &Path, size: &NetsSize, teacher: Option<(DreamScor
         }
     }
     if rt.state.as_ref().is_some_and(|s| s.prompt.is_some()) && size.prompts > 0 {
-        let mut total = world::scores::PromptScore::default();
+        use rand::SeedableRng;
+        use world::language::prompt::ScenePrompt;
+        let (mut total, mut free) = (world::scores::PromptScore::default(), world::scores::PromptScore::default());
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(size.episode_seed);
         for seed in size.episode_seed..size.episode_seed + size.prompts {
             let scene = world::scene::Scene::generate(world::scene::derive_seed(seed, 0));
-            let words = tokenize(&world::language::prompt::ScenePrompt::describe(&scene).text()).map_err(|e| e.to_string())?;
-            let drawn = pollster::block_on(rt.prompt_to_frame(&words)).map_err(|e| e.to_string())?;
             let truth = layout::prompt::first_frame(&scene);
-            total.add(&world::scores::prompt_score(&scene, &truth, &drawn, world::scores::DEFAULT_SIDE));
+            let (described, order) = ScenePrompt::describe_in_order(&scene);
+            let told = described.text();
+            let (other, other_order, other_text) = ScenePrompt::paraphrase(&scene, &mut rng);
+            for ((prompt, order, text), into) in [((&described, &order, &told), &mut total), ((&other, &other_order, &other_text), &mut free)] {
+                let words = tokenize(text).map_err(|e| e.to_string())?;
+                let drawn = pollster::block_on(rt.prompt_to_frame(&words)).map_err(|e| e.to_string())?;
+                into.add(&world::scores::prompt_score(&scene, (prompt, order), &truth, &drawn, world::scores::DEFAULT_SIDE));
+            }
         }
         report.prompt = Some(total);
+        report.prompt_free = Some(free);
     }
     if let Some(nets) = &rt.state {
         report.state_parameters = nets.weights.tensors.values().map(|(_, v)| v.len()).sum();
@@ -244,6 +256,9 @@ pub fn markdown(r: &NetsReport, command: &str) -> String {
     if let Some(p) = &r.prompt {
         row(&mut o, "text -> first frame: colour, shape and place all right", ">= 80% of objects", format!("{:.1}% of {}", 100.0 * p.share(p.all), p.objects), p.share(p.all) >= 0.8);
     }
+    if let Some(p) = &r.prompt_free {
+        row(&mut o, "the same, the scenes in sentences drawn from the whole grammar", ">= 80% of objects", format!("{:.1}% of {}", 100.0 * p.share(p.all), p.objects), p.share(p.all) >= 0.8);
+    }
     o.push('\n');
     if let Some(p) = &r.prompt {
         o.push_str(&format!(
@@ -257,6 +272,16 @@ pub fn markdown(r: &NetsReport, command: &str) -> String {
             100.0 * p.share(p.all),
             100.0 * p.share(p.same_third)
         ));
+        if let Some(f) = &r.prompt_free {
+            o.push_str(&format!(
+                "The same scenes in sentences drawn from the whole grammar (`ScenePrompt::paraphrase`: any order, relations to earlier or new objects, the view often unsaid, as visitors type them): colour {:.1}%, shape {:.1}%, place {:.1}%, all three {:.1}% of {} objects.\n\n",
+                100.0 * f.share(f.colour),
+                100.0 * f.share(f.shape),
+                100.0 * f.share(f.place),
+                100.0 * f.share(f.all),
+                f.objects
+            ));
+        }
     }
     if let Some(d) = &r.dreams {
         o.push_str(&format!(

@@ -386,8 +386,9 @@ impl PromptScore {
     }
 }
 
-/// Scores `drawn` (from the sentence [`ScenePrompt::describe`] writes for `scene`) against
-/// `truth`, the scene's own first frame (both `side` x `side`).
+/// Scores `drawn`, made from `said` (a sentence about `scene` and the scene's index of each
+/// object it names: [`ScenePrompt::describe_in_order`] or [`ScenePrompt::paraphrase`]),
+/// against `truth`, the scene's own first frame (both `side` x `side`).
 ///
 /// An object's place is right when every relation the sentence states between it and another
 /// scored object ("the red ball to the left of the blue box") holds between their blobs in the
@@ -397,11 +398,17 @@ impl PromptScore {
 /// things are, so a scene laid out anew from the same sentence has its objects elsewhere but
 /// just as right.
 ///
-/// [`ScenePrompt::describe`]: crate::language::prompt::ScenePrompt::describe
+/// [`ScenePrompt::describe_in_order`]: crate::language::prompt::ScenePrompt::describe_in_order
+/// [`ScenePrompt::paraphrase`]: crate::language::prompt::ScenePrompt::paraphrase
 /// [`Relation::holds`]: crate::scene::Relation::holds
-pub fn prompt_score(scene: &crate::scene::Scene, truth: &[u8], drawn: &[u8], side: usize) -> PromptScore {
-    use crate::language::prompt::ScenePrompt;
-    let (prompt, order) = ScenePrompt::describe_in_order(scene);
+pub fn prompt_score(
+    scene: &crate::scene::Scene,
+    said: (&crate::language::prompt::ScenePrompt, &[usize]),
+    truth: &[u8],
+    drawn: &[u8],
+    side: usize,
+) -> PromptScore {
+    let (prompt, order) = said;
     let unique = |i: usize| {
         let c = scene.objects[i].colour;
         scene.objects.iter().filter(|o| o.colour == c).count() == 1
@@ -678,11 +685,13 @@ mod tests {
         for seed in 3000..3200 {
             let scene = Scene::generate(seed);
             let truth = render_first_frame(&scene);
-            PromptScore::add(&mut own, &prompt_score(&scene, &truth, &truth, S));
+            let (said, order) = ScenePrompt::describe_in_order(&scene);
+            let said = (&said, &order[..]);
+            PromptScore::add(&mut own, &prompt_score(&scene, said, &truth, &truth, S));
             let table = vec![236u8; S * S * 3];
-            PromptScore::add(&mut blank, &prompt_score(&scene, &truth, &table, S));
-            let again = ScenePrompt::describe(&scene).realize(seed + 7).expect("its own sentence lays out");
-            PromptScore::add(&mut anew, &prompt_score(&scene, &truth, &render_first_frame(&again), S));
+            PromptScore::add(&mut blank, &prompt_score(&scene, said, &truth, &table, S));
+            let again = said.0.realize(seed + 7).expect("its own sentence lays out");
+            PromptScore::add(&mut anew, &prompt_score(&scene, said, &truth, &render_first_frame(&again), S));
         }
         let pct = |s: &PromptScore, n: usize| 100.0 * s.share(n);
         println!(

@@ -122,3 +122,23 @@ fn impossible_layouts_are_refused_not_looped_on() {
         Err(PromptError::Layout(SceneError::NoRoom(..)))
     ));
 }
+
+#[test]
+fn paraphrases_parse_back_to_what_they_say_and_say_only_what_holds() {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    let (mut related, mut unsaid_view) = (0, 0);
+    for seed in 0..300 {
+        let scene = world::scene::Scene::generate(seed);
+        let (prompt, order, text) = ScenePrompt::paraphrase(&scene, &mut rng);
+        let parsed = ScenePrompt::parse(&text).unwrap_or_else(|e| panic!("seed {seed}: \"{text}\": {e}"));
+        assert_eq!(parsed, prompt, "seed {seed}: \"{text}\"");
+        for &(a, r, b) in &prompt.relations {
+            let (pa, pb) = (scene.objects[order[a]].position, scene.objects[order[b]].position);
+            assert!(r.holds(pa, pb), "seed {seed}: \"{text}\"");
+        }
+        related += prompt.relations.len();
+        unsaid_view += usize::from(!text.starts_with("seen"));
+    }
+    assert!(related > 200 && unsaid_view > 50, "{related} relations, {unsaid_view} without the view");
+}

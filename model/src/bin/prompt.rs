@@ -50,25 +50,43 @@ struct Args {
     /// have an object wrong.
     #[arg(long, default_value_t = 0)]
     misses: usize,
+    /// Sentences drawn from the whole grammar per episode, besides the dataset's own.
+    #[arg(long, default_value_t = 3)]
+    paraphrases: usize,
+    /// Read this sentence and print the scene the reader makes of it, and whether that scene
+    /// satisfies the sentence (then stop).
+    #[arg(long)]
+    sentence: Option<String>,
 }
 
-/// Scores `net` on the first scenes of the evaluation's episodes `seed..seed + n`, printing
-/// the first `misses` scenes with an object wrong.
-pub fn score(net: &PromptNet, seed: u64, n: u64, mut misses: usize, device: &Device) -> PromptScore {
+/// Scores `net` on the first scenes of the evaluation's episodes `seed..seed + n`, described
+/// as the dataset does or, with `free`, in sentences drawn from the whole grammar
+/// ([`ScenePrompt::paraphrase`]); prints the first `misses` scenes with an object wrong.
+pub fn score(net: &PromptNet, seed: u64, n: u64, free: bool, mut misses: usize, device: &Device) -> PromptScore {
     let scenes: Vec<Scene> = (seed..seed + n).map(|s| Scene::generate(derive_seed(s, 0))).collect();
-    let sentences: Vec<Vec<u16>> = scenes
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let said: Vec<(ScenePrompt, Vec<usize>, String)> = scenes
         .iter()
-        .map(|s| tokenize(&ScenePrompt::describe(s).text()).expect("the world's own words"))
+        .map(|s| {
+            if free {
+                ScenePrompt::paraphrase(s, &mut rng)
+            } else {
+                let (p, order) = ScenePrompt::describe_in_order(s);
+                let text = p.text();
+                (p, order, text)
+            }
+        })
         .collect();
+    let sentences: Vec<Vec<u16>> = said.iter().map(|s| tokenize(&s.2).expect("the world's own words")).collect();
     let mut total = PromptScore::default();
-    for (chunk, words) in scenes.chunks(100).zip(sentences.chunks(100)) {
+    for ((chunk, words), told) in scenes.chunks(100).zip(sentences.chunks(100)).zip(said.chunks(100)) {
         let refs: Vec<&[u16]> = words.iter().map(Vec::as_slice).collect();
-        for (scene, (side, out)) in chunk.iter().zip(read_prompts(net, &refs, device)) {
+        for ((scene, (side, out)), (prompt, order, text)) in chunk.iter().zip(read_prompts(net, &refs, device)).zip(told) {
             let read = scene_from_reading(side, &out);
-            let one = prompt_score(scene, &first_frame(scene), &first_frame(&read), DEFAULT_SIDE);
+            let one = prompt_score(scene, (prompt, order), &first_frame(scene), &first_frame(&read), DEFAULT_SIDE);
             if misses > 0 && one.all < one.objects {
                 misses -= 1;
-                println!("\"{}\": {one:?}", ScenePrompt::describe(scene).text());
+                println!("\"{text}\": {one:?}");
                 for o in &read.objects {
                     println!("    drawn {:?} {:?} {:?} at {:.2?}", o.size, o.colour, o.shape, o.position);
                 }
@@ -93,12 +111,21 @@ fn main() {
             .load_record(ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).expect("record"))
     } else {
         let ds = Dataset::open(&a.data).unwrap();
+        // Each episode's own sentence, and `paraphrases` more drawn from the whole grammar.
+        let mut p_rng = ChaCha8Rng::seed_from_u64(6);
         let examples: Vec<(Vec<u16>, PromptLabels)> = ds
             .episodes()
             .take(a.limit.unwrap_or(usize::MAX))
-            .map(|e| {
+            .flat_map(|e| {
                 let e = e.unwrap();
-                (tokenize(&e.prompt).expect("the world's own words"), prompt_labels(&e.scene))
+                let (said, order) = ScenePrompt::describe_in_order(&e.scene);
+                assert_eq!(said.text(), e.prompt, "the dataset's sentence is the scene's description");
+                let mut out = vec![(tokenize(&e.prompt).expect("the world's own words"), prompt_labels(&e.scene, (&said, &order)))];
+                for _ in 0..a.paraphrases {
+                    let (p, order, text) = ScenePrompt::paraphrase(&e.scene, &mut p_rng);
+                    out.push((tokenize(&text).expect("the world's own words"), prompt_labels(&e.scene, (&p, &order))));
+                }
+                out
             })
             .collect();
         eprintln!("{} sentences", examples.len());
@@ -124,17 +151,41 @@ fn main() {
         std::fs::write(&file, &bytes[..]).expect("write prompt.bin");
         net.valid()
     };
-    let s = score(&net, 1_000_000, a.scenes, a.misses, &plain);
-    let pct = |n: usize| 100.0 * s.share(n);
-    println!(
-        "text -> first frame, {} objects of {} held-out scenes: colour {:.1}%, shape {:.1}%, place {:.1}%, all three {:.1}% (same third as the scene's own frame {:.1}%); {} parameters",
-        s.objects,
-        a.scenes,
-        pct(s.colour),
-        pct(s.shape),
-        pct(s.place),
-        pct(s.all),
-        pct(s.same_third),
-        net.num_params()
-    );
+    if let Some(text) = &a.sentence {
+        let words = tokenize(text).unwrap_or_else(|e| panic!("{e}"));
+        let (side, out) = read_prompts(&net, &[&words], &plain).remove(0);
+        let read = scene_from_reading(side, &out);
+        println!("{:?} view", read.view);
+        for o in &read.objects {
+            println!("  {:?} {:?} {:?} at {:.2?}", o.size, o.colour, o.shape, o.position);
+        }
+        for z in &read.zones {
+            println!("  {:?} zone {:?}", z.colour, z.anchor);
+        }
+        let prompt = ScenePrompt::parse(text).unwrap_or_else(|e| panic!("{e}"));
+        let holds = prompt.relations.iter().all(|&(x, r, y)| {
+            let find = |k: usize| {
+                let l = prompt.objects[k];
+                read.objects.iter().find(|o| (o.colour, o.shape) == (l.colour, l.shape)).map(|o| o.position)
+            };
+            find(x).zip(find(y)).is_some_and(|(p, q)| r.holds(p, q))
+        });
+        println!("every relation holds: {holds}");
+        return;
+    }
+    for (free, how) in [(false, "described as the dataset does"), (true, "in sentences drawn from the whole grammar")] {
+        let s = score(&net, 1_000_000, a.scenes, free, a.misses, &plain);
+        let pct = |n: usize| 100.0 * s.share(n);
+        println!(
+            "text -> first frame, {} objects of {} held-out scenes {how}: colour {:.1}%, shape {:.1}%, place {:.1}%, all three {:.1}% (same third as the scene's own frame {:.1}%); {} parameters",
+            s.objects,
+            a.scenes,
+            pct(s.colour),
+            pct(s.shape),
+            pct(s.place),
+            pct(s.all),
+            pct(s.same_third),
+            net.num_params()
+        );
+    }
 }

@@ -487,6 +487,56 @@ impl ScenePrompt {
         (prompt, order)
     }
 
+    /// Another sentence for `scene`'s first frame, drawn with `rng` from everything the grammar
+    /// can say about it: the objects in any order, each with no relation, a relation that holds
+    /// to an earlier object the text can name uniquely, or one to a new object introduced in
+    /// the same clause ("a red ball to the left of a big blue box"); the zones; the view left
+    /// unsaid from above half the time. With the scene's index of each object it names.
+    pub fn paraphrase(scene: &Scene, rng: &mut impl rand::Rng) -> (ScenePrompt, Vec<usize>, String) {
+        let n = scene.objects.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            order.swap(i, rng.random_range(0..=i));
+        }
+        let objects: Vec<ObjectLooks> = order.iter().map(|&i| (&scene.objects[i]).into()).collect();
+        let candidates: &[Relation] = match scene.view {
+            View::TopDown => &[Relation::LeftOf, Relation::RightOf, Relation::Above, Relation::Below],
+            View::Side => &[Relation::LeftOf, Relation::RightOf],
+        };
+        let pos = |k: usize| scene.objects[order[k]].position;
+        let holding = |a: usize, b: usize| -> Vec<Relation> { candidates.iter().copied().filter(|r| r.holds(pos(a), pos(b))).collect() };
+        let nameable = |j: usize| objects.iter().filter(|o| **o == objects[j]).count() == 1;
+        let mut relations = Vec::new();
+        let mut k = 0;
+        while k < n {
+            let choice = rng.random_range(0..4);
+            if choice == 1 && k > 0 {
+                let j = rng.random_range(0..k);
+                let rs = holding(k, j);
+                if nameable(j) && !rs.is_empty() {
+                    relations.push((k, rs[rng.random_range(0..rs.len())], j));
+                }
+            } else if choice >= 2 && k + 1 < n {
+                let rs = holding(k, k + 1);
+                if !rs.is_empty() {
+                    relations.push((k, rs[rng.random_range(0..rs.len())], k + 1));
+                    k += 1; // the new object is introduced in this clause
+                }
+            }
+            k += 1;
+        }
+        let mut zones = scene.zones.clone();
+        if zones.len() == 2 && rng.random_bool(0.5) {
+            zones.swap(0, 1);
+        }
+        let prompt = ScenePrompt { view: scene.view, objects, relations, zones };
+        let mut text = prompt.text();
+        if scene.view == View::TopDown && rng.random_bool(0.5) {
+            text = text.trim_start_matches("seen from above, ").to_string();
+        }
+        (prompt, order, text)
+    }
+
     /// Lays the prompt out as a scene: random positions that satisfy every relation, random
     /// hidden properties, all drawn from `seed`.
     pub fn realize(&self, seed: u64) -> Result<Scene, PromptError> {
