@@ -13,7 +13,7 @@ use world::scene::{
 
 use world::language::prompt::ScenePrompt;
 
-use crate::slots::{object_slot, to_frame, to_world, zone_slot, AGENT_SLOT, FIRST_ZONE_SLOT, OBJECT_SLOTS, SLOTS};
+use crate::slots::{argmax, object_slot, to_frame, to_world, zone_slot, AGENT_SLOT, FIRST_ZONE_SLOT, OBJECT_SLOTS, SLOTS};
 
 /// Numbers per slot: presence logit, `u`, `v`, four class logits (an object's size, small to
 /// large, in the first three; a zone's anchor, [`ANCHORS`] order), five count logits (one to
@@ -135,13 +135,6 @@ pub fn prompt_labels(scene: &Scene, said: (&ScenePrompt, &[usize])) -> PromptLab
         slots,
         relations,
     }
-}
-
-fn argmax(v: &[f32]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |b, (i, &x)| if x > b.1 { (i, x) } else { b })
-        .0
 }
 
 /// The scene a reading describes: `side` the view logit, `out` `SLOTS * PROMPT_OUT` numbers.

@@ -48,6 +48,15 @@ pub fn zone_slot(colour: ZoneColour) -> usize {
             .expect("every zone colour is listed")
 }
 
+/// The index of the largest of `v` (the first on a tie, 0 when empty): how a slot's class
+/// logits are read.
+pub fn argmax(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |b, (i, &x)| if x > b.1 { (i, x) } else { b })
+        .0
+}
+
 /// A world point in normalised frame coordinates.
 pub fn to_frame(p: [f32; 2]) -> [f32; 2] {
     [p[0] / ARENA, 1.0 - p[1] / ARENA]

@@ -140,20 +140,13 @@ pub fn evaluate_nets(weights: &Path, size: &NetsSize, teacher: Option<(DreamScor
         }
     }
     if rt.state.as_ref().is_some_and(|s| s.prompt.is_some()) && size.prompts > 0 {
-        use rand::SeedableRng;
-        use world::language::prompt::ScenePrompt;
         let (mut total, mut free) = (world::scores::PromptScore::default(), world::scores::PromptScore::default());
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(size.episode_seed);
-        for seed in size.episode_seed..size.episode_seed + size.prompts {
-            let scene = world::scene::Scene::generate(world::scene::derive_seed(seed, 0));
+        for (scene, described, other) in crate::prompt_net::held_out_sentences(size.episode_seed, size.prompts) {
             let truth = layout::prompt::first_frame(&scene);
-            let (described, order) = ScenePrompt::describe_in_order(&scene);
-            let told = described.text();
-            let (other, other_order, other_text) = ScenePrompt::paraphrase(&scene, &mut rng);
-            for ((prompt, order, text), into) in [((&described, &order, &told), &mut total), ((&other, &other_order, &other_text), &mut free)] {
-                let words = tokenize(text).map_err(|e| e.to_string())?;
+            for ((prompt, order, text), into) in [(described, &mut total), (other, &mut free)] {
+                let words = tokenize(&text).map_err(|e| e.to_string())?;
                 let drawn = pollster::block_on(rt.prompt_to_frame(&words)).map_err(|e| e.to_string())?;
-                into.add(&world::scores::prompt_score(&scene, (prompt, order), &truth, &drawn, world::scores::DEFAULT_SIDE));
+                into.add(&world::scores::prompt_score(&scene, (&prompt, &order), &truth, &drawn, world::scores::DEFAULT_SIDE));
             }
         }
         report.prompt = Some(total);

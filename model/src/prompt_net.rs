@@ -247,3 +247,29 @@ pub fn read_prompts(net: &PromptNet, sentences: &[&[u16]], device: &Device) -> V
         .map(|(i, v)| (v, out[i * SLOTS * PROMPT_OUT..(i + 1) * SLOTS * PROMPT_OUT].to_vec()))
         .collect()
 }
+
+/// A sentence about a scene: its prompt, the scene's index of each object it names, its text.
+pub type Said = (world::language::prompt::ScenePrompt, Vec<usize>, String);
+
+/// The held-out scenes text -> first frame is scored on: the first scenes of episodes
+/// `seed..seed + n`, each with the sentence the dataset would write for it
+/// ([`ScenePrompt::describe_in_order`]) and one drawn from the whole grammar
+/// ([`ScenePrompt::paraphrase`], from a generator seeded with `seed`), as the `prompt` binary
+/// and `eval` both score them.
+///
+/// [`ScenePrompt::describe_in_order`]: world::language::prompt::ScenePrompt::describe_in_order
+/// [`ScenePrompt::paraphrase`]: world::language::prompt::ScenePrompt::paraphrase
+pub fn held_out_sentences(seed: u64, n: u64) -> Vec<(world::scene::Scene, Said, Said)> {
+    use rand::SeedableRng;
+    use world::language::prompt::ScenePrompt;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (seed..seed + n)
+        .map(|s| {
+            let scene = world::scene::Scene::generate(world::scene::derive_seed(s, 0));
+            let (described, order) = ScenePrompt::describe_in_order(&scene);
+            let text = described.text();
+            let free = ScenePrompt::paraphrase(&scene, &mut rng);
+            (scene, (described, order, text), free)
+        })
+        .collect()
+}

@@ -6,7 +6,7 @@
 //! same weights); slots are laid out in [`layout::slots`].
 
 use layout::cem::{initial, shift_plan, CemConfig, K};
-use layout::slots::{to_world, Slot, AGENT_SLOT, MOTION_SCALE, OBJECT_SLOTS, SLOTS, SLOT_CHANNELS};
+use layout::slots::{argmax, to_world, Slot, AGENT_SLOT, MOTION_SCALE, OBJECT_SLOTS, SLOTS, SLOT_CHANNELS};
 use layout::weights::{read_tensors, LoadError, Weights};
 use world::scene::{dist, View, AGENT_RADIUS, ARENA};
 use world::task::{APPROACH_WEIGHT, LOST_DISTANCE, SUCCESS_BONUS};
@@ -333,13 +333,6 @@ impl GoalNet {
         self.zone.apply(&pooled, &mut z, Act::None);
         (argmax(&o), OBJECT_SLOTS + 1 + argmax(&z))
     }
-}
-
-fn argmax(v: &[f32]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |b, (i, &x)| if x > b.1 { (i, x) } else { b })
-        .0
 }
 
 /// The reader, the dynamics ensemble, the goal net and, where the file has one, the sentence

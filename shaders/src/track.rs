@@ -88,16 +88,15 @@ impl Tracker {
     /// [`AGENT_CLASS`]) has moved since the start, by the ensemble's mean; `None` when it is
     /// not tracked.
     pub fn moved(&self, class: u8) -> Option<[f32; 2]> {
-        let mean = |states: &[&[f32]]| {
-            let n = states.len() as f32;
-            [states.iter().map(|s| s[0]).sum::<f32>() / n, states.iter().map(|s| s[1]).sum::<f32>() / n]
-        };
-        let (start, [u, v]) = if class == AGENT_CLASS {
-            (self.agent_start, mean(&self.agents.iter().map(|a| &a[..]).collect::<Vec<_>>()))
+        // Each member's place (u, v): the first two numbers of its state.
+        let (start, places): (_, Vec<&[f32]>) = if class == AGENT_CLASS {
+            (self.agent_start, self.agents.iter().map(|a| &a[..2]).collect())
         } else {
             let (_, start, states) = self.objects.iter().find(|o| o.0 == class)?;
-            (*start, mean(&states.iter().map(|s| &s[..]).collect::<Vec<_>>()))
+            (*start, states.iter().map(|s| &s[..2]).collect())
         };
-        Some([(u - start[0]) * SIDE as f32, (v - start[1]) * SIDE as f32])
+        let n = places.len() as f32;
+        let mean = |i: usize| places.iter().map(|p| p[i]).sum::<f32>() / n;
+        Some([(mean(0) - start[0]) * SIDE as f32, (mean(1) - start[1]) * SIDE as f32])
     }
 }

@@ -15,12 +15,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use layout::prompt::{first_frame, prompt_labels, scene_from_reading, PromptLabels};
-use model::prompt_net::{prompt_loss, read_prompts, PromptNet};
+use model::prompt_net::{held_out_sentences, prompt_loss, read_prompts, PromptNet, Said};
 use model::state_train::fit;
 use world::dataset::Dataset;
 use world::language::prompt::ScenePrompt;
 use world::language::vocab::{tokenize, vocab_size};
-use world::scene::{derive_seed, Scene};
+use world::scene::Scene;
 use world::scores::{prompt_score, PromptScore, DEFAULT_SIDE};
 
 #[derive(Parser)]
@@ -63,20 +63,9 @@ struct Args {
 /// as the dataset does or, with `free`, in sentences drawn from the whole grammar
 /// ([`ScenePrompt::paraphrase`]); prints the first `misses` scenes with an object wrong.
 pub fn score(net: &PromptNet, seed: u64, n: u64, free: bool, mut misses: usize, device: &Device) -> PromptScore {
-    let scenes: Vec<Scene> = (seed..seed + n).map(|s| Scene::generate(derive_seed(s, 0))).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let said: Vec<(ScenePrompt, Vec<usize>, String)> = scenes
-        .iter()
-        .map(|s| {
-            if free {
-                ScenePrompt::paraphrase(s, &mut rng)
-            } else {
-                let (p, order) = ScenePrompt::describe_in_order(s);
-                let text = p.text();
-                (p, order, text)
-            }
-        })
-        .collect();
+    let held = held_out_sentences(seed, n);
+    let scenes: Vec<Scene> = held.iter().map(|h| h.0.clone()).collect();
+    let said: Vec<Said> = held.into_iter().map(|(_, described, other)| if free { other } else { described }).collect();
     let sentences: Vec<Vec<u16>> = said.iter().map(|s| tokenize(&s.2).expect("the world's own words")).collect();
     let mut total = PromptScore::default();
     for ((chunk, words), told) in scenes.chunks(100).zip(sentences.chunks(100)).zip(said.chunks(100)) {
