@@ -153,25 +153,52 @@ pub fn moves_one_hot(moves: &[u8], device: &Device) -> Tensor<2> {
     floats(v, [moves.len(), MOVES], device)
 }
 
+/// How [`dynamics_loss`] weighs and starts its rollouts.
+#[derive(Clone, Copy, Debug)]
+pub struct RolloutLoss {
+    /// Positions at the start perturbed by up to this many pixels, displacements by a tenth
+    /// of that per frame.
+    pub noise_px: f32,
+    /// Weight of the agent's errors against the object's (1: equal).
+    pub agent_weight: f32,
+    /// Share of rollouts whose start takes the motion of the frame before as the last
+    /// frame's, as a dream that starts from two frames must.
+    pub no_history: f64,
+    /// Count the agent's errors only where the window's object is the nearest to it.
+    pub nearest_only: bool,
+}
+
+impl Default for RolloutLoss {
+    fn default() -> Self {
+        RolloutLoss { noise_px: 0.5, agent_weight: 1.0, no_history: 0.0, nearest_only: false }
+    }
+}
+
 /// The dynamics' loss over `steps`-step open-loop rollouts from the windows' first frames
-/// (positions perturbed by `noise_px` pixels, displacements by a tenth of that per frame):
-/// squared error of both positions in pixels plus of both displacements, averaged over
-/// steps. Returns the loss and the mean position error in pixels at the last step.
+/// (started as `how` says): squared error of both positions in pixels plus of both
+/// displacements, averaged over steps. Returns the loss and the mean position error in
+/// pixels at the last step of the object and of the agent.
 pub fn dynamics_loss(
     dynamics: &Dynamics,
     tracks: &Tracks,
     clips: &Clips,
     windows: &[TrackWindow],
     steps: usize,
-    noise_px: f32,
+    how: RolloutLoss,
     rng: &mut ChaCha8Rng,
     device: &Device,
-) -> (Tensor<1>, f64) {
+) -> (Tensor<1>, [f64; 2]) {
+    let noise_px = how.noise_px;
     let b = windows.len();
     let (mut a0, mut o0, mut side) = (vec![], vec![], vec![]);
     let noise = |rng: &mut ChaCha8Rng, s: f32| (rng.random::<f32>() * 2.0 - 1.0) * s;
     for &(e, s, t) in windows {
         let (mut a, mut o) = dyn_state(&tracks.labels[e], t, s);
+        if rng.random::<f64>() < how.no_history {
+            // dyn_agent's layout: u, v, du, dv, then the frame before's du, dv.
+            a.copy_within(2..4, 4);
+            o.copy_within(2..4, 4);
+        }
         let np = noise_px / 64.0;
         let nd = noise_px / 64.0 * MOTION_SCALE * 0.5;
         for (i, v) in a.iter_mut().enumerate() {
@@ -188,7 +215,7 @@ pub fn dynamics_loss(
     let mut object = floats(o0, [b, OBJECT_DIM], device);
     let side = floats(side, [b, 1], device);
     let mut loss: Option<Tensor<1>> = None;
-    let mut last_px = 0.0;
+    let mut last_px = [0.0; 2];
     for k in 0..steps {
         let moves: Vec<u8> = windows.iter().map(|&(e, _, t)| clips.action(e, t + k)).collect();
         let (a, o) = dynamics.step(agent, object, side.clone(), moves_one_hot(&moves, device));
@@ -200,23 +227,32 @@ pub fn dynamics_loss(
             ta.extend(a);
             to.extend(o);
         }
+        // The agent is stepped with one object; what it meets is the nearest one, so its own
+        // errors count where the window's object is the nearest to it (as the tracker pairs it).
+        let nearest: Vec<f32> = windows
+            .iter()
+            .map(|&(e, s, t)| {
+                let l = &tracks.labels[e][t + k];
+                let d = |o: usize| {
+                    let (p, q) = (l.slots[o].pos, l.slots[AGENT_SLOT].pos);
+                    (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)
+                };
+                let mine = d(s);
+                f32::from(u8::from((0..OBJECT_SLOTS).all(|o| o == s || !l.slots[o].present || d(o) >= mine)))
+            })
+            .collect();
+        let nearest = floats(nearest, [b, 1], device);
         let ta = floats(ta, [b, AGENT_DIM], device);
         let to = floats(to, [b, OBJECT_DIM], device);
-        let pos_err = ((agent.clone().narrow(1, 0, 2) - ta.clone().narrow(1, 0, 2)) * 64.0)
-            .powi_scalar(2)
-            .sum_dim(1)
-            + ((object.clone().narrow(1, 0, 2) - to.clone().narrow(1, 0, 2)) * 64.0)
-                .powi_scalar(2)
-                .sum_dim(1);
-        let disp_err = (agent.clone().narrow(1, 2, 2) - ta.narrow(1, 2, 2)).powi_scalar(2).sum_dim(1)
-            + (object.clone().narrow(1, 2, 2) - to.clone().narrow(1, 2, 2)).powi_scalar(2).sum_dim(1);
-        let l = (pos_err.clone() * 0.1 + disp_err * 10.0).mean() / steps as f32;
+        let pos_err = |x: &Tensor<2>, t: &Tensor<2>| ((x.clone().narrow(1, 0, 2) - t.clone().narrow(1, 0, 2)) * 64.0).powi_scalar(2).sum_dim(1);
+        let disp_err = |x: &Tensor<2>, t: &Tensor<2>| (x.clone().narrow(1, 2, 2) - t.clone().narrow(1, 2, 2)).powi_scalar(2).sum_dim(1);
+        let w = if how.nearest_only { nearest.clone() * how.agent_weight } else { nearest.ones_like() * how.agent_weight };
+        let l = ((pos_err(&agent, &ta) * w.clone() + pos_err(&object, &to)) * 0.1
+            + (disp_err(&agent, &ta) * w + disp_err(&object, &to)) * 10.0)
+            .mean()
+            / steps as f32;
         if k + 1 == steps {
-            last_px = scalar(((object.clone().narrow(1, 0, 2) - to.narrow(1, 0, 2)) * 64.0)
-                .powi_scalar(2)
-                .sum_dim(1)
-                .sqrt()
-                .mean());
+            last_px = [&(&object, &to), &(&agent, &ta)].map(|(x, t)| scalar(pos_err(x, t).sqrt().mean()));
         }
         loss = Some(match loss {
             Some(x) => x + l,

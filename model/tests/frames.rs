@@ -14,7 +14,7 @@ use model::frame_net::{
 };
 use model::losses::{step_loss, LossWeights};
 use model::state_net::{Dynamics, GoalNet, Reader};
-use model::state_train::{dynamics_loss, goal_loss, reader_loss, track_windows, Tracks};
+use model::state_train::{dynamics_loss, goal_loss, reader_loss, track_windows, RolloutLoss, Tracks};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use world::episode::{generate_episode, Episode, EpisodeConfig};
@@ -202,7 +202,7 @@ fn the_plain_dynamics_equals_burn_and_the_state_losses_fall() {
     let mut optim = AdamConfig::new().init();
     let (mut first, mut last) = (None, 0.0);
     for _ in 0..30 {
-        let (l, _) = dynamics_loss(&dynamics, &tracks, &clips, &batch, 4, 0.0, &mut rng, &device);
+        let (l, _) = dynamics_loss(&dynamics, &tracks, &clips, &batch, 4, RolloutLoss { noise_px: 0.0, ..RolloutLoss::default() }, &mut rng, &device);
         let v = l.clone().into_scalar::<f32>();
         first.get_or_insert(v);
         last = v;

@@ -528,67 +528,92 @@ impl Objects {
 /// Objects in this world neither vanish nor change size, but where the net is unsure where one
 /// goes it spreads it thin and, drawn soft, it fades out frame after frame. Once fewer than
 /// [`FADED`] of an object's pixels in `drawn` show its colour ([`FADED_TRACKED`] when its place
-/// is tracked, but for the agent), the object is drawn whole, as it looked when the dream started: at its tracked
-/// place ([`Object::at`]) when it has one, else where the net finds it most likely
-/// ([`most_likely_place`]). Every other pixel is then drawn from its distribution without the
-/// object's classes, so the faint trace the net left of the object elsewhere goes (`cur`: the
-/// frame the logits were computed from, whose kept pixels keep their bytes).
+/// is tracked, but for the agent), the object is drawn whole, as it looked when the dream
+/// started: at its tracked place ([`Object::at`]) when it has one, else where the net finds it
+/// most likely ([`most_likely_place`]). Every other pixel is then drawn from its distribution
+/// without the redrawn objects' classes, so the faint trace or the stale copy the net left of
+/// them elsewhere goes (`cur`: the frame the logits were computed from, whose kept pixels keep
+/// their bytes).
 pub fn keep_objects(objects: &Objects, cur: &[u8], logits: &[f32], drawn: &mut [u8]) {
+    keep_objects_from(objects, cur, logits, drawn, [FADED, FADED_TRACKED, FADED]);
+}
+
+/// [`keep_objects`] with the shares of showing pixels below which an object is redrawn:
+/// `[untracked, tracked object, tracked agent]` (above 1: always). Which objects fade is judged
+/// on the net's drawing alone, and all of them are placed before any is drawn, so no object's
+/// clean-up takes out another's redrawn pixels.
+pub fn keep_objects_from(objects: &Objects, cur: &[u8], logits: &[f32], drawn: &mut [u8], below: [f32; 3]) {
     let n = SIDE * SIDE;
-    let at = pixel_at;
+    // The classes of an object: its colour, and the agent's dot with the agent.
+    let of = |c: usize, k: usize| k == c || (c == AGENT_CLASS as usize && k == 5);
+    let mut redrawn: Vec<(&Object, [i32; 2])> = Vec::new();
     for object in &objects.0 {
         let c = object.class as usize;
         let rgb = PALETTE[c];
         let showing = drawn.chunks_exact(3).filter(|px| (0..3).all(|i| px[i].abs_diff(rgb[i]) <= VISIBLE)).count();
         let faded = match object.at {
-            Some(_) if object.class == AGENT_CLASS => FADED,
-            Some(_) => FADED_TRACKED,
-            None => FADED,
+            Some(_) if object.class == AGENT_CLASS => below[2],
+            Some(_) => below[1],
+            None => below[0],
         };
         if showing as f32 >= faded * object.pixels.len() as f32 {
             continue;
         }
-        let mine = |k: usize| k == c || (c == 4 && k == 5);
-        let Some([x0, y0]) = object.at.or_else(|| most_likely_place(object, logits, &mine)) else {
-            continue;
-        };
-        let mut sprite = vec![false; n];
-        for &(ox, oy, _) in &object.pixels {
-            if let Some(p) = at(x0 + ox, y0 + oy) {
+        if let Some(place) = object.at.or_else(|| most_likely_place(object, logits, &|k| of(c, k))) {
+            redrawn.push((object, place));
+        }
+    }
+    if redrawn.is_empty() {
+        return;
+    }
+    redrawn.sort_by_key(|(o, _)| o.class == AGENT_CLASS);
+    let mut sprite = vec![false; n];
+    for &(o, [x0, y0]) in &redrawn {
+        for &(ox, oy, _) in &o.pixels {
+            if let Some(p) = pixel_at(x0 + ox, y0 + oy) {
                 sprite[p] = true;
             }
         }
-        // The object is here, so not elsewhere: every other pixel is drawn from its
-        // distribution without the object's classes (the faint trace the net left of it goes).
-        for p in 0..n {
-            let l = &logits[p * CLASSES..(p + 1) * CLASSES];
-            let now = palette_index([cur[3 * p], cur[3 * p + 1], cur[3 * p + 2]]) as usize;
-            if mine(now) || sprite[p] {
-                continue;
-            }
-            let others = (0..CLASSES).filter(|&k| !mine(k));
-            let top = others.clone().map(|k| l[k]).fold(f32::NEG_INFINITY, f32::max);
-            let best = others.clone().find(|&k| l[k] == top).unwrap_or(now);
-            let whole_top = l.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-            if top == whole_top && best != now {
-                // The object took no part in this pixel's most likely class: as drawn.
-                continue;
-            }
-            if best == now {
-                drawn[3 * p..3 * p + 3].copy_from_slice(&cur[3 * p..3 * p + 3]);
-                continue;
-            }
-            let e: Vec<(usize, f32)> = others.map(|k| (k, (l[k] - top).exp())).collect();
-            let z: f32 = e.iter().map(|(_, v)| v).sum();
-            for ch in 0..3 {
-                let v: f32 = e.iter().map(|&(k, ek)| ek * PALETTE[k][ch] as f32).sum::<f32>() / z;
-                drawn[3 * p + ch] = v.round().clamp(0.0, 255.0) as u8;
-            }
+    }
+    let mine = |k: usize| redrawn.iter().any(|(o, _)| of(o.class as usize, k));
+    // The objects are here, so not elsewhere: every other pixel is drawn from its distribution
+    // without their classes.
+    for p in (0..n).filter(|&p| !sprite[p]) {
+        let l = &logits[p * CLASSES..(p + 1) * CLASSES];
+        let now = palette_index([cur[3 * p], cur[3 * p + 1], cur[3 * p + 2]]) as usize;
+        let others = (0..CLASSES).filter(|&k| !mine(k));
+        let top = others.clone().map(|k| l[k]).fold(f32::NEG_INFINITY, f32::max);
+        let best = others.clone().find(|&k| l[k] == top).unwrap_or(now);
+        let whole_top = l.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        if top == whole_top && best != now {
+            // The objects took no part in this pixel's most likely class: as drawn.
+            continue;
         }
-        for &(ox, oy, b) in &object.pixels {
-            if let Some(p) = at(x0 + ox, y0 + oy) {
+        if best == now {
+            drawn[3 * p..3 * p + 3].copy_from_slice(&cur[3 * p..3 * p + 3]);
+            continue;
+        }
+        let e: Vec<(usize, f32)> = others.map(|k| (k, (l[k] - top).exp())).collect();
+        let z: f32 = e.iter().map(|(_, v)| v).sum();
+        for ch in 0..3 {
+            let v: f32 = e.iter().map(|&(k, ek)| ek * PALETTE[k][ch] as f32).sum::<f32>() / z;
+            drawn[3 * p + ch] = v.round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    // Two things never overlap: a redrawn object is not drawn over pixels that show an object
+    // the net drew or one redrawn before it, and the agent, whose imagined place is the least
+    // sure, is drawn last.
+    let mut taken = vec![false; n];
+    for &(o, [x0, y0]) in &redrawn {
+        let placed: Vec<(usize, [u8; 3])> = o.pixels.iter().filter_map(|&(ox, oy, b)| Some((pixel_at(x0 + ox, y0 + oy)?, b))).collect();
+        for &(p, b) in &placed {
+            let k = palette_index([drawn[3 * p], drawn[3 * p + 1], drawn[3 * p + 2]]) as usize;
+            if !taken[p] && !(MOVABLE.contains(&k) && !mine(k)) {
                 drawn[3 * p..3 * p + 3].copy_from_slice(&b);
             }
+        }
+        for (p, _) in placed {
+            taken[p] = true;
         }
     }
 }
@@ -727,6 +752,66 @@ mod tests {
         assert_eq!(compose(&cur, &logits, Compose::Conserve, &objects, 0.0, &mut |_| 0.5), soft);
         let showing = soft.chunks_exact(3).filter(|px| (0..3).all(|i| px[i].abs_diff(PALETTE[6][i]) <= VISIBLE)).count();
         assert_eq!(showing, 25, "the square moved one pixel, drawn by the net");
+    }
+
+    /// `f` with a 5x5 square of palette class `class` at (x0.., y0..).
+    fn paint(f: &mut [u8], class: usize, x0: usize, y0: usize) {
+        for y in y0..y0 + 5 {
+            for x in x0..x0 + 5 {
+                f[3 * (y * SIDE + x)..3 * (y * SIDE + x) + 3].copy_from_slice(&PALETTE[class]);
+            }
+        }
+    }
+
+    fn pixels_of(f: &[u8], class: usize) -> Vec<usize> {
+        f.chunks_exact(3).enumerate().filter(|(_, px)| *px == PALETTE[class]).map(|(p, _)| p).collect()
+    }
+
+    fn square(x0: usize, y0: usize) -> Vec<usize> {
+        (y0..y0 + 5).flat_map(|y| (x0..x0 + 5).map(move |x| y * SIDE + x)).collect()
+    }
+
+    #[test]
+    fn a_redrawn_object_leaves_no_stale_copy_where_the_net_kept_it() {
+        let cur = frame_with_square();
+        let mut objects = Objects::of(&cur);
+        // The net keeps the square where it was (its current class wins) and the state puts
+        // it 6 pixels right: always redrawn, it must not show twice.
+        let mut logits = logits_moving_square(0, 20.0);
+        for y in 30..35 {
+            for x in 20..25 {
+                logits[(y * SIDE + x) * CLASSES] = 16.0;
+            }
+        }
+        objects.0[0].at = Some([28, 32]);
+        let mut out = compose(&cur, &logits, Compose::Soft, &objects, 0.0, &mut |_| 0.5);
+        keep_objects_from(&objects, &cur, &logits, &mut out, [FADED, 1.01, FADED]);
+        assert_eq!(red_pixels(&out), square(26, 30), "one square, where the state puts it");
+        assert!(pixels_of(&out, 0).len() >= SIDE * SIDE - 25, "the table where the square was");
+    }
+
+    #[test]
+    fn redrawn_objects_keep_each_other_and_the_agent_never_covers_an_object() {
+        // A red square at (20, 30), a blue one at (40, 30) and the agent at (40, 10); the net
+        // fades all three out (the table wins everywhere).
+        let mut cur: Vec<u8> = (0..SIDE * SIDE).flat_map(|_| PALETTE[0]).collect();
+        paint(&mut cur, 6, 20, 30);
+        paint(&mut cur, 7, 40, 30);
+        paint(&mut cur, AGENT_CLASS as usize, 40, 10);
+        let mut objects = Objects::of(&cur);
+        assert_eq!(objects.0.iter().map(|o| o.class).collect::<Vec<_>>(), [AGENT_CLASS, 6, 7]);
+        let mut logits = vec![0f32; SIDE * SIDE * CLASSES];
+        for p in 0..SIDE * SIDE {
+            logits[p * CLASSES] = 5.0;
+        }
+        // Both squares move 3 right; the agent is imagined onto the blue square.
+        objects.0[0].at = Some([45, 32]);
+        objects.0[1].at = Some([25, 32]);
+        objects.0[2].at = Some([45, 32]);
+        let out = compose(&cur, &logits, Compose::Track, &objects, 0.0, &mut |_| 0.5);
+        assert_eq!(pixels_of(&out, 6), square(23, 30), "the red square, whole");
+        assert_eq!(pixels_of(&out, 7), square(43, 30), "the blue square, whole, under the agent");
+        assert!(pixels_of(&out, AGENT_CLASS as usize).iter().all(|p| !square(43, 30).contains(p)));
     }
 
     #[test]

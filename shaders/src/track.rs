@@ -10,7 +10,7 @@ use layout::slots::{AGENT_SLOT, OBJECT_SLOTS};
 use world::render::palette_index;
 
 use crate::frame_net::{AGENT_CLASS, SIDE};
-use crate::state::{dyn_agent, dyn_object, track_motion, StateNets, AGENT_DIM, OBJECT_DIM};
+use crate::state::{dyn_agent, dyn_object, track_motion, Reading, StateNets, AGENT_DIM, OBJECT_DIM};
 
 /// First palette class of the six object colours (`world::render::PALETTE[6 + i]` is
 /// `Colour::ALL[i]`); object slot `2 i` is colour `i`'s ball, `2 i + 1` its box.
@@ -40,18 +40,26 @@ impl Tracker {
         let before = nets.read(context[0], context[0]);
         let mut now = nets.read(context[0], context[1]);
         track_motion(&mut now, Some(&before));
+        Tracker::from_reading(nets, &now, None, context[1])
+    }
+
+    /// The tracker from the slots of the dream's last context frame (`now`, its motions the
+    /// changes of place since the frame before) and, when known, the motions of the frame
+    /// before (`was`; else taken as `now`'s), that frame itself telling the view.
+    pub fn from_reading(nets: &StateNets, now: &Reading, was: Option<&Reading>, frame: &[u8]) -> Tracker {
         let members = nets.ensemble.len().max(1);
+        let before = |s: usize| was.map_or(now.slots[s].ab, |w| w.slots[s].ab);
         let a = &now.slots[AGENT_SLOT];
-        let agents = vec![dyn_agent(a, a.ab); members];
+        let agents = vec![dyn_agent(a, before(AGENT_SLOT)); members];
         let mut objects = Vec::new();
         for colour in 0..OBJECT_SLOTS / 2 {
             let present: Vec<usize> = [2 * colour, 2 * colour + 1].into_iter().filter(|&s| now.slots[s].present).collect();
             if let [s] = present[..] {
                 let o = &now.slots[s];
-                objects.push(((FIRST_OBJECT_CLASS + colour) as u8, o.pos, vec![dyn_object(o, o.ab, s); members]));
+                objects.push(((FIRST_OBJECT_CLASS + colour) as u8, o.pos, vec![dyn_object(o, before(s), s); members]));
             }
         }
-        let sky = context[1].chunks_exact(3).filter(|p| palette_index([p[0], p[1], p[2]]) == SKY_CLASS).count();
+        let sky = frame.chunks_exact(3).filter(|p| palette_index([p[0], p[1], p[2]]) == SKY_CLASS).count();
         let side = f32::from(u8::from(sky as f32 > SIDE_VIEW_SKY * (SIDE * SIDE) as f32));
         Tracker { agents, agent_start: a.pos, objects, side }
     }

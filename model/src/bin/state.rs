@@ -20,8 +20,8 @@ use model::planner::CemConfig;
 use model::state_net::{Dynamics, GoalNet, Reader};
 use model::state_plan::{model_policy, random_success, read, read_goal, DynamicsCpu, Sight};
 use model::state_train::{
-    dyn_state, dynamics_loss, fit, goal_loss, is_contact, reader_loss, track_windows, TrackWindow,
-    Tracks,
+    dyn_state, dynamics_loss, fit, goal_loss, is_contact, reader_loss, track_windows, RolloutLoss,
+    TrackWindow, Tracks,
 };
 use world::dataset::Dataset;
 use world::episode::Episode;
@@ -52,6 +52,16 @@ struct Args {
     horizon: usize,
     #[arg(long, default_value_t = 0.5)]
     noise_px: f32,
+    /// Weight of the agent's imagined errors against the object's in the dynamics' loss.
+    #[arg(long, default_value_t = 1.0)]
+    agent_weight: f32,
+    /// Share of dynamics rollouts started without the motion of the frame before (taken as
+    /// the last frame's), as a dream from two frames starts.
+    #[arg(long, default_value_t = 0.0)]
+    no_history: f64,
+    /// Count the agent's imagined errors only where the window's object is the nearest to it.
+    #[arg(long)]
+    nearest_only: bool,
     /// Push-to-goal tasks scored (from the evaluation's seed, 2000000).
     #[arg(long, default_value_t = 100)]
     tasks: usize,
@@ -193,9 +203,9 @@ fn main() {
                             }
                         })
                         .collect();
-                    let (l, px) =
-                        dynamics_loss(m, &tracks, &clips, &batch, k, a.noise_px, &mut n_rng, &device);
-                    (l, format!("K={k} object error at the last step {px:.2} px"))
+                    let how = RolloutLoss { noise_px: a.noise_px, agent_weight: a.agent_weight, no_history: a.no_history, nearest_only: a.nearest_only };
+                    let (l, [px, apx]) = dynamics_loss(m, &tracks, &clips, &batch, k, how, &mut n_rng, &device);
+                    (l, format!("K={k} error at the last step: object {px:.2} px, agent {apx:.2} px"))
                 },
                 100,
                 "dynamics",
@@ -275,7 +285,7 @@ fn finish(a: &Args, reader: Reader, ensemble: Vec<Dynamics>, goal: GoalNet) {
     // Tracks are scored for the first member.
     let dcpu = &members[0];
     let windows = track_windows(&tracks, a.horizon);
-    let (mut e_model, mut e_stay, mut e_const) = (0f64, 0f64, 0f64);
+    let (mut e_model, mut e_stay, mut e_const, mut e_agent) = (0f64, 0f64, 0f64, 0f64);
     let (mut c_model, mut c_stay, mut c_n) = (0f64, 0f64, 0usize);
     for &(e, s, t) in &windows {
         let touch = is_contact(&tracks, (e, s, t), a.horizon);
@@ -284,7 +294,8 @@ fn finish(a: &Args, reader: Reader, ensemble: Vec<Dynamics>, goal: GoalNet) {
         for k in 0..a.horizon {
             dcpu.step(&mut ag, &mut ob, side, clips.action(e, t + k));
         }
-        let (_, truth) = dyn_state(&tracks.labels[e], t + a.horizon, s);
+        let (agent_truth, truth) = dyn_state(&tracks.labels[e], t + a.horizon, s);
+        e_agent += (((ag[0] - agent_truth[0]).powi(2) + (ag[1] - agent_truth[1]).powi(2)).sqrt() * 64.0) as f64;
         let (_, start) = dyn_state(&tracks.labels[e], t, s);
         let d = |p: [f32; 2]| (((p[0] - truth[0]).powi(2) + (p[1] - truth[1]).powi(2)).sqrt() * 64.0) as f64;
         e_model += d([ob[0], ob[1]]);
@@ -305,6 +316,11 @@ fn finish(a: &Args, reader: Reader, ensemble: Vec<Dynamics>, goal: GoalNet) {
         e_stay / n,
         e_const / n,
         dcpu.flops_per_step()
+    );
+    println!(
+        "dynamics: agent place after {} moves, from true starts, stepped with the window's object (whichever is nearest): {:.2} px",
+        a.horizon,
+        e_agent / n
     );
     let c = c_n.max(1) as f64;
     println!(
