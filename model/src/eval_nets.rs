@@ -73,8 +73,8 @@ pub struct NetsReport {
     #[serde(default)]
     pub dreams_soft: Option<DreamScores>,
     pub dream_seconds: f64,
-    /// The teacher's scores on the same dreams (its `scores.json`), for the distillation
-    /// ratios; its parameters.
+    /// The frame teacher's scores on the same dreams, drawn the same way, for the
+    /// distillation ratios; its parameters.
     pub teacher: Option<DreamScores>,
     pub teacher_parameters: usize,
     pub state_parameters: usize,
@@ -103,8 +103,9 @@ pub fn load_runtime(weights: &Path) -> Result<Runtime, String> {
     Ok(rt)
 }
 
-/// Scores the manifest's nets at `weights`; `teacher` is the frame teacher's `scores.json`.
-pub fn evaluate_nets(weights: &Path, size: &NetsSize, teacher: Option<(DreamScores, usize)>, compose: Compose) -> Result<NetsReport, String> {
+/// Scores the manifest's nets at `weights`, and the frame teacher ([`teacher_net`]) on the
+/// same dreams in its stead.
+pub fn evaluate_nets(weights: &Path, size: &NetsSize, teacher: Option<runtime::frame_net::FrameNet>, compose: Compose) -> Result<NetsReport, String> {
     let mut rt = load_runtime(weights)?;
     rt.compose = compose;
     let mut report = NetsReport {
@@ -134,9 +135,11 @@ pub fn evaluate_nets(weights: &Path, size: &NetsSize, teacher: Option<(DreamScor
         rt.compose = Compose::Soft;
         report.dreams_soft = Some(score(&mut rt));
         rt.compose = page;
-        if let Some((s, p)) = teacher {
-            report.teacher = Some(s);
-            report.teacher_parameters = p;
+        if let Some(t) = teacher {
+            report.teacher_parameters = t.parameters();
+            let student = rt.frames.replace(t);
+            report.teacher = Some(score(&mut rt));
+            rt.frames = student;
         }
     }
     if rt.state.as_ref().is_some_and(|s| s.prompt.is_some()) && size.prompts > 0 {
@@ -310,12 +313,11 @@ pub fn markdown(r: &NetsReport, command: &str) -> String {
     o
 }
 
-/// The teacher's scores and parameters from a `dream` run's folder (`scores.json`, and the
-/// parameters of a width-32 teacher), when present.
-pub fn teacher_scores(dir: &Path) -> Option<(DreamScores, usize)> {
-    let text = std::fs::read_to_string(dir.join("scores.json")).ok()?;
-    let s: DreamScores = serde_json::from_str(&text).ok()?;
+/// The frame teacher of a `dream` run's folder (its `frames.bin`, width 32), on the runtime's
+/// CPU path like the student, so that both are scored on the same dreams drawn the same way.
+pub fn teacher_net(dir: &Path) -> Option<runtime::frame_net::FrameNet> {
     let c = crate::frame_net::FrameNetConfig::new(32, crate::frame_net::Output::Palette);
-    let net = crate::frame_net::FrameNet::new(&c, &burn::tensor::Device::flex());
-    Some((s, burn::module::Module::num_params(&net)))
+    let net = crate::frame_net::load(&dir.join("frames.bin"), &c, &burn::tensor::Device::flex()).ok()?;
+    let bytes = crate::export::frame_net_safetensors(&net);
+    runtime::frame_net::FrameNet::from_safetensors(&bytes, "the teacher's frames.bin").ok()
 }

@@ -500,3 +500,12 @@ pub fn compose_shift(cur: &[u8], ox: &[u8], oy: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// A frame predictor of configuration `c` from its burn record at `path` (a `dream` run's
+/// `frames.bin`).
+pub fn load(path: &std::path::Path, c: &FrameNetConfig, device: &Device) -> Result<FrameNet, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let rec = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+        .map_err(|e| format!("{}: not a frame predictor record: {e:?}", path.display()))?;
+    Ok(burn::module::Module::load_record(FrameNet::new(c, device), rec))
+}

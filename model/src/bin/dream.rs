@@ -9,9 +9,8 @@ use std::time::Instant;
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
-use burn::store::ModuleRecord;
 use burn::tensor::activation::{log_softmax, softmax};
-use burn::tensor::{Bytes, Device, Tensor};
+use burn::tensor::{Device, Tensor};
 use clap::Parser;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -101,9 +100,7 @@ struct Args {
 }
 
 fn load(path: &PathBuf, c: &FrameNetConfig, device: &Device) -> FrameNet {
-    let bytes = std::fs::read(path).expect("model file");
-    let rec = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).expect("model record");
-    FrameNet::new(c, device).load_record(rec)
+    model::frame_net::load(path, c, device).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn main() {

@@ -44,7 +44,8 @@ struct Args {
     /// Push-to-goal tasks for the page's nets (with `--nets-only`; 0 scores dreams only).
     #[arg(long)]
     tasks: Option<usize>,
-    /// The frame teacher's run folder (its scores.json), for the distillation ratios.
+    /// The frame teacher's run folder (its frames.bin, width 32), scored on the same dreams
+    /// drawn the same way for the distillation ratios.
     #[arg(long, default_value = "checkpoints/next/frames")]
     frames_teacher: PathBuf,
 }
@@ -77,7 +78,7 @@ fn nets_section(args: &Args) -> Result<Option<(String, model::eval_nets::NetsRep
         size.tasks = 10;
         size.prompts = 100;
     }
-    let teacher = model::eval_nets::teacher_scores(&args.frames_teacher);
+    let teacher = model::eval_nets::teacher_net(&args.frames_teacher);
     eprintln!("evaluating the page's nets: {:?}", manifest.nets.keys().collect::<Vec<_>>());
     if let Some(t) = args.tasks {
         size.tasks = t;
