@@ -227,26 +227,30 @@ pub fn dynamics_loss(
             ta.extend(a);
             to.extend(o);
         }
-        // The agent is stepped with one object; what it meets is the nearest one, so its own
-        // errors count where the window's object is the nearest to it (as the tracker pairs it).
-        let nearest: Vec<f32> = windows
-            .iter()
-            .map(|&(e, s, t)| {
-                let l = &tracks.labels[e][t + k];
-                let d = |o: usize| {
-                    let (p, q) = (l.slots[o].pos, l.slots[AGENT_SLOT].pos);
-                    (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)
-                };
-                let mine = d(s);
-                f32::from(u8::from((0..OBJECT_SLOTS).all(|o| o == s || !l.slots[o].present || d(o) >= mine)))
-            })
-            .collect();
-        let nearest = floats(nearest, [b, 1], device);
         let ta = floats(ta, [b, AGENT_DIM], device);
         let to = floats(to, [b, OBJECT_DIM], device);
         let pos_err = |x: &Tensor<2>, t: &Tensor<2>| ((x.clone().narrow(1, 0, 2) - t.clone().narrow(1, 0, 2)) * 64.0).powi_scalar(2).sum_dim(1);
         let disp_err = |x: &Tensor<2>, t: &Tensor<2>| (x.clone().narrow(1, 2, 2) - t.clone().narrow(1, 2, 2)).powi_scalar(2).sum_dim(1);
-        let w = if how.nearest_only { nearest.clone() * how.agent_weight } else { nearest.ones_like() * how.agent_weight };
+        // The agent is stepped with one object; what it meets is the nearest one, so with
+        // `nearest_only` its own errors count where the window's object is the nearest to it
+        // (as the tracker pairs them).
+        let w = if how.nearest_only {
+            let nearest: Vec<f32> = windows
+                .iter()
+                .map(|&(e, s, t)| {
+                    let l = &tracks.labels[e][t + k];
+                    let d = |o: usize| {
+                        let (p, q) = (l.slots[o].pos, l.slots[AGENT_SLOT].pos);
+                        (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)
+                    };
+                    let mine = d(s);
+                    f32::from(u8::from((0..OBJECT_SLOTS).all(|o| o == s || !l.slots[o].present || d(o) >= mine)))
+                })
+                .collect();
+            floats(nearest, [b, 1], device) * how.agent_weight
+        } else {
+            Tensor::<2>::ones([b, 1], device) * how.agent_weight
+        };
         let l = ((pos_err(&agent, &ta) * w.clone() + pos_err(&object, &to)) * 0.1
             + (disp_err(&agent, &ta) * w + disp_err(&object, &to)) * 10.0)
             .mean()

@@ -567,15 +567,22 @@ pub fn keep_objects_from(objects: &Objects, cur: &[u8], logits: &[f32], drawn: &
         return;
     }
     redrawn.sort_by_key(|(o, _)| o.class == AGENT_CLASS);
+    // Each redrawn object's pixels where it goes: (pixel, bytes).
+    let placed: Vec<Vec<(usize, [u8; 3])>> = redrawn
+        .iter()
+        .map(|&(o, [x0, y0])| o.pixels.iter().filter_map(|&(ox, oy, b)| Some((pixel_at(x0 + ox, y0 + oy)?, b))).collect())
+        .collect();
     let mut sprite = vec![false; n];
-    for &(o, [x0, y0]) in &redrawn {
-        for &(ox, oy, _) in &o.pixels {
-            if let Some(p) = pixel_at(x0 + ox, y0 + oy) {
-                sprite[p] = true;
-            }
+    for &(p, _) in placed.iter().flatten() {
+        sprite[p] = true;
+    }
+    let mut redrawn_class = [false; CLASSES];
+    for (o, _) in &redrawn {
+        for (k, r) in redrawn_class.iter_mut().enumerate() {
+            *r |= of(o.class as usize, k);
         }
     }
-    let mine = |k: usize| redrawn.iter().any(|(o, _)| of(o.class as usize, k));
+    let mine = |k: usize| redrawn_class[k];
     // The objects are here, so not elsewhere: every other pixel is drawn from its distribution
     // without their classes.
     for p in (0..n).filter(|&p| !sprite[p]) {
@@ -604,15 +611,14 @@ pub fn keep_objects_from(objects: &Objects, cur: &[u8], logits: &[f32], drawn: &
     // the net drew or one redrawn before it, and the agent, whose imagined place is the least
     // sure, is drawn last.
     let mut taken = vec![false; n];
-    for &(o, [x0, y0]) in &redrawn {
-        let placed: Vec<(usize, [u8; 3])> = o.pixels.iter().filter_map(|&(ox, oy, b)| Some((pixel_at(x0 + ox, y0 + oy)?, b))).collect();
-        for &(p, b) in &placed {
+    for object in &placed {
+        for &(p, b) in object {
             let k = palette_index([drawn[3 * p], drawn[3 * p + 1], drawn[3 * p + 2]]) as usize;
             if !taken[p] && !(MOVABLE.contains(&k) && !mine(k)) {
                 drawn[3 * p..3 * p + 3].copy_from_slice(&b);
             }
         }
-        for (p, _) in placed {
+        for &(p, _) in object {
             taken[p] = true;
         }
     }
