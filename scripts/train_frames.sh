@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Trains the page's frame predictor from scratch inside the two-hour budget, on the CPU: the
-# dataset `world gen` writes, the width-32 teacher, then the width-16 student distilled from it
-# on its own rollouts. Each run checkpoints its weights and writes its log and held-out scores
-# (drawn `--compose conserve`; `eval --nets-only` scores both as the page draws) beside them.
-# The page's weights were trained by this script: 114 minutes of wall clock on 2 cores.
+# Trains the page's frame predictor from scratch on the CPU: the dataset `world gen` writes,
+# the width-32 teacher, then the width-16 student distilled from it on its own rollouts, then
+# the student given the move that led to the last frame (its move biases looked up by the pair
+# of moves, every pair starting from its move's row) and trained on for PAIRS_MINUTES more.
+# Each run checkpoints its weights and writes its log and held-out scores (drawn `--compose
+# conserve`; `eval --nets-only` scores them as the page draws) beside them. The page's weights
+# were trained by this chain: 60 + 52 + 40 = 152 minutes of training on 2 cores, over the
+# two-hour budget (docs/EVAL.md).
 #
-#   bash scripts/train_frames.sh                 # into runs/frames (teacher/, student/)
-#   OUT=runs/try2 TEACHER_MINUTES=60 STUDENT_MINUTES=52 bash scripts/train_frames.sh
+#   bash scripts/train_frames.sh                 # into runs/frames (teacher/, student/, pairs/)
+#   OUT=runs/try2 TEACHER_MINUTES=60 STUDENT_MINUTES=52 PAIRS_MINUTES=40 bash scripts/train_frames.sh
 #
 # Then export the student beside the state nets for the page, and score what the page runs:
-#   cargo run -p model --release --bin export -- --frames runs/frames/student/frames.bin \
-#     --frames-width 16 --frames-bottleneck 1 --state checkpoints/next/state --reader-width 32 \
-#     --hidden 64 --ensemble 3
+#   cargo run -p model --release --bin export -- --frames runs/frames/pairs/frames.bin \
+#     --frames-width 16 --frames-bottleneck 1 --frames-move-pairs --state checkpoints/next/state \
+#     --reader-width 32 --hidden 64 --ensemble 3
 #   cargo run -p model --release --bin eval -- --nets-only --update-manifest \
 #     --frames-teacher runs/frames/teacher
 set -euo pipefail
@@ -21,6 +24,7 @@ OUT=${OUT:-runs/frames}
 DATA=${DATA:-data/train}
 TEACHER_MINUTES=${TEACHER_MINUTES:-60}
 STUDENT_MINUTES=${STUDENT_MINUTES:-52}
+PAIRS_MINUTES=${PAIRS_MINUTES:-40}
 started=$SECONDS
 
 say() { printf '==> [%dm%02ds] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*"; }
@@ -42,5 +46,11 @@ say "teacher: width 32, $TEACHER_MINUTES minutes -> $OUT/teacher"
 say "student: width 16, one 8x8 block, distilled for $STUDENT_MINUTES minutes -> $OUT/student"
 "$bin/dream" "${common[@]}" --width 16 --bottleneck 1 --teacher "$OUT/teacher/frames.bin" \
   --teacher-width 32 --minutes "$STUDENT_MINUTES" --out "$OUT/student"
+
+say "student with the last move: $PAIRS_MINUTES more minutes -> $OUT/pairs"
+"$bin/dream" --data "$DATA" --w-counts 0 --w-centroids 0 --compose conserve --eval-every 600 \
+  --eval-episodes 20 --seed 3 --width 16 --bottleneck 1 --init "$OUT/student/frames.bin" \
+  --move-pairs --expand-moves --lr 1e-3 --kmin 3 --rollout 6 --minutes "$PAIRS_MINUTES" \
+  --out "$OUT/pairs"
 
 say "done: teacher and student trained in $(((SECONDS - started) / 60)) minutes of wall clock"

@@ -80,6 +80,8 @@ pub struct Score {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
     pub context: [Vec<u8>; 2],
+    /// The move that led to `context[1]` (stay where nothing did).
+    pub last: u8,
     pub actions: Vec<u8>,
     /// The sampling seed of the first step; step `i` of the request uses `seed + i`.
     pub seed: u32,
@@ -89,11 +91,13 @@ pub struct Request {
 #[derive(Clone, Debug)]
 pub struct Dream {
     pub follow: Follow,
-    /// The simulator's latest frames (RGB) with their numbers, oldest first: enough to resync
-    /// at any owed step.
-    truth: VecDeque<(u32, Vec<u8>)>,
+    /// The simulator's latest frames (RGB) with their numbers and the moves that led to them,
+    /// oldest first: enough to resync at any owed step.
+    truth: VecDeque<(u32, u8, Vec<u8>)>,
     /// The dream's two latest frames, older first.
     context: Option<[Vec<u8>; 2]>,
+    /// The move that led to the dream's latest frame.
+    last: u8,
     /// Steps the dream has not reached yet: (frame number, action that led to it).
     owed: VecDeque<(u32, u8)>,
     /// The request in flight: how many of `owed` it covers.
@@ -116,6 +120,7 @@ impl Dream {
             follow,
             truth: VecDeque::new(),
             context: None,
+            last: 0,
             owed: VecDeque::new(),
             in_flight: None,
             since_sync: 0,
@@ -138,13 +143,15 @@ impl Dream {
     /// frame before (ignored for the first frame observed, where the dream starts).
     pub fn observe(&mut self, number: u32, action: u8, frame: Vec<u8>) {
         assert_eq!(frame.len(), RGB_BYTES, "observe: not a 64x64 RGB frame");
-        if self.truth.is_empty() {
+        let first = self.truth.is_empty();
+        if first {
             self.context = Some([frame.clone(), frame.clone()]);
+            self.last = 0;
             self.latest = Some(frame.clone());
         } else {
             self.owed.push_back((number, action));
         }
-        self.truth.push_back((number, frame));
+        self.truth.push_back((number, if first { 0 } else { action }, frame));
         while self.truth.len() > MAX_BEHIND + 2 {
             self.truth.pop_front();
         }
@@ -156,7 +163,7 @@ impl Dream {
     }
 
     fn true_frame(&self, number: u32) -> Option<&Vec<u8>> {
-        self.truth.iter().find(|t| t.0 == number).map(|t| &t.1)
+        self.truth.iter().find(|t| t.0 == number).map(|t| &t.2)
     }
 
     /// The next call to make, when none is in flight and steps are owed.
@@ -173,6 +180,7 @@ impl Dream {
         self.in_flight = Some(n);
         Some(Request {
             context,
+            last: self.last,
             actions: self.owed.iter().take(n).map(|o| o.1).collect(),
             seed: self.seed.wrapping_add(self.steps),
         })
@@ -183,10 +191,11 @@ impl Dream {
         let Some(&(number, _)) = self.owed.front() else {
             return;
         };
-        let before = self.true_frame(number.wrapping_sub(1)).cloned();
+        let before = self.truth.iter().find(|t| t.0 == number.wrapping_sub(1)).cloned();
         let two_before = self.true_frame(number.wrapping_sub(2)).cloned();
-        if let Some(before) = before {
+        if let Some((_, last, before)) = before {
             self.context = Some([two_before.unwrap_or_else(|| before.clone()), before]);
+            self.last = last;
         }
         self.since_sync = 0;
         self.resync_next = false;
@@ -204,9 +213,10 @@ impl Dream {
         }
         self.in_flight = None;
         for frame in frames {
-            let Some((number, _)) = self.owed.pop_front() else {
+            let Some((number, action)) = self.owed.pop_front() else {
                 break;
             };
+            self.last = action;
             let (psnr, object_px) = self.true_frame(number).map_or((f32::NAN, f32::NAN), |t| {
                 (
                     psnr(&frame, t),
@@ -238,6 +248,7 @@ impl Dream {
     pub fn start_from(&mut self, frame: Vec<u8>) {
         assert_eq!(frame.len(), RGB_BYTES, "start_from: not a 64x64 RGB frame");
         self.context = Some([frame.clone(), frame.clone()]);
+        self.last = 0;
         self.latest = Some(frame);
         self.since_sync = 0;
         self.resync_next = false;
@@ -347,6 +358,7 @@ mod tests {
         d.observe(2, 4, frame(20));
         let r = d.request().unwrap();
         assert_eq!(r.context, [frame(0), frame(0)]);
+        assert_eq!(r.last, 0, "nothing led to the first frame");
         assert_eq!(r.actions, vec![3, 4]);
         assert_eq!(r.seed, 9);
         assert!(d.request().is_none(), "one request at a time");
@@ -362,6 +374,7 @@ mod tests {
             [frame(10), frame(25)],
             "dreams from its own frames"
         );
+        assert_eq!(r.last, 4, "the move that led to its latest frame");
         assert_eq!(r.actions, vec![5]);
         assert_eq!(r.seed, 11);
         assert_eq!(d.latest(), Some(&frame(25)[..]));
@@ -371,7 +384,7 @@ mod tests {
     fn a_resyncing_dream_starts_again_from_the_true_frames() {
         let mut d = Dream::new(Follow::Resync(2), 0);
         for n in 0..=4u32 {
-            d.observe(n, 1, frame(n as u8 * 10));
+            d.observe(n, n as u8, frame(n as u8 * 10));
         }
         let r = d.request().unwrap();
         assert_eq!(r.actions.len(), 4);
@@ -383,6 +396,7 @@ mod tests {
             [frame(30), frame(40)],
             "the two true frames before step 5"
         );
+        assert_eq!(r.last, 4, "and the true move that led to the later one");
         d.dreamed(vec![frame(50)]);
         assert!(d.history().last().unwrap().resynced);
     }

@@ -216,6 +216,7 @@ impl Dreamer {
             let result = runtime
                 .imagine(
                     [&request.context[0], &request.context[1]],
+                    request.last,
                     &request.actions,
                     temperature,
                     request.seed,

@@ -26,6 +26,8 @@ pub const WORKER_URL: &str = "./worker_loader.js";
 pub enum Request {
     Imagine {
         context: [Vec<u8>; 2],
+        /// The move that led to the last context frame.
+        last: u8,
         actions: Vec<u8>,
         temperature: f32,
         seed: u32,
@@ -37,6 +39,8 @@ pub enum Request {
         /// How the scene is seen (the state nets imagine gravity from the side).
         view: world::scene::View,
         context: [Vec<u8>; 2],
+        /// The move that led to the last context frame.
+        last: u8,
         goal: Vec<u16>,
         settings: CemConfig,
         warm: Vec<u8>,
@@ -126,12 +130,13 @@ pub async fn serve(runtime: &mut Runtime, request: Request) -> Response {
     match request {
         Request::Imagine {
             context,
+            last,
             actions,
             temperature,
             seed,
         } => answer(
             runtime
-                .imagine([&context[0], &context[1]], &actions, temperature, seed)
+                .imagine([&context[0], &context[1]], last, &actions, temperature, seed)
                 .await,
             Response::Frames,
         ),
@@ -141,13 +146,14 @@ pub async fn serve(runtime: &mut Runtime, request: Request) -> Response {
         Request::Plan {
             view,
             context,
+            last,
             goal,
             settings,
             warm,
             seed,
         } => answer(
             runtime
-                .plan_in(view, [&context[0], &context[1]], &goal, &settings, &warm, seed)
+                .plan_in(view, [&context[0], &context[1]], last, &goal, &settings, &warm, seed)
                 .await,
             Response::Plan,
         ),
@@ -315,18 +321,20 @@ impl Engine {
     pub async fn imagine(
         &mut self,
         context: [&[u8]; 2],
+        last: u8,
         actions: &[u8],
         temperature: f32,
         seed: u32,
     ) -> Result<Vec<Vec<u8>>, String> {
         match self {
             Engine::Local(r) => r
-                .imagine(context, actions, temperature, seed)
+                .imagine(context, last, actions, temperature, seed)
                 .await
                 .map_err(|e| e.to_string()),
             Engine::Remote(r) => match r
                 .call(Request::Imagine {
                     context: [context[0].to_vec(), context[1].to_vec()],
+                    last,
                     actions: actions.to_vec(),
                     temperature,
                     seed,
@@ -358,6 +366,7 @@ impl Engine {
         &mut self,
         view: world::scene::View,
         context: [&[u8]; 2],
+        last: u8,
         goal: &[u16],
         settings: &CemConfig,
         warm: &[u8],
@@ -365,13 +374,14 @@ impl Engine {
     ) -> Result<PlanResult, String> {
         match self {
             Engine::Local(r) => r
-                .plan_in(view, context, goal, settings, warm, seed)
+                .plan_in(view, context, last, goal, settings, warm, seed)
                 .await
                 .map_err(|e| e.to_string()),
             Engine::Remote(r) => match r
                 .call(Request::Plan {
                     view,
                     context: [context[0].to_vec(), context[1].to_vec()],
+                    last,
                     goal: goal.to_vec(),
                     settings: settings.clone(),
                     warm: warm.to_vec(),

@@ -353,7 +353,7 @@ pub async fn load(backend: Prefer, mut report: impl FnMut(Loading)) -> Result<Ru
     report(Loading::WarmingUp);
     let blank = vec![0u8; crate::dream::RGB_BYTES];
     runtime
-        .imagine([&blank, &blank], &[0], 0.0, 0)
+        .imagine([&blank, &blank], 0, &[0], 0.0, 0)
         .await
         .map_err(|e| format!("the model's first pass failed: {e}"))?;
     Ok(runtime)

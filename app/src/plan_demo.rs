@@ -222,6 +222,11 @@ impl Run {
         [&self.prev, &self.cur]
     }
 
+    /// The move that led to the latest frame (stay at the start).
+    pub fn last_move(&self) -> u8 {
+        self.actions.last().copied().unwrap_or(0)
+    }
+
     /// The goal in the model's words.
     pub fn goal_words(&self) -> Vec<u16> {
         vocab::tokenize(&self.task.goal_text()).expect("goal sentences use the vocabulary")

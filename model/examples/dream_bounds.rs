@@ -54,6 +54,26 @@ fn main() {
             STARTS.iter().filter(move |&&t| t >= 1 && t + HORIZON < frames).map(move |&t| (i, t))
         })
         .collect();
+    // The page's drawing with other shares below which tracked things are redrawn.
+    if let Some(i) = std::env::args().position(|a| a == "--below") {
+        let nets = rt.state.as_ref().expect("state nets");
+        let arg: Vec<String> = std::env::args().collect();
+        for spec in arg[i + 1..].iter().filter(|a| !a.starts_with("--")) {
+            let v: Vec<f32> = spec.split(',').map(|x| x.parse().expect("shares like 0.3,0.6,0.3")).collect();
+            let below = [v[0], v[1], v[2]];
+            let scores = model::frame_eval::score_dreams_with(&eps, &STARTS, HORIZON, 1, |prev, cur, last, moves| {
+                let mut d = runtime::frame_net::Dreamer::new([&prev[0], &cur[0]], last[0], Compose::Track, 0.0, 0, Some(nets));
+                d.below = below;
+                d.redraw_whole = !std::env::args().any(|a| a == "--no-whole");
+                let moves: Vec<u8> = moves.iter().map(|m| m[0]).collect();
+                net.dream_from(&mut d, &moves).into_iter().map(|f| vec![f]).collect()
+            });
+            let gains: Vec<String> = scores.psnr.iter().zip(&scores.psnr_copy).map(|(a, b)| format!("{:+.2}", a - b)).collect();
+            println!("below {below:?}: {}", scores.summary());
+            println!("  gain by horizon: {}", gains.join(" "));
+        }
+        return;
+    }
     // How far the imagined places are from the true ones, 4 and 16 moves on: the agent, objects
     // that stay within half a pixel of where they were, and objects that move.
     if std::env::args().any(|a| a == "--places") {
@@ -62,7 +82,8 @@ fn main() {
         let nets = rt.state.as_ref().expect("state nets");
         // [agent, still, moving] x [h4, h16]: (sum of errors, sum of staying-put errors, count)
         let mut err = [[(0f64, 0f64, 0usize); 3]; 6];
-        let mut free_err = [[(0f64, 0f64, 0usize); 3]; 2];
+        // [touching an object, only a wall, nothing]
+        let mut free_err = [[(0f64, 0f64, 0usize); 3]; 3];
         for &(i, t) in &picks {
             let e = &eps[i];
             let mut tracker = if from_truth {
@@ -70,9 +91,9 @@ fn main() {
                 let now = runtime::state::Reading { slots: l.slots, presence: [1.0; layout::slots::SLOTS] };
                 let w = layout::slots::labels(&e.scene, &e.states[t - 1], t.checked_sub(2).map(|u| &e.states[u]));
                 let was = runtime::state::Reading { slots: w.slots, presence: [1.0; layout::slots::SLOTS] };
-                Tracker::from_reading(nets, &now, with_before.then_some(&was), e.frame(t))
+                Tracker::from_reading(nets, &now, with_before.then_some(&was), e.actions[t - 1], e.frame(t))
             } else {
-                Tracker::new(nets, [e.frame(t - 1), e.frame(t)])
+                Tracker::new(nets, [e.frame(t - 1), e.frame(t)], e.actions[t - 1])
             };
             let classes: Vec<u8> = Objects::of(e.frame(t)).0.iter().map(|o| o.class).collect();
             for h in 1..=HORIZON {
@@ -88,13 +109,14 @@ fn main() {
                     if class == AGENT_CLASS {
                         // Free: no wall or object within reach at any frame so far.
                         let r = world::scene::AGENT_RADIUS + 0.3;
-                        let free = (t..=t + h).all(|u| {
+                        let walls = (t..=t + h).all(|u| e.states[u].agent.position.iter().all(|&c| c > r && c < ARENA - r));
+                        let objects = (t..=t + h).all(|u| {
                             let s = &e.states[u];
                             let p = s.agent.position;
-                            p.iter().all(|&c| c > r && c < ARENA - r)
-                                && e.scene.objects.iter().zip(&s.objects).all(|(o, b)| !b.present || world::scene::dist(p, b.position) > r + o.bounding_radius())
+                            e.scene.objects.iter().zip(&s.objects).all(|(o, b)| !b.present || world::scene::dist(p, b.position) > r + o.bounding_radius())
                         });
-                        let cell = &mut free_err[usize::from(free)][k];
+                        let bucket = if !objects { 0 } else if !walls { 1 } else { 2 };
+                        let cell = &mut free_err[bucket][k];
                         cell.0 += off as f64;
                         cell.1 += moved as f64;
                         cell.2 += 1;
@@ -107,14 +129,14 @@ fn main() {
             }
         }
         let names = ["top: agent", "top: still objects", "top: moving objects", "side: agent", "side: still objects", "side: moving objects"];
-        for (name, row) in ["agent touching something", "agent free"].iter().zip(free_err).chain(names.iter().zip(err)) {
+        for (name, row) in ["agent touching an object", "agent touching only a wall", "agent free"].iter().zip(free_err).chain(names.iter().zip(err)) {
             let f = |(s, c, n): (f64, f64, usize)| format!("{:.2} px (staying put {:.2}; {n})", s / n.max(1) as f64, c / n.max(1) as f64);
             println!("{name}: h1 {}, h4 {}, h16 {}", f(row[0]), f(row[1]), f(row[2]));
         }
         return;
     }
     // (name, true places?, redraw below [untracked, tracked object, agent] showing)
-    let shipped = [runtime::frame_net::FADED, runtime::frame_net::FADED_TRACKED, runtime::frame_net::FADED];
+    let shipped = [runtime::frame_net::FADED, runtime::frame_net::FADED_TRACKED, runtime::frame_net::FADED_TRACKED];
     let always = [runtime::frame_net::FADED, 1.01, 1.01];
     let objects_always = [runtime::frame_net::FADED, 1.01, runtime::frame_net::FADED];
     let tries: [(&str, bool, [f32; 3]); 4] = [
@@ -125,12 +147,13 @@ fn main() {
     ];
     for (name, truth, below) in tries {
         let mut next = picks.iter();
-        let scores = model::frame_eval::score_dreams_with(&eps, &STARTS, HORIZON, 1, |prev, cur, moves| {
+        let scores = model::frame_eval::score_dreams_with(&eps, &STARTS, HORIZON, 1, |prev, cur, last, moves| {
             let &(i, t) = next.next().expect("the same dreams in the same order");
             let e = &eps[i];
             let moves: Vec<u8> = moves.iter().map(|m| m[0]).collect();
             let nets = rt.state.as_ref().expect("state nets");
-            let mut tracker = Tracker::new(nets, [&prev[0], &cur[0]]);
+            let mut tracker = Tracker::new(nets, [&prev[0], &cur[0]], last[0]);
+            let mut last = last[0];
             let mut objects = Objects::of(&cur[0]);
             let (mut p, mut c) = (prev[0].clone(), cur[0].clone());
             let mut out = Vec::new();
@@ -146,7 +169,8 @@ fn main() {
                         tracker.moved(o.class).map(|d| [o.centre[0] + d[0].round() as i32, o.centre[1] + d[1].round() as i32])
                     };
                 }
-                let logits = net.logits(&p, &c, mv);
+                let logits = net.logits(&p, &c, last, mv);
+                last = mv;
                 let mut f = compose(&c, &logits, Compose::Soft, &objects, 0.0, &mut |_| 0.5);
                 keep_objects_from(&objects, &c, &logits, &mut f, below);
                 p = std::mem::replace(&mut c, f);

@@ -3,7 +3,7 @@
 //! frame. Regions come from the true poses (a disc a little wider than the thing) and from the
 //! dream's own pixels of the thing's colour.
 //!
-//!     cargo run -p model --release --example dream_errors
+//!     cargo run -p model --release --example dream_errors [-- --weights DIR]
 
 use std::path::Path;
 
@@ -18,7 +18,9 @@ fn near(p: &[u8], rgb: [u8; 3]) -> bool {
 }
 
 fn main() {
-    let mut rt = model::eval_nets::load_runtime(Path::new("public/weights")).expect("the page's nets");
+    let args: Vec<String> = std::env::args().collect();
+    let weights = args.iter().position(|a| a == "--weights").and_then(|i| args.get(i + 1)).map_or("public/weights", |s| s.as_str());
+    let mut rt = model::eval_nets::load_runtime(Path::new(weights)).expect("the page's nets");
     let eps = model::frame_eval::held_out(1_000_000, 60);
     let side = 64usize;
     let px = side as f32 / ARENA;
@@ -29,7 +31,7 @@ fn main() {
         let mut copy = vec![[0f64; 3]; HORIZONS.len()];
         for e in &eps {
             for t in [1usize, 12, 23] {
-                let frames = pollster::block_on(rt.imagine([e.frame(t - 1), e.frame(t)], &e.actions[t..t + 16], 0.0, 0)).unwrap();
+                let frames = pollster::block_on(rt.imagine([e.frame(t - 1), e.frame(t)], e.actions[t - 1], &e.actions[t..t + 16], 0.0, 0)).unwrap();
                 for (k, &h) in HORIZONS.iter().enumerate() {
                     let truth = e.frame(t + h);
                     let state = &e.states[t + h];

@@ -117,6 +117,16 @@ impl Clips {
             .collect();
         moves_tensor(&m, device)
     }
+
+    /// The move that led to frame `t + offset` of every window (the one after frame
+    /// `t + offset - 1`), `[B]`.
+    pub fn last_moves_at(&self, windows: &[(usize, usize)], offset: usize, device: &Device) -> Tensor<1, Int> {
+        let m: Vec<i64> = windows
+            .iter()
+            .map(|&(e, t)| self.action(e, t + offset - 1) as i64)
+            .collect();
+        moves_tensor(&m, device)
+    }
 }
 
 /// RGB frames (64x64x3 bytes each) -> `[B, 3, 64, 64]` in 0..1.

@@ -120,9 +120,9 @@ pub fn evaluate_nets(weights: &Path, size: &NetsSize, teacher: Option<runtime::f
         let t0 = Instant::now();
         let eps: Vec<Episode> = held_out(size.episode_seed, size.episodes);
         let score = |rt: &mut Runtime| {
-            score_dreams_with(&eps, &size.starts, size.horizon, 1, |prev, cur, moves| {
+            score_dreams_with(&eps, &size.starts, size.horizon, 1, |prev, cur, last, moves| {
                 let actions: Vec<u8> = moves.iter().map(|m| m[0]).collect();
-                pollster::block_on(rt.imagine([&prev[0], &cur[0]], &actions, 0.0, 0))
+                pollster::block_on(rt.imagine([&prev[0], &cur[0]], last[0], &actions, 0.0, 0))
                     .expect("checked frames and moves")
                     .into_iter()
                     .map(|f| vec![f])
@@ -168,9 +168,12 @@ pub fn evaluate_nets(weights: &Path, size: &NetsSize, teacher: Option<runtime::f
             let out = world::task::run_task(task, size.task_steps, |sim, step| {
                 let frame = renderer.draw_rgb(&task.scene, &sim.state());
                 let before = last.replace(frame.clone()).unwrap_or_else(|| frame.clone());
+                // The move that led to this frame: the last plan's first (stay at the start).
+                let last_move = warm.first().copied().unwrap_or(0);
                 let plan = pollster::block_on(rt.plan_in(
                     task.scene.view,
                     [&before, &frame],
+                    last_move,
                     &goal,
                     &size.cem,
                     &warm,

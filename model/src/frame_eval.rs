@@ -65,22 +65,25 @@ impl DreamScores {
     }
 }
 
-/// Rolls `net` open loop from frames `t - 1, t` for `moves.len()` steps, for a batch of
-/// starts; returns the dreamed frames, `[step][dream]`, each 64x64x3 bytes.
+/// Rolls `net` open loop from frames `t - 1, t` (reached by the moves `last`) for
+/// `moves.len()` steps, for a batch of starts; returns the dreamed frames, `[step][dream]`,
+/// each 64x64x3 bytes.
 pub fn dream(
     net: &FrameNet,
     prev: Vec<Vec<u8>>,
     cur: Vec<Vec<u8>>,
+    last: Vec<u8>,
     moves: &[Vec<u8>],
     compose: Compose,
     device: &Device,
 ) -> Vec<Vec<Vec<u8>>> {
     let objects: Vec<Objects> = cur.iter().map(|f| Objects::of(f)).collect();
-    let (mut prev, mut cur) = (prev, cur);
+    let (mut prev, mut cur, mut last) = (prev, cur, last);
     let mut out = Vec::with_capacity(moves.len());
     for m in moves {
-        let next = next_frames(net, &prev, &cur, m, compose, &objects, device);
+        let next = next_frames(net, &prev, &cur, &last, m, compose, &objects, device);
         prev = std::mem::replace(&mut cur, next.clone());
+        last.clone_from(m);
         out.push(next);
     }
     out
@@ -105,6 +108,7 @@ pub fn next_frames(
     net: &FrameNet,
     prev: &[Vec<u8>],
     cur: &[Vec<u8>],
+    last: &[u8],
     moves: &[u8],
     compose: Compose,
     objects: &[Objects],
@@ -112,12 +116,8 @@ pub fn next_frames(
 ) -> Vec<Vec<u8>> {
     let p: Vec<&[u8]> = prev.iter().map(|f| f.as_slice()).collect();
     let c: Vec<&[u8]> = cur.iter().map(|f| f.as_slice()).collect();
-    let m: Vec<i64> = moves.iter().map(|&a| a as i64).collect();
-    let out = net.forward(
-        frames_tensor(&p, device),
-        frames_tensor(&c, device),
-        moves_tensor(&m, device),
-    );
+    let ints = |v: &[u8]| moves_tensor(&v.iter().map(|&a| a as i64).collect::<Vec<_>>(), device);
+    let out = net.forward(frames_tensor(&p, device), frames_tensor(&c, device), ints(last), ints(moves));
     let n = SIDE * SIDE;
     match out.output {
         Output::Palette => {
@@ -200,19 +200,20 @@ pub fn score_dreams(
     compose: Compose,
     device: &Device,
 ) -> DreamScores {
-    score_dreams_with(episodes, starts, horizon, batch, |prev, cur, moves| {
-        dream(net, prev, cur, moves, compose, device)
+    score_dreams_with(episodes, starts, horizon, batch, |prev, cur, last, moves| {
+        dream(net, prev, cur, last, moves, compose, device)
     })
 }
 
-/// [`score_dreams`] for any dreamer: `dream(prev, cur, moves)` rolls a batch of starts open
-/// loop (`moves[step][dream]`) and returns `[step][dream]` frames.
+/// [`score_dreams`] for any dreamer: `dream(prev, cur, last, moves)` rolls a batch of starts
+/// open loop (`last[dream]` the move that led to `cur`, `moves[step][dream]`) and returns
+/// `[step][dream]` frames.
 pub fn score_dreams_with(
     episodes: &[Episode],
     starts: &[usize],
     horizon: usize,
     batch: usize,
-    mut dream: impl FnMut(Vec<Vec<u8>>, Vec<Vec<u8>>, &[Vec<u8>]) -> Vec<Vec<Vec<u8>>>,
+    mut dream: impl FnMut(Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<u8>, &[Vec<u8>]) -> Vec<Vec<Vec<u8>>>,
 ) -> DreamScores {
     let picks: Vec<(usize, usize)> = episodes
         .iter()
@@ -236,7 +237,8 @@ pub fn score_dreams_with(
         let moves: Vec<Vec<u8>> = (0..horizon)
             .map(|h| chunk.iter().map(|&(i, t)| episodes[i].actions[t + h]).collect())
             .collect();
-        let dreamed = dream(prev, cur, &moves);
+        let last = chunk.iter().map(|&(i, t)| episodes[i].actions[t - 1]).collect();
+        let dreamed = dream(prev, cur, last, &moves);
         for (k, &(i, t)) in chunk.iter().enumerate() {
             let e = &episodes[i];
             let colours = unique_colour_objects(e);

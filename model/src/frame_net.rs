@@ -13,7 +13,10 @@
 //!   at a quarter of the positions; two stride-2 levels (16x16, 8x8) see far enough for a
 //!   collision a few pixels away.
 //! - The move enters as a learned bias at every level, so the network can condition all of
-//!   its features on it.
+//!   its features on it. With [`FrameNetConfig::move_pairs`] the bias is looked up by the
+//!   pair (the move that led to the current frame, the move now): two frames give the agent's
+//!   mean speed over the last frame, not its speed at the end of it, which its motor was
+//!   still changing; the move that drove it says how.
 //! - The head starts at zero: the untrained network predicts "nothing changes" (copying the
 //!   last frame), and training moves it away from that only where it helps.
 
@@ -87,6 +90,10 @@ pub struct FrameNetConfig {
     /// parameters grow with the width, not its square).
     #[serde(default = "two")]
     pub bottleneck: usize,
+    /// The move biases are looked up by (last move, move) (`runtime::frame_net::move_row`):
+    /// `MOVES * MOVES` rows instead of `MOVES`.
+    #[serde(default)]
+    pub move_pairs: bool,
 }
 
 fn two() -> usize {
@@ -100,6 +107,7 @@ impl FrameNetConfig {
             width,
             output,
             bottleneck: 2,
+            move_pairs: false,
         }
     }
 }
@@ -212,7 +220,7 @@ impl FrameNet {
     pub fn new(c: &FrameNetConfig, device: &Device) -> FrameNet {
         let [c1, c2, c3] = c.widths();
         let emb = |d: usize| {
-            EmbeddingConfig::new(MOVES, d)
+            EmbeddingConfig::new(if c.move_pairs { MOVES * MOVES } else { MOVES }, d)
                 .with_initializer(Initializer::Normal {
                     mean: 0.0,
                     std: ACTION_INIT_STD,
@@ -246,16 +254,40 @@ impl FrameNet {
         self.num_params()
     }
 
-    /// One step: `prev`, `cur` `[B, 3, 64, 64]` in 0..1 and the moves `[B]` -> the next
-    /// frame's palette logits.
-    pub fn forward(&self, prev: Tensor<4>, cur: Tensor<4>, moves: Tensor<1, Int>) -> FrameOut {
+    /// The same net with move tables by (last move, move), every pair starting from the row
+    /// of its move: it predicts exactly as before until training tells the pairs apart.
+    pub fn with_move_pairs(mut self) -> FrameNet {
+        let pairs = |e: Embedding| {
+            let [rows, d] = e.weight.dims();
+            if rows != MOVES {
+                return e;
+            }
+            let w = e.weight.val();
+            let device = w.device();
+            let idx: Vec<i64> = (0..MOVES * MOVES).map(|r| (r % MOVES) as i64).collect();
+            let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [MOVES * MOVES]), &device);
+            let mut out = EmbeddingConfig::new(MOVES * MOVES, d).init(&device);
+            out.weight = burn::module::Param::from_tensor(w.select(0, idx).detach());
+            out
+        };
+        self.a1 = pairs(self.a1);
+        self.a2 = pairs(self.a2);
+        self.a3 = pairs(self.a3);
+        self
+    }
+
+    /// One step: `prev`, `cur` `[B, 3, 64, 64]` in 0..1, the moves that led to `cur` (`last`)
+    /// and the moves now, `[B]` each -> the next frame's palette logits.
+    pub fn forward(&self, prev: Tensor<4>, cur: Tensor<4>, last: Tensor<1, Int>, moves: Tensor<1, Int>) -> FrameOut {
         let [b, _, _, _] = cur.dims();
         let current_class = palette_class(cur.clone());
         let x = Tensor::cat(vec![cur.clone(), prev.clone(), cur - prev], 1);
         let x = unshuffle(x);
+        let [rows, _] = self.a1.weight.dims();
+        let rows = if rows == MOVES * MOVES { last * MOVES as i64 + moves } else { moves };
         let bias = |e: &Embedding| {
             let [_, d] = e.weight.dims();
-            e.forward(moves.clone().reshape([b, 1])).reshape([b, d, 1, 1])
+            e.forward(rows.clone().reshape([b, 1])).reshape([b, d, 1, 1])
         };
         let h1 = self.r1.forward(gelu(self.stem.forward(x)) + bias(&self.a1));
         let h2 = self.r2.forward(gelu(self.d1.forward(h1.clone())) + bias(&self.a2));

@@ -20,7 +20,7 @@ use crate::frame_net::{unshuffle, upsample, Res, GRID};
 // The sizes of the state and the contact arithmetic are the runtime's, so that training,
 // evaluation and the page imagine with one definition.
 pub use runtime::state::{
-    contact_change, contact_gate, AGENT_DIM, CONTACT_BIAS, CONTACT_DIM, DYN_IN, DYN_OUT, GATE_AT,
+    contact_change, contact_gate, move_direction, wall_gaps, AGENT_DIM, CONTACT_BIAS, CONTACT_DIM, DYN_IN, DYN_OUT, GATE_AT,
     GATE_WIDTH, OBJECT_DIM, POS_SCALE,
 };
 /// The agent's radius, world units (the units of `rel` and of the object's size input).
@@ -154,7 +154,7 @@ impl Dynamics {
     }
 
     /// `agent` `[B, AGENT_DIM]` (u, v, du, dv, the previous du, dv; displacements times
-    /// `MOTION_SCALE`), `object` `[B, OBJECT_DIM]` (the same plus size times `POS_SCALE` and
+    /// `MOTION_SCALE`; the last move's direction), `object` `[B, OBJECT_DIM]` (the same plus size times `POS_SCALE` and
     /// the box flag), `side` `[B, 1]`, `moves` `[B, 9]` one-hot -> the next `agent` and
     /// `object`.
     pub fn step(
@@ -176,10 +176,22 @@ impl Dynamics {
         let closing = ((agent.clone().narrow(1, 2, 2) - object.clone().narrow(1, 2, 2))
             * normal.clone())
         .sum_dim(1);
-        let x = Tensor::cat(
-            vec![agent.clone(), object.clone(), rel, gap, normal.clone(), closing, side, moves],
-            1,
-        );
+        // `wall_gaps`, batched: the agent's, then the object's (its radius in world units).
+        let gaps = |u: Tensor<2>, v: Tensor<2>, r: Tensor<2>| {
+            use world::scene::{ARENA, WALL};
+            let inner = ARENA - 2.0 * WALL;
+            let x = u * ARENA - r.clone() - WALL;
+            let y = v * ARENA - r.clone() - WALL;
+            let far = r.neg() * 2.0 + inner;
+            vec![x.clone(), far.clone() - x, y.clone(), far - y]
+        };
+        let reach = |t: &Tensor<2>| t.clone().narrow(1, 0, 1).ones_like() * AGENT_REACH;
+        let mut walls = gaps(agent.clone().narrow(1, 0, 1), agent.clone().narrow(1, 1, 1), reach(&agent));
+        walls.extend(gaps(object.clone().narrow(1, 0, 1), object.clone().narrow(1, 1, 1), object.clone().narrow(1, 6, 1)));
+        let mut parts = vec![agent.clone(), object.clone(), rel, gap, normal.clone(), closing];
+        parts.extend(walls);
+        parts.extend([side, moves.clone()]);
+        let x = Tensor::cat(parts, 1);
         let d = self
             .l3
             .forward(gelu(self.l2.forward(gelu(self.l1.forward(x)))));
@@ -205,8 +217,10 @@ impl Dynamics {
         let od = v + contact * gate.clone() + free * (gate.neg() + 1.0);
         let ap = agent.clone().narrow(1, 0, 2) + ad.clone() / s;
         let op = object.clone().narrow(1, 0, 2) + od.clone() / s;
+        let dirs: Vec<f32> = (0..crate::frame_net::MOVES as u8).flat_map(move_direction).collect();
+        let dirs = Tensor::from_data(TensorData::new(dirs, [crate::frame_net::MOVES, 2]), &moves.device());
         (
-            Tensor::cat(vec![ap, ad, agent.narrow(1, 2, 2)], 1),
+            Tensor::cat(vec![ap, ad, agent.narrow(1, 2, 2), moves.matmul(dirs)], 1),
             Tensor::cat(vec![op, od, object.clone().narrow(1, 2, 2), object.narrow(1, 6, 2)], 1),
         )
     }

@@ -132,7 +132,8 @@ pub fn model_policy<'a>(
         };
         last_state = Some(state);
         track_motion(&mut r, last_reading.as_ref());
-        let target = Target::of(&r, last_reading.as_ref(), goal.0, goal.1, task.scene.view);
+        let last_move = previous.as_ref().map_or(0, |p| p[0]);
+        let target = Target::of(&r, last_reading.as_ref(), last_move, goal.0, goal.1, task.scene.view);
         last_reading = Some(r);
         let plan = cem_plan(&cfg, &mut rng, previous.as_deref(), |pop| {
             pop.iter().map(|c| target.cost(dynamics, c)).collect()

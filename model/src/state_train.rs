@@ -133,15 +133,67 @@ pub fn is_contact(tracks: &Tracks, w: TrackWindow, steps: usize) -> bool {
     })
 }
 
-/// The agent and object slot `s` at frame `t` of a track as [`Dynamics`] reads them (with
-/// the displacements of frame `t - 1`; none before the first frame).
-pub fn dyn_state(ls: &[SlotLabels], t: usize, s: usize) -> ([f32; AGENT_DIM], [f32; OBJECT_DIM]) {
+/// The agent and object slot `s` at frame `t` of episode `e`'s track as [`Dynamics`] reads
+/// them (with the displacements of frame `t - 1`, none before the first frame; and the move
+/// that led to frame `t`, stay before the first).
+pub fn dyn_state(tracks: &Tracks, clips: &Clips, e: usize, t: usize, s: usize) -> ([f32; AGENT_DIM], [f32; OBJECT_DIM]) {
+    let ls = &tracks.labels[e];
     let l = &ls[t];
     let was = |k: usize| t.checked_sub(1).map_or([0.0; 2], |p| ls[p].slots[k].ab);
+    let last = t.checked_sub(1).map_or(0, |p| clips.action(e, p));
     (
-        dyn_agent(&l.slots[AGENT_SLOT], was(AGENT_SLOT)),
+        dyn_agent(&l.slots[AGENT_SLOT], was(AGENT_SLOT), last),
         dyn_object(&l.slots[s], was(s), s),
     )
+}
+
+/// Where the reader places the agent and every object in every frame of every episode
+/// (`[episode][t][slot]`, slots up to the agent's; frame `t` read with frame `t - 1` before it,
+/// the first with itself): the starts dreams and plans really begin from.
+pub struct Reads {
+    pub pos: Vec<Vec<[[f32; 2]; AGENT_SLOT + 1]>>,
+}
+
+impl Reads {
+    /// Reads every frame of the first `episodes` episodes of `clips` with `reader`, `batch`
+    /// frames at a time (a frame costs the reader about 0.2 GFLOP).
+    pub fn of(reader: &Reader, clips: &Clips, episodes: usize, batch: usize, device: &Device) -> Reads {
+        let episodes = episodes.min(clips.episodes());
+        let frames: Vec<(usize, usize)> = (0..episodes)
+            .flat_map(|e| (0..clips.frames_per_episode).map(move |t| (e, t)))
+            .collect();
+        let mut pos = vec![Vec::with_capacity(clips.frames_per_episode); episodes];
+        for chunk in frames.chunks(batch.max(1)) {
+            let prev: Vec<&[u8]> = chunk.iter().map(|&(e, t)| clips.frame(e, t.saturating_sub(1))).collect();
+            let cur: Vec<&[u8]> = chunk.iter().map(|&(e, t)| clips.frame(e, t)).collect();
+            for (&(e, _), r) in chunk.iter().zip(crate::state_plan::read(reader, &prev, &cur, device)) {
+                pos[e].push(std::array::from_fn(|s| r.slots[s].pos));
+            }
+        }
+        Reads { pos }
+    }
+
+    /// The agent and object slot `s` at frame `t` of episode `e` as a dream or a plan starts
+    /// from them: the read places, motions as their changes (the frame before's motion too
+    /// with `history`, else the last frame's again, as a dream from two frames has it), sizes
+    /// from the labels; and how far the read places are from the true ones (agent, object).
+    pub fn start(&self, tracks: &Tracks, clips: &Clips, e: usize, t: usize, s: usize, history: bool) -> ([f32; AGENT_DIM], [f32; OBJECT_DIM], [[f32; 2]; 2]) {
+        let (mut a, mut o) = dyn_state(tracks, clips, e, t, s);
+        let p = &self.pos[e];
+        let motion = |k: usize, u: usize| {
+            let (now, was) = (p[u][k], p[u.saturating_sub(1)][k]);
+            [(now[0] - was[0]) * MOTION_SCALE, (now[1] - was[1]) * MOTION_SCALE]
+        };
+        let mut offsets = [[0.0; 2]; 2];
+        for (i, (x, k)) in [(&mut a[..], AGENT_SLOT), (&mut o[..], s)].into_iter().enumerate() {
+            let before = if history { motion(k, t.saturating_sub(1)) } else { motion(k, t) };
+            offsets[i] = [p[t][k][0] - x[0], p[t][k][1] - x[1]];
+            x[..2].copy_from_slice(&p[t][k]);
+            x[2..4].copy_from_slice(&motion(k, t));
+            x[4..6].copy_from_slice(&before);
+        }
+        (a, o, offsets)
+    }
 }
 
 /// One-hot moves `[B, 9]`.
@@ -166,11 +218,16 @@ pub struct RolloutLoss {
     pub no_history: f64,
     /// Count the agent's errors only where the window's object is the nearest to it.
     pub nearest_only: bool,
+    /// Share of rollouts started from the reader's places ([`Reads`], in the episodes read;
+    /// without added noise;
+    /// half of them without the frame before's motion), scored on how far things move from
+    /// there: the dynamics learns to take the reader's noisy motions as they come.
+    pub read_share: f64,
 }
 
 impl Default for RolloutLoss {
     fn default() -> Self {
-        RolloutLoss { noise_px: 0.5, agent_weight: 1.0, no_history: 0.0, nearest_only: false }
+        RolloutLoss { noise_px: 0.5, agent_weight: 1.0, no_history: 0.0, nearest_only: false, read_share: 0.0 }
     }
 }
 
@@ -182,6 +239,7 @@ pub fn dynamics_loss(
     dynamics: &Dynamics,
     tracks: &Tracks,
     clips: &Clips,
+    reads: Option<&Reads>,
     windows: &[TrackWindow],
     steps: usize,
     how: RolloutLoss,
@@ -191,20 +249,36 @@ pub fn dynamics_loss(
     let noise_px = how.noise_px;
     let b = windows.len();
     let (mut a0, mut o0, mut side) = (vec![], vec![], vec![]);
+    // Per window, how far its start is from the truth (agent, object): the targets move by as
+    // much, so that what is scored is how far things go from where they start.
+    let (mut shift_a, mut shift_o) = (vec![], vec![]);
     let noise = |rng: &mut ChaCha8Rng, s: f32| (rng.random::<f32>() * 2.0 - 1.0) * s;
     for &(e, s, t) in windows {
-        let (mut a, mut o) = dyn_state(&tracks.labels[e], t, s);
+        if let Some(r) = reads.filter(|r| e < r.pos.len() && rng.random::<f64>() < how.read_share) {
+            let history = rng.random::<f64>() < 0.5;
+            let (a, o, [da, dobj]) = r.start(tracks, clips, e, t, s, history);
+            a0.extend(a);
+            o0.extend(o);
+            shift_a.extend(da);
+            shift_o.extend(dobj);
+            side.push(f32::from(u8::from(tracks.side[e])));
+            continue;
+        }
+        shift_a.extend([0.0; 2]);
+        shift_o.extend([0.0; 2]);
+        let (mut a, mut o) = dyn_state(tracks, clips, e, t, s);
         if rng.random::<f64>() < how.no_history {
-            // dyn_agent's layout: u, v, du, dv, then the frame before's du, dv.
+            // dyn_agent's layout: u, v, du, dv, then the frame before's du, dv (then the last
+            // move, which a dream knows).
             a.copy_within(2..4, 4);
             o.copy_within(2..4, 4);
         }
         let np = noise_px / 64.0;
         let nd = noise_px / 64.0 * MOTION_SCALE * 0.5;
-        for (i, v) in a.iter_mut().enumerate() {
+        for (i, v) in a.iter_mut().take(6).enumerate() {
             *v += noise(rng, if i < 2 { np } else { nd });
         }
-        for (i, v) in o.iter_mut().take(AGENT_DIM).enumerate() {
+        for (i, v) in o.iter_mut().take(6).enumerate() {
             *v += noise(rng, if i < 2 { np } else { nd });
         }
         a0.extend(a);
@@ -214,6 +288,8 @@ pub fn dynamics_loss(
     let mut agent = floats(a0, [b, AGENT_DIM], device);
     let mut object = floats(o0, [b, OBJECT_DIM], device);
     let side = floats(side, [b, 1], device);
+    let shift_a = floats(shift_a, [b, 2], device);
+    let shift_o = floats(shift_o, [b, 2], device);
     let mut loss: Option<Tensor<1>> = None;
     let mut last_px = [0.0; 2];
     for k in 0..steps {
@@ -223,12 +299,15 @@ pub fn dynamics_loss(
         object = o;
         let (mut ta, mut to) = (vec![], vec![]);
         for &(e, s, t) in windows {
-            let (a, o) = dyn_state(&tracks.labels[e], t + k + 1, s);
+            let (a, o) = dyn_state(tracks, clips, e, t + k + 1, s);
             ta.extend(a);
             to.extend(o);
         }
-        let ta = floats(ta, [b, AGENT_DIM], device);
-        let to = floats(to, [b, OBJECT_DIM], device);
+        let shifted = |t: Tensor<2>, by: &Tensor<2>, dim: usize| {
+            Tensor::cat(vec![t.clone().narrow(1, 0, 2) + by.clone(), t.narrow(1, 2, dim - 2)], 1)
+        };
+        let ta = shifted(floats(ta, [b, AGENT_DIM], device), &shift_a, AGENT_DIM);
+        let to = shifted(floats(to, [b, OBJECT_DIM], device), &shift_o, OBJECT_DIM);
         let pos_err = |x: &Tensor<2>, t: &Tensor<2>| ((x.clone().narrow(1, 0, 2) - t.clone().narrow(1, 0, 2)) * 64.0).powi_scalar(2).sum_dim(1);
         let disp_err = |x: &Tensor<2>, t: &Tensor<2>| (x.clone().narrow(1, 2, 2) - t.clone().narrow(1, 2, 2)).powi_scalar(2).sum_dim(1);
         // The agent is stepped with one object; what it meets is the nearest one, so with

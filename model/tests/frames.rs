@@ -92,6 +92,7 @@ fn untrained_copies(output: Output) {
             &net,
             vec![eps[0].frame(0).to_vec(), eps[1].frame(2).to_vec()],
             vec![eps[0].frame(1).to_vec(), eps[1].frame(3).to_vec()],
+            vec![eps[0].actions[0], eps[1].actions[2]],
             &[vec![1, 2], vec![3, 4]],
             compose,
             &device,
@@ -147,7 +148,7 @@ fn short_fit(output: Output) {
     for _ in 0..15 {
         let prev = clips.frames_at(&win, -1, &device);
         let cur = clips.frames_at(&win, 0, &device);
-        let out = net.forward(prev, cur.clone(), clips.moves_at(&win, 0, &device));
+        let out = net.forward(prev, cur.clone(), clips.last_moves_at(&win, 0, &device), clips.moves_at(&win, 0, &device));
         let rolled = rolled(&out, cur.clone());
         let (loss, _) = step_loss(&out, cur, rolled, clips.frames_at(&win, 1, &device), &w);
         let v = loss.clone().into_scalar::<f32>();
@@ -202,7 +203,7 @@ fn the_plain_dynamics_equals_burn_and_the_state_losses_fall() {
     let mut optim = AdamConfig::new().init();
     let (mut first, mut last) = (None, 0.0);
     for _ in 0..30 {
-        let (l, _) = dynamics_loss(&dynamics, &tracks, &clips, &batch, 4, RolloutLoss { noise_px: 0.0, ..RolloutLoss::default() }, &mut rng, &device);
+        let (l, _) = dynamics_loss(&dynamics, &tracks, &clips, None, &batch, 4, RolloutLoss { noise_px: 0.0, ..RolloutLoss::default() }, &mut rng, &device);
         let v = l.clone().into_scalar::<f32>();
         first.get_or_insert(v);
         last = v;
@@ -213,7 +214,7 @@ fn the_plain_dynamics_equals_burn_and_the_state_losses_fall() {
     let d = dynamics.valid();
     let cpu = model::state_plan::dynamics_cpu(&d);
     let (mut a, mut o) = (
-        [0.3f32, 0.4, 0.2, -0.1, 0.15, -0.05],
+        [0.3f32, 0.4, 0.2, -0.1, 0.15, -0.05, 0.7, -0.7],
         [0.35f32, 0.45, 0.0, 0.1, 0.05, 0.1, 0.5, 1.0],
     );
     let t = |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [1, v.len()]), &plain);

@@ -58,26 +58,48 @@ fn worst(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
+/// `[1]` of one move.
+fn one_move(mv: u8, device: &Device) -> Tensor<1, Int> {
+    Tensor::from_data(TensorData::new(vec![mv as i64], [1]), device)
+}
+
+/// The page's student: width 16, one block at 8x8, move biases by (last move, move).
+fn student_config() -> FrameNetConfig {
+    FrameNetConfig {
+        bottleneck: 1,
+        move_pairs: true,
+        ..FrameNetConfig::new(16, Output::Palette)
+    }
+}
+
 #[test]
 fn runtime_frame_net_equals_burn() {
     let device = Device::flex();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../checkpoints/next/frames/frames.bin");
-    let net = load(FrameNet::new(&FrameNetConfig::new(32, Output::Palette), &device), &root);
-    let cpu = runtime::frame_net::FrameNet::from_safetensors(&frame_net_safetensors(&net), "test")
-        .expect("the export loads");
-    assert_eq!(cpu.parameters(), net.num_params());
-    let f = frames();
-    for (t, mv) in [(1usize, 0u8), (2, 5), (3, 8)] {
-        let out = net.forward(
-            frames_tensor(&[&f[t - 1]], &device),
-            frames_tensor(&[&f[t]], &device),
-            Tensor::<1, Int>::from_data(TensorData::new(vec![mv as i64], [1]), &device),
-        );
-        // [1, K, 64, 64] -> pixel-major [64 * 64, K].
-        let want = values(out.logits.permute([0, 2, 3, 1]).reshape([SIDE * SIDE * CLASSES]));
-        let got = cpu.logits(&f[t - 1], &f[t], mv);
-        let w = worst(&got, &want);
-        assert!(w < 1e-3, "frame {t} move {mv}: logits differ by {w}");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../checkpoints/next");
+    // The teacher (one bias row per move) and the page's student (one per pair of moves).
+    for (file, c) in [
+        ("frames/frames.bin", FrameNetConfig::new(32, Output::Palette)),
+        ("student/frames.bin", student_config()),
+    ] {
+        let net = load(FrameNet::new(&c, &device), &root.join(file));
+        let cpu = runtime::frame_net::FrameNet::from_safetensors(&frame_net_safetensors(&net), "test")
+            .expect("the export loads");
+        assert_eq!(cpu.parameters(), net.num_params());
+        assert_eq!(cpu.move_rows, if c.move_pairs { 81 } else { 9 });
+        let f = frames();
+        for (t, last, mv) in [(1usize, 0u8, 0u8), (2, 3, 5), (3, 8, 8), (3, 1, 8)] {
+            let out = net.forward(
+                frames_tensor(&[&f[t - 1]], &device),
+                frames_tensor(&[&f[t]], &device),
+                one_move(last, &device),
+                one_move(mv, &device),
+            );
+            // [1, K, 64, 64] -> pixel-major [64 * 64, K].
+            let want = values(out.logits.permute([0, 2, 3, 1]).reshape([SIDE * SIDE * CLASSES]));
+            let got = cpu.logits(&f[t - 1], &f[t], last, mv);
+            let w = worst(&got, &want);
+            assert!(w < 1e-3, "{file}: frame {t} moves {last}, {mv}: logits differ by {w}");
+        }
     }
 }
 
@@ -106,7 +128,7 @@ fn runtime_state_nets_equal_burn() {
     }
     // The dynamics, member by member, against the burn step on the read state.
     let r = cpu.read(&f[1], &f[2]);
-    let target = runtime::state::Target::of(&r, None, 0, layout::slots::FIRST_ZONE_SLOT, world::scene::View::TopDown);
+    let target = runtime::state::Target::of(&r, None, 4, 0, layout::slots::FIRST_ZONE_SLOT, world::scene::View::TopDown);
     for (d, c) in ensemble.iter().zip(&cpu.ensemble) {
         let (mut a, mut o) = (target.agent, target.object);
         c.step(&mut a, &mut o, 0.0, 3);
@@ -161,11 +183,7 @@ const FIXTURE_STRIDE: usize = 37;
 fn browser_fixture_holds_burns_outputs_for_the_page_nets() {
     let device = Device::flex();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let c = FrameNetConfig {
-        bottleneck: 1,
-        ..FrameNetConfig::new(16, Output::Palette)
-    };
-    let net = load(FrameNet::new(&c, &device), &root.join("checkpoints/next/student/frames.bin"));
+    let net = load(FrameNet::new(&student_config(), &device), &root.join("checkpoints/next/student/frames.bin"));
     let shipped = std::fs::read(root.join("public/weights/frames.safetensors")).unwrap();
     assert!(
         shipped == frame_net_safetensors(&net),
@@ -178,11 +196,12 @@ fn browser_fixture_holds_burns_outputs_for_the_page_nets() {
         "public/weights/state.safetensors is not the export of checkpoints/next/state"
     );
     let f = frames();
-    let mv = 5i64;
+    let (last, mv) = (3u8, 5u8);
     let out = net.forward(
         frames_tensor(&[&f[1]], &device),
         frames_tensor(&[&f[2]], &device),
-        Tensor::<1, Int>::from_data(TensorData::new(vec![mv], [1]), &device),
+        one_move(last, &device),
+        one_move(mv, &device),
     );
     let logits: Vec<f32> = values(out.logits.permute([0, 2, 3, 1]).reshape([SIDE * SIDE * CLASSES]))
         .into_iter()
@@ -194,7 +213,7 @@ fn browser_fixture_holds_burns_outputs_for_the_page_nets() {
     let words = tokenize(&sentence).expect("the world's own words");
     let (side, slots) = read_prompts(&prompt_net(&device), &[&words], &device).remove(0);
     let now = serde_json::json!({
-        "episode": 1_000_003, "frames": [1, 2], "move": mv, "stride": FIXTURE_STRIDE,
+        "episode": 1_000_003, "frames": [1, 2], "last": last, "move": mv, "stride": FIXTURE_STRIDE,
         "logits": logits,
         "presence": values(r.presence), "pos": values(r.pos), "ab": values(r.ab), "size": values(r.size),
         "sentence": sentence, "words": words, "prompt_side": [side], "prompt_slots": slots,

@@ -17,7 +17,7 @@ mod web {
             .map_err(|e| err(e.to_string()))?;
         let frame = vec![0u8; 64 * 64 * 3];
         let dream = rt
-            .imagine([&frame, &frame], &[1, 2], 0.8, 7)
+            .imagine([&frame, &frame], 0, &[1, 2], 0.8, 7)
             .await
             .map_err(|e| err(e.to_string()))?;
         let first = rt

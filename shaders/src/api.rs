@@ -265,11 +265,13 @@ impl Runtime {
         }
     }
 
-    /// Dreams `actions.len()` frames after two context frames (t-1 and t), sampling each
-    /// frame's patch latents at `temperature` (0: the mean) from stream `seed`.
+    /// Dreams `actions.len()` frames after two context frames (t-1 and t, reached by the move
+    /// `last`: stay where nothing led to it), drawing each at `temperature` (0: the most likely
+    /// picture) from stream `seed`.
     pub async fn imagine(
         &mut self,
         context: [&[u8]; 2],
+        last: u8,
         actions: &[u8],
         temperature: f32,
         seed: u32,
@@ -278,10 +280,11 @@ impl Runtime {
         // starts the GPU path again).
         self.alive()?;
         check_context(context)?;
+        check_last(last)?;
         check_steps(actions, temperature)?;
         if let Some(net) = &self.frames {
             let kept = self.kept_dream.take();
-            let mut d = Dreamer::resume(kept, context, self.compose, temperature, seed, self.state.as_ref());
+            let mut d = Dreamer::resume(kept, context, last, self.compose, temperature, seed, self.state.as_ref());
             let frames = match &mut self.frames_gpu {
                 Some(g) => g.dream_from(&mut d, actions).await?,
                 None => net.dream_from(&mut d, actions),
@@ -355,11 +358,13 @@ impl Runtime {
     /// Plans toward a goal sentence from the two latest frames of a scene seen from `view`:
     /// with the state nets when they are loaded (read the slots, take the object and zone the
     /// sentence names, imagine every candidate with each member of the dynamics ensemble and
-    /// rank by the mean imagined cost), else as [`Runtime::plan`].
+    /// rank by the mean imagined cost), else as [`Runtime::plan`]. `last` is the move that
+    /// led to the last frame (stay where nothing did).
     pub async fn plan_in(
         &mut self,
         view: View,
         context: [&[u8]; 2],
+        last: u8,
         goal: &[u16],
         settings: &CemConfig,
         warm: &[u8],
@@ -370,6 +375,7 @@ impl Runtime {
         }
         self.alive()?;
         check_context(context)?;
+        check_last(last)?;
         settings.validate().map_err(RuntimeError::Input)?;
         check_plan_size(settings)?;
         check_words(&self.manifest.config.clone(), goal)?;
@@ -386,7 +392,7 @@ impl Runtime {
         let mut now = nets.read(context[0], context[1]);
         crate::state::track_motion(&mut now, Some(&before));
         let (object, zone) = nets.goal.read(goal);
-        let target = Target::of(&now, Some(&before), object, zone, view);
+        let target = Target::of(&now, Some(&before), last, object, zone, view);
         let plan = crate::state::plan(&nets.ensemble, &target, settings, warm, seed);
         self.last_read = Some((context[1].to_vec(), now));
         Ok(plan.result)
@@ -556,6 +562,16 @@ impl Runtime {
 }
 
 /// The moves and the temperature of a dream.
+/// The move that led to the last context frame.
+fn check_last(last: u8) -> Result<(), RuntimeError> {
+    if last as usize >= layout::config::ACTIONS {
+        return Err(RuntimeError::Input(format!(
+            "the move that led to the last frame, {last}, is not one of the 9 (0 to 8)"
+        )));
+    }
+    Ok(())
+}
+
 fn check_steps(actions: &[u8], temperature: f32) -> Result<(), RuntimeError> {
     if let Some(a) = actions
         .iter()

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::exec::{Act, Exec};
-use crate::frame_net::{body, head_logits, Compose, Dreamer, FrameNet, MapOps, INPUT_CHANNELS, MOVES, NORM_GROUPS, SIDE};
+use crate::frame_net::{body, head_logits, move_row, Compose, Dreamer, FrameNet, MapOps, INPUT_CHANNELS, NORM_GROUPS, SIDE};
 use crate::gpu::{Gpu, GpuContext, GpuError};
 use crate::kernels::maps::{self, GpuMap};
 use crate::maps::{frame_input, Map};
@@ -38,6 +38,8 @@ fn ok<T>(r: Result<T, GpuError>) -> T {
 pub struct FrameGpu {
     pub gpu: Gpu,
     pub bottleneck: usize,
+    /// Rows of the move tables ([`FrameNet::move_rows`]).
+    pub move_rows: usize,
 }
 
 impl FrameGpu {
@@ -46,13 +48,14 @@ impl FrameGpu {
         FrameGpu {
             gpu: Gpu::new(ctx, &net.weights),
             bottleneck: net.bottleneck,
+            move_rows: net.move_rows,
         }
     }
 
     /// [`FrameNet::logits`] on the GPU.
-    pub async fn logits(&mut self, prev: &[u8], cur: &[u8], mv: u8) -> Result<Vec<f32>, GpuError> {
+    pub async fn logits(&mut self, prev: &[u8], cur: &[u8], last: u8, mv: u8) -> Result<Vec<f32>, GpuError> {
         self.gpu.ctx.check()?;
-        let mv = (mv as usize).min(MOVES - 1);
+        let row = move_row(self.move_rows, last, mv);
         let x = frame_input(prev, cur, SIDE);
         let half = SIDE / 2;
         let input = GpuMap {
@@ -60,7 +63,7 @@ impl FrameGpu {
             batch: 1,
             side: half,
         };
-        let head = body(&mut self.gpu, self.bottleneck, &input, mv, &mut |_, _| {});
+        let head = body(&mut self.gpu, self.bottleneck, &input, row, &mut |_, _| {});
         let values = self.gpu.read(&head.mat).await?;
         let channels = head.channels();
         Ok(head_logits(&Map::new(values, 1, half, channels), cur))
@@ -70,18 +73,19 @@ impl FrameGpu {
     pub async fn dream(
         &mut self,
         context: [&[u8]; 2],
+        last: u8,
         actions: &[u8],
         how: Compose,
         temperature: f32,
         seed: u32,
     ) -> Result<Vec<Vec<u8>>, GpuError> {
-        self.dream_from(&mut Dreamer::new(context, how, temperature, seed, None), actions).await
+        self.dream_from(&mut Dreamer::new(context, last, how, temperature, seed, None), actions).await
     }
 
     /// Dreams on from `d` with `actions`; returns the frames drawn.
     pub async fn dream_from(&mut self, d: &mut Dreamer<'_>, actions: &[u8]) -> Result<Vec<Vec<u8>>, GpuError> {
         for &a in actions {
-            let logits = self.logits(&d.prev, &d.cur, a).await?;
+            let logits = self.logits(&d.prev, &d.cur, d.last, a).await?;
             d.draw(&logits, a);
         }
         Ok(std::mem::take(&mut d.frames))

@@ -1,6 +1,6 @@
 //! The frame predictor on the CPU: `model::frame_net::FrameNet`'s forward pass over
-//! [`crate::maps`], on weights in the runtime's layout. It reads the last two frames and the
-//! agent's move and gives, per pixel of the next frame, logits over the renderer's palette with
+//! [`crate::maps`], on weights in the runtime's layout. It reads the last two frames, the move
+//! that led to the last one and the agent's move now, and gives, per pixel of the next frame, logits over the renderer's palette with
 //! the "keep the current colour" prior added; [`compose`] turns them into the next frame.
 //!
 //! Tensor names are burn's field paths (`stem.weight`, `r1.norm.gamma`, ...); shapes follow
@@ -30,9 +30,26 @@ pub const INPUT_CHANNELS: usize = 36;
 /// The residual blocks' names and their width as a multiple of the net's width.
 const BLOCKS: [(&str, usize); 6] = [("r1", 1), ("r2", 2), ("r3a", 3), ("r3b", 3), ("r4", 2), ("r5", 1)];
 
+/// The move tables, one learned bias per level.
+const MOVE_TABLES: [&str; 3] = ["a1", "a2", "a3"];
+
+/// Row of the move tables for the move `mv` after the move `last` (the one that led to the
+/// current frame): tables of `MOVES * MOVES` rows are looked up by the pair (two frames give
+/// the agent's mean speed over the last frame, the move that drove it how its motor was still
+/// changing it), tables of `MOVES` rows by `mv` alone. Moves past the last are the last.
+pub fn move_row(rows: usize, last: u8, mv: u8) -> usize {
+    let (last, mv) = ((last as usize).min(MOVES - 1), (mv as usize).min(MOVES - 1));
+    if rows == MOVES * MOVES {
+        last * MOVES + mv
+    } else {
+        mv
+    }
+}
+
 /// Every tensor of a frame net of this width with one or two residual blocks at 8x8
-/// (`r3a`, and `r3b` when `bottleneck` is 2): name and shape (runtime layout).
-pub fn frame_net_specs(width: usize, bottleneck: usize) -> Vec<(String, Vec<usize>)> {
+/// (`r3a`, and `r3b` when `bottleneck` is 2) and move tables of `move_rows` rows: name and
+/// shape (runtime layout).
+pub fn frame_net_specs(width: usize, bottleneck: usize, move_rows: usize) -> Vec<(String, Vec<usize>)> {
     let (c1, c2, c3) = (width, 2 * width, 3 * width);
     let mut s: Vec<(String, Vec<usize>)> = Vec::new();
     let mut conv3 = |name: &str, cin: usize, cout: usize| {
@@ -56,8 +73,8 @@ pub fn frame_net_specs(width: usize, bottleneck: usize) -> Vec<(String, Vec<usiz
         s.push((format!("{name}.norm.gamma"), vec![c]));
         s.push((format!("{name}.norm.beta"), vec![c]));
     }
-    for (name, c) in [("a1", c1), ("a2", c2), ("a3", c3)] {
-        s.push((format!("{name}.weight"), vec![MOVES, c]));
+    for (name, c) in MOVE_TABLES.into_iter().zip([c1, c2, c3]) {
+        s.push((format!("{name}.weight"), vec![move_rows, c]));
     }
     s
 }
@@ -126,8 +143,9 @@ pub fn res(w: &Weights, name: &str, x: &Map) -> Map {
 }
 
 /// The frame predictor from its input map (`[SIDE / 2, INPUT_CHANNELS]`, [`frame_input`]) to
-/// its head's output (`[SIDE / 2, 4 * CLASSES]`, before [`shuffle`]), handing every stage's map
-/// to `inspect` (name, map): what the Explain demo shows.
+/// its head's output (`[SIDE / 2, 4 * CLASSES]`, before [`shuffle`]) for row `mv` of the move
+/// tables ([`move_row`]), handing every stage's map to `inspect` (name, map): what the Explain
+/// demo shows.
 pub fn body<E: MapOps>(
     e: &mut E,
     bottleneck: usize,
@@ -177,6 +195,9 @@ pub struct FrameNet {
     pub width: usize,
     /// Residual blocks at 8x8 (1 or 2).
     pub bottleneck: usize,
+    /// Rows of the move tables: [`MOVES`], or `MOVES * MOVES` for (last move, move)
+    /// ([`move_row`]).
+    pub move_rows: usize,
     pub weights: Weights,
 }
 
@@ -194,10 +215,18 @@ impl FrameNet {
             reason: e.to_string(),
         })?;
         let bottleneck = if st.tensor("r3b.c1.bias").is_ok() { 2 } else { 1 };
+        let move_rows = st.tensor("a1.weight").map_or(MOVES, |t| t.shape()[0]);
+        if move_rows != MOVES && move_rows != MOVES * MOVES {
+            return Err(LoadError::Config(format!(
+                "{file}: the move table a1.weight has {move_rows} rows, not {MOVES} (one per move) or {} (one per pair of moves)",
+                MOVES * MOVES
+            )));
+        }
         Ok(FrameNet {
             width,
             bottleneck,
-            weights: read_tensors(bytes, file, &frame_net_specs(width, bottleneck))?,
+            move_rows,
+            weights: read_tensors(bytes, file, &frame_net_specs(width, bottleneck, move_rows))?,
         })
     }
 
@@ -209,9 +238,9 @@ impl FrameNet {
     /// FLOPs of one forward pass (multiply-add = 2; convolutions only).
     pub fn flops(&self) -> f64 {
         let g = SIDE / 2;
-        frame_net_specs(self.width, self.bottleneck)
+        frame_net_specs(self.width, self.bottleneck, self.move_rows)
             .iter()
-            .filter(|(n, s)| n.ends_with(".weight") && s[0] != MOVES)
+            .filter(|(n, _)| n.ends_with(".weight") && !MOVE_TABLES.iter().any(|t| n.starts_with(t)))
             .map(|(n, s)| {
                 let side = match n.split('.').next().unwrap_or("") {
                     "d1" | "r2" | "u2" | "r4" => g / 2,
@@ -223,27 +252,29 @@ impl FrameNet {
             .sum()
     }
 
-    /// Dreams `actions.len()` frames after `context` (frames t-1 and t): each step's logits,
+    /// Dreams `actions.len()` frames after `context` (frames t-1 and t, reached by the move
+    /// `last`): each step's logits,
     /// then the frame [`compose`] draws from them as `how` says (temperature 0: each pixel's
     /// most likely class; above: drawn from the tempered distribution with
     /// [`crate::rng::uniform`]`(seed, step, pixel)`), keeping the objects of `context[1]`.
-    pub fn dream(&self, context: [&[u8]; 2], actions: &[u8], how: Compose, temperature: f32, seed: u32) -> Vec<Vec<u8>> {
-        self.dream_from(&mut Dreamer::new(context, how, temperature, seed, None), actions)
+    pub fn dream(&self, context: [&[u8]; 2], last: u8, actions: &[u8], how: Compose, temperature: f32, seed: u32) -> Vec<Vec<u8>> {
+        self.dream_from(&mut Dreamer::new(context, last, how, temperature, seed, None), actions)
     }
 
     /// Dreams on from `d` with `actions`; returns the frames drawn.
     pub fn dream_from(&self, d: &mut Dreamer, actions: &[u8]) -> Vec<Vec<u8>> {
         for &a in actions {
-            let logits = self.logits(&d.prev, &d.cur, a);
+            let logits = self.logits(&d.prev, &d.cur, d.last, a);
             d.draw(&logits, a);
         }
         std::mem::take(&mut d.frames)
     }
 
     /// Logits `[SIDE * SIDE, CLASSES]` of the next frame, row-major pixels, the prior for the
-    /// current class included. `prev`, `cur`: `SIDE * SIDE * 3` bytes; `mv` < [`MOVES`].
-    pub fn logits(&self, prev: &[u8], cur: &[u8], mv: u8) -> Vec<f32> {
-        self.forward(prev, cur, mv, &mut |_, _| {})
+    /// current class included. `prev`, `cur`: `SIDE * SIDE * 3` bytes; `last` (the move that
+    /// led to `cur`) and `mv` < [`MOVES`].
+    pub fn logits(&self, prev: &[u8], cur: &[u8], last: u8, mv: u8) -> Vec<f32> {
+        self.forward(prev, cur, last, mv, &mut |_, _| {})
     }
 
     /// [`FrameNet::logits`], handing every stage's map to `inspect` (name, map): what the
@@ -252,12 +283,13 @@ impl FrameNet {
         &self,
         prev: &[u8],
         cur: &[u8],
+        last: u8,
         mv: u8,
         inspect: &mut dyn FnMut(&str, &Map),
     ) -> Vec<f32> {
-        let mv = (mv as usize).min(MOVES - 1);
+        let row = move_row(self.move_rows, last, mv);
         let x = frame_input(prev, cur, SIDE);
-        let head = body(&mut CpuMaps(&self.weights), self.bottleneck, &x, mv, inspect);
+        let head = body(&mut CpuMaps(&self.weights), self.bottleneck, &x, row, inspect);
         head_logits(&head, cur)
     }
 }
@@ -266,7 +298,10 @@ impl FrameNet {
 #[derive(Clone, Debug)]
 pub struct KeptDream {
     last: [Vec<u8>; 2],
+    /// The move that led to `last[1]`.
+    last_move: u8,
     objects: Objects,
+    start_centroids: Vec<Option<[f32; 2]>>,
     tracker: Option<Tracker>,
     how: Compose,
 }
@@ -276,26 +311,42 @@ pub struct KeptDream {
 pub struct Dreamer<'a> {
     pub prev: Vec<u8>,
     pub cur: Vec<u8>,
+    /// The move that led to `cur`.
+    pub last: u8,
     pub frames: Vec<Vec<u8>>,
     objects: Objects,
     /// The dream's objects in the model's state, with the nets that move them
     /// ([`Compose::Track`]).
     tracker: Option<(Tracker, &'a StateNets)>,
+    /// Per object, its [`whole_centroid`] in the frame the dream started from.
+    start_centroids: Vec<Option<[f32; 2]>>,
+    /// With a tracker, an object the net draws whole is drawn again crisp where the net put it
+    /// (as it looked at the start, [`Object::whole`]): the net's own drawing of a moving
+    /// thing is a soft approximation of its anti-aliased edges.
+    pub redraw_whole: bool,
+    /// Shares of an object's pixels showing below which it is drawn whole where the tracker
+    /// has it: `[untracked, tracked object, agent]` ([`keep_objects_from`]).
+    pub below: [f32; 3],
     how: Compose,
     temperature: f32,
     seed: u32,
 }
 
 impl<'a> Dreamer<'a> {
-    /// A dream from `context` (frames t-1 and t); with [`Compose::Track`] and `state`, its
-    /// objects are tracked in the model's state.
-    pub fn new(context: [&[u8]; 2], how: Compose, temperature: f32, seed: u32, state: Option<&'a StateNets>) -> Dreamer<'a> {
+    /// A dream from `context` (frames t-1 and t, reached by the move `last`); with
+    /// [`Compose::Track`] and `state`, its objects are tracked in the model's state.
+    pub fn new(context: [&[u8]; 2], last: u8, how: Compose, temperature: f32, seed: u32, state: Option<&'a StateNets>) -> Dreamer<'a> {
+        let objects = Objects::of(context[1]);
         Dreamer {
             prev: context[0].to_vec(),
             cur: context[1].to_vec(),
+            last,
             frames: Vec::new(),
-            objects: Objects::of(context[1]),
-            tracker: state.filter(|_| how == Compose::Track).map(|nets| (Tracker::new(nets, context), nets)),
+            start_centroids: objects.0.iter().map(|o| whole_centroid(o, context[1])).collect(),
+            redraw_whole: true,
+            below: [FADED, FADED_TRACKED, FADED_TRACKED],
+            objects,
+            tracker: state.filter(|_| how == Compose::Track).map(|nets| (Tracker::new(nets, context, last), nets)),
             how,
             temperature,
             seed,
@@ -308,23 +359,28 @@ impl<'a> Dreamer<'a> {
     pub fn resume(
         kept: Option<KeptDream>,
         context: [&[u8]; 2],
+        last: u8,
         how: Compose,
         temperature: f32,
         seed: u32,
         state: Option<&'a StateNets>,
     ) -> Dreamer<'a> {
         match kept {
-            Some(k) if k.how == how && k.last[0] == context[0] && k.last[1] == context[1] => Dreamer {
+            Some(k) if k.how == how && k.last[0] == context[0] && k.last[1] == context[1] && k.last_move == last => Dreamer {
                 prev: context[0].to_vec(),
                 cur: context[1].to_vec(),
+                last,
                 frames: Vec::new(),
                 objects: k.objects,
+                start_centroids: k.start_centroids,
+                redraw_whole: true,
+                below: [FADED, FADED_TRACKED, FADED_TRACKED],
                 tracker: k.tracker.zip(state),
                 how,
                 temperature,
                 seed,
             },
-            _ => Dreamer::new(context, how, temperature, seed, state),
+            _ => Dreamer::new(context, last, how, temperature, seed, state),
         }
     }
 
@@ -332,7 +388,9 @@ impl<'a> Dreamer<'a> {
     pub fn into_kept(self) -> KeptDream {
         KeptDream {
             last: [self.prev, self.cur],
+            last_move: self.last,
             objects: self.objects,
+            start_centroids: self.start_centroids,
             tracker: self.tracker.map(|(t, _)| t),
             how: self.how,
         }
@@ -349,10 +407,26 @@ impl<'a> Dreamer<'a> {
         }
         let t = self.frames.len() as u32;
         let seed = self.seed;
-        let next = compose(&self.cur, logits, self.how, &self.objects, self.temperature, &mut |p| {
+        let tracking = self.tracker.is_some();
+        // With a tracker the net's own drawing is measured before the objects are kept
+        // (`compose` with Track is Soft, then `keep_objects`).
+        let how = if tracking { Compose::Soft } else { self.how };
+        let mut next = compose(&self.cur, logits, how, &self.objects, self.temperature, &mut |p| {
             crate::rng::uniform(seed, t, p as u32)
         });
+        if tracking {
+            for (o, start) in self.objects.0.iter_mut().zip(&self.start_centroids) {
+                o.whole = false;
+                if let (true, Some(start), Some(now)) = (self.redraw_whole, start, whole_centroid(o, &next)) {
+                    let moved = [now[0] - start[0], now[1] - start[1]];
+                    o.at = Some([o.centre[0] + moved[0].round() as i32, o.centre[1] + moved[1].round() as i32]);
+                    o.whole = true;
+                }
+            }
+            keep_objects_from(&self.objects, &self.cur, logits, &mut next, self.below);
+        }
         self.prev = std::mem::replace(&mut self.cur, next);
+        self.last = mv;
         self.frames.push(self.cur.clone());
     }
 }
@@ -468,15 +542,36 @@ pub const MIN_OBJECT_PIXELS: usize = 14;
 pub const VISIBLE: u8 = 40;
 /// [`keep_objects`] redraws an object once fewer than this share of its pixels show its colour.
 pub const FADED: f32 = 0.3;
-/// As [`FADED`] for an object whose place the dream's state tracks ([`Compose::Track`]): that
-/// place is the better guess, so it is taken sooner. Not for the agent: the moves drive it,
-/// and the net draws it well for longer than the objects it pushes (redrawn from 30%, its
-/// dreams score 0.4 dB better at h2 and h4 than from 60%, and as well at h16).
-pub const FADED_TRACKED: f32 = 0.6;
+/// As [`FADED`] for an object or the agent whose place the dream's state tracks
+/// ([`Compose::Track`]): that place is the better guess, so it is taken sooner. With the
+/// dynamics that see the walls and the last move, redrawing from 80% scored best (the agent
+/// from 30% and the objects from 60%, as before them: 0.4 dB less at h2 and the same from h8
+/// on; training/TRIES.md).
+pub const FADED_TRACKED: f32 = 0.8;
 /// The agent's palette class (its dot, class 5, goes with it).
 pub const AGENT_CLASS: u8 = 4;
 /// How far [`keep_objects`] slides an object from the centre of its probability, pixels.
 const SEARCH: i32 = 3;
+
+/// Least share of an object's pixels that must show its colour for [`whole_centroid`] to
+/// measure where it is.
+pub const WHOLE: f32 = 0.9;
+
+/// Where `frame` shows `object` whole: the centroid (pixels) of the pixels within [`VISIBLE`] of
+/// its colour, when at least [`WHOLE`] of its pixel count show it; `None` when it has faded or
+/// spread out.
+pub fn whole_centroid(object: &Object, frame: &[u8]) -> Option<[f32; 2]> {
+    let rgb = PALETTE[object.class as usize];
+    let (mut n, mut sx, mut sy) = (0usize, 0f32, 0f32);
+    for (p, px) in frame.chunks_exact(3).enumerate() {
+        if (0..3).all(|i| px[i].abs_diff(rgb[i]) <= VISIBLE) {
+            n += 1;
+            sx += (p % SIDE) as f32;
+            sy += (p / SIDE) as f32;
+        }
+    }
+    (n as f32 >= WHOLE * object.pixels.len() as f32 && n > 0).then(|| [sx / n as f32, sy / n as f32])
+}
 
 /// The movable objects of the true frame a dream starts from: per colour with at least
 /// [`MIN_OBJECT_PIXELS`] pixels, its pixels around their rounded centre (offsets and exact
@@ -494,6 +589,9 @@ pub struct Object {
     /// Where the dream's state puts its centre now, when it is tracked ([`Compose::Track`]):
     /// [`keep_objects`] draws it there once it fades.
     pub at: Option<[i32; 2]>,
+    /// The net drew it whole this step ([`whole_centroid`]) and `at` is where: [`keep_objects`]
+    /// draws it there crisp, as it looked at the start, whatever share of it shows.
+    pub whole: bool,
 }
 
 impl Objects {
@@ -519,6 +617,7 @@ impl Objects {
                 pixels,
                 centre: [cx, cy],
                 at: None,
+                whole: false,
             });
         }
         Objects(objects)
@@ -528,14 +627,14 @@ impl Objects {
 /// Objects in this world neither vanish nor change size, but where the net is unsure where one
 /// goes it spreads it thin and, drawn soft, it fades out frame after frame. Once fewer than
 /// [`FADED`] of an object's pixels in `drawn` show its colour ([`FADED_TRACKED`] when its place
-/// is tracked, but for the agent), the object is drawn whole, as it looked when the dream
-/// started: at its tracked place ([`Object::at`]) when it has one, else where the net finds it
-/// most likely ([`most_likely_place`]). Every other pixel is then drawn from its distribution
+/// is tracked), or when the net drew it whole ([`Object::whole`]), the object is drawn whole,
+/// as it looked when the dream started: at its tracked or measured place ([`Object::at`]) when
+/// it has one, else where the net finds it most likely ([`most_likely_place`]). Every other pixel is then drawn from its distribution
 /// without the redrawn objects' classes, so the faint trace or the stale copy the net left of
 /// them elsewhere goes (`cur`: the frame the logits were computed from, whose kept pixels keep
 /// their bytes).
 pub fn keep_objects(objects: &Objects, cur: &[u8], logits: &[f32], drawn: &mut [u8]) {
-    keep_objects_from(objects, cur, logits, drawn, [FADED, FADED_TRACKED, FADED]);
+    keep_objects_from(objects, cur, logits, drawn, [FADED, FADED_TRACKED, FADED_TRACKED]);
 }
 
 /// [`keep_objects`] with the shares of showing pixels below which an object is redrawn:
@@ -556,7 +655,7 @@ pub fn keep_objects_from(objects: &Objects, cur: &[u8], logits: &[f32], drawn: &
             Some(_) => below[1],
             None => below[0],
         };
-        if showing as f32 >= faded * object.pixels.len() as f32 {
+        if !object.whole && showing as f32 >= faded * object.pixels.len() as f32 {
             continue;
         }
         if let Some(place) = object.at.or_else(|| most_likely_place(object, logits, &|k| of(c, k))) {
@@ -775,6 +874,34 @@ mod tests {
 
     fn square(x0: usize, y0: usize) -> Vec<usize> {
         (y0..y0 + 5).flat_map(|y| (x0..x0 + 5).map(move |x| y * SIDE + x)).collect()
+    }
+
+    #[test]
+    fn an_object_the_net_draws_whole_is_measured_and_drawn_again_crisp_there() {
+        let cur = frame_with_square();
+        let mut objects = Objects::of(&cur);
+        let start = whole_centroid(&objects.0[0], &cur).expect("the whole square");
+        assert_eq!(start, [22.0, 32.0]);
+        // The net moves the square 3 pixels right, one column of it only half sure (a blend).
+        let mut logits = logits_moving_square(3, 20.0);
+        for y in 30..35 {
+            logits[(y * SIDE + 27) * CLASSES + 6] = 5.0;
+        }
+        let mut out = compose(&cur, &logits, Compose::Soft, &objects, 0.0, &mut |_| 0.5);
+        assert_eq!(red_pixels(&out).len(), 20, "the blended column is not red");
+        assert!(whole_centroid(&objects.0[0], &out).is_none(), "20 of 25 pixels show: not whole");
+        for y in 30..35 {
+            logits[(y * SIDE + 27) * CLASSES + 6] = 20.0;
+        }
+        let mut out = compose(&cur, &logits, Compose::Soft, &objects, 0.0, &mut |_| 0.5);
+        let now = whole_centroid(&objects.0[0], &out).expect("whole again");
+        assert_eq!([now[0] - start[0], now[1] - start[1]], [3.0, 0.0]);
+        // Drawn whole there: every pixel of the square as it was, and nothing of it elsewhere.
+        objects.0[0].at = Some([25, 32]);
+        objects.0[0].whole = true;
+        out[3 * (32 * SIDE + 25)..][..3].copy_from_slice(&[200, 60, 60]);
+        keep_objects_from(&objects, &cur, &logits, &mut out, [FADED, FADED_TRACKED, FADED_TRACKED]);
+        assert_eq!(red_pixels(&out), square(23, 30));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use layout::cem::{initial, shift_plan, CemConfig, K};
 use layout::slots::{argmax, to_world, Slot, AGENT_SLOT, MOTION_SCALE, OBJECT_SLOTS, SLOTS, SLOT_CHANNELS};
 use layout::weights::{read_tensors, LoadError, Weights};
-use world::scene::{dist, View, AGENT_RADIUS, ARENA};
+use world::scene::{dist, View, AGENT_RADIUS, ARENA, WALL};
 use world::task::{APPROACH_WEIGHT, LOST_DISTANCE, SUCCESS_BONUS};
 
 use crate::cpu::{activate, cem_elites, cem_refit, cem_sample};
@@ -19,16 +19,34 @@ use crate::plan::{finish, PlanResult};
 use crate::prompt::{prompt_specs, PromptNet};
 
 /// The agent as the dynamics carries it: u, v, its displacement over the last frame (du, dv)
-/// and over the frame before (times [`MOTION_SCALE`]).
-pub const AGENT_DIM: usize = 6;
-/// The object: as the agent, then its size (times [`POS_SCALE`]) and whether it is a box.
+/// and over the frame before (times [`MOTION_SCALE`]), and the move that drove it over the last
+/// frame as a target velocity over the top speed ([`move_direction`]): two places give its
+/// mean speed over the frame, not its speed at the end of it, which its motor was still
+/// changing toward that target.
+pub const AGENT_DIM: usize = 8;
+/// Where [`AGENT_DIM`]'s last move starts.
+const LAST_MOVE: usize = 6;
+/// The object: the agent's first six numbers, then its size (times [`POS_SCALE`]) and whether
+/// it is a box.
 pub const OBJECT_DIM: usize = 8;
 /// Contact features of a step: the gap between the agent's and the object's bounding circles
 /// (world units), the unit normal from the agent to the object and the closing speed.
 pub const CONTACT_DIM: usize = 4;
+/// The gaps (world units) between the agent's bounding circle and the arena's four walls,
+/// then the object's ([`wall_gaps`]): where a wall stops what moves toward it.
+pub const WALL_DIM: usize = 8;
 /// Inputs of a [`Dynamics`] step: the agent, the object, the object seen from the agent, the
-/// contact features, the view (1 from the side) and the move (one-hot).
-pub const DYN_IN: usize = AGENT_DIM + OBJECT_DIM + 2 + CONTACT_DIM + 1 + MOVES;
+/// contact features, the wall gaps, the view (1 from the side) and the move (one-hot).
+pub const DYN_IN: usize = AGENT_DIM + OBJECT_DIM + 2 + CONTACT_DIM + WALL_DIM + 1 + MOVES;
+
+/// The gaps (world units) between a circle of radius `r` (world units) at `(u, v)` and the
+/// inner faces of the arena's walls: left, right, top, bottom (`v` runs down the frame).
+pub fn wall_gaps(u: f32, v: f32, r: f32) -> [f32; 4] {
+    let inner = ARENA - 2.0 * WALL;
+    let (x, y) = (u * ARENA - WALL - r, v * ARENA - WALL - r);
+    [x, inner - 2.0 * r - x, y, inner - 2.0 * r - y]
+}
+
 /// Outputs: the change of the agent's displacement (2), then push, brake and slide of the
 /// object's contact response ([`contact_change`]).
 pub const DYN_OUT: usize = 5;
@@ -143,8 +161,11 @@ impl Dynamics {
         x[REL + 2] = gap;
         x[REL + 3..REL + 5].copy_from_slice(&normal);
         x[REL + 5] = (agent[2] - object[2]) * normal[0] + (agent[3] - object[3]) * normal[1];
-        x[REL + 6] = side;
-        x[REL + 7 + (mv as usize).min(MOVES - 1)] = 1.0;
+        const WALLS: usize = REL + 2 + CONTACT_DIM;
+        x[WALLS..WALLS + 4].copy_from_slice(&wall_gaps(agent[0], agent[1], AGENT_RADIUS));
+        x[WALLS + 4..WALLS + 8].copy_from_slice(&wall_gaps(object[0], object[1], object[6]));
+        x[WALLS + WALL_DIM] = side;
+        x[WALLS + WALL_DIM + 1 + (mv as usize).min(MOVES - 1)] = 1.0;
         let h = self.layers[0].out;
         let (mut h1, mut h2, mut out) = (vec![0f32; h], vec![0f32; h], [0f32; DYN_OUT]);
         self.layers[0].apply(&x, &mut h1, Act::Gelu);
@@ -152,6 +173,7 @@ impl Dynamics {
         self.layers[2].apply(&h2, &mut out, Act::None);
         agent[4] = agent[2];
         agent[5] = agent[3];
+        agent[LAST_MOVE..].copy_from_slice(&move_direction(mv));
         object[4] = object[2];
         object[5] = object[3];
         agent[2] += out[0];
@@ -211,15 +233,31 @@ impl ReadOut {
     }
 }
 
-/// The agent as [`Dynamics`] reads it: its slot and its displacement over the frame before.
-pub fn dyn_agent(a: &Slot, before: [f32; 2]) -> [f32; AGENT_DIM] {
+/// The move `mv` as the dynamics reads it: its target velocity over the agent's top speed
+/// (`world::action::Action::from_discrete`; stay is zero). Moves past the last are the last.
+pub fn move_direction(mv: u8) -> [f32; 2] {
+    let a = world::action::Action::from_discrete((mv as usize).min(MOVES - 1) as u8);
+    [a.x, a.y]
+}
+
+/// A slot's place and its displacements over the last frame and the frame before, as
+/// [`Dynamics`] reads them.
+fn dyn_motion(a: &Slot, before: [f32; 2]) -> [f32; 6] {
     let m = MOTION_SCALE;
     [a.pos[0], a.pos[1], a.ab[0] * m, a.ab[1] * m, before[0] * m, before[1] * m]
 }
 
+/// The agent as [`Dynamics`] reads it: its slot, its displacement over the frame before and
+/// the move `last` that led to the frame it was read from (see [`AGENT_DIM`]).
+pub fn dyn_agent(a: &Slot, before: [f32; 2], last: u8) -> [f32; AGENT_DIM] {
+    let [a0, a1, a2, a3, a4, a5] = dyn_motion(a, before);
+    let [l0, l1] = move_direction(last);
+    [a0, a1, a2, a3, a4, a5, l0, l1]
+}
+
 /// Object slot `s` as [`Dynamics`] reads it (see [`OBJECT_DIM`]).
 pub fn dyn_object(o: &Slot, before: [f32; 2], s: usize) -> [f32; OBJECT_DIM] {
-    let [a0, a1, a2, a3, a4, a5] = dyn_agent(o, before);
+    let [a0, a1, a2, a3, a4, a5] = dyn_motion(o, before);
     let boxed = f32::from(u8::from(s % 2 == 1));
     [a0, a1, a2, a3, a4, a5, o.size * POS_SCALE, boxed]
 }
@@ -248,13 +286,14 @@ pub struct Target {
 }
 
 impl Target {
-    /// The target from the live reading `r` and the one before it (`before`; none at the
-    /// start, when nothing has moved yet).
-    pub fn of(r: &Reading, before: Option<&Reading>, object: usize, zone: usize, view: View) -> Target {
+    /// The target from the live reading `r`, the one before it (`before`; none at the start,
+    /// when nothing has moved yet) and the move that led to `r`'s frame (`last`; stay at the
+    /// start).
+    pub fn of(r: &Reading, before: Option<&Reading>, last: u8, object: usize, zone: usize, view: View) -> Target {
         let z = r.slots[zone];
         let was = |s: usize| before.map_or([0.0; 2], |b| b.slots[s].ab);
         Target {
-            agent: dyn_agent(&r.slots[AGENT_SLOT], was(AGENT_SLOT)),
+            agent: dyn_agent(&r.slots[AGENT_SLOT], was(AGENT_SLOT), last),
             object: dyn_object(&r.slots[object], was(object), object),
             zone_centre: to_world(z.pos),
             zone_half: [

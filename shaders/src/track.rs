@@ -33,24 +33,26 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    /// Reads the dream's two context frames (t-1, t). An object is tracked when exactly one
-    /// slot of its colour is read present; its motion is the change of its read place between
-    /// the two frames (as the planner takes it), and so is the motion before that.
-    pub fn new(nets: &StateNets, context: [&[u8]; 2]) -> Tracker {
+    /// Reads the dream's two context frames (t-1, t; `last` the move that led to t). An object
+    /// is tracked when exactly one slot of its colour is read present; its motion is the
+    /// change of its read place between the two frames (as the planner takes it), and so is
+    /// the motion before that.
+    pub fn new(nets: &StateNets, context: [&[u8]; 2], last: u8) -> Tracker {
         let before = nets.read(context[0], context[0]);
         let mut now = nets.read(context[0], context[1]);
         track_motion(&mut now, Some(&before));
-        Tracker::from_reading(nets, &now, None, context[1])
+        Tracker::from_reading(nets, &now, None, last, context[1])
     }
 
     /// The tracker from the slots of the dream's last context frame (`now`, its motions the
-    /// changes of place since the frame before) and, when known, the motions of the frame
-    /// before (`was`; else taken as `now`'s), that frame itself telling the view.
-    pub fn from_reading(nets: &StateNets, now: &Reading, was: Option<&Reading>, frame: &[u8]) -> Tracker {
+    /// changes of place since the frame before, `last` the move that led to it) and, when
+    /// known, the motions of the frame before (`was`; else taken as `now`'s), that frame
+    /// itself telling the view.
+    pub fn from_reading(nets: &StateNets, now: &Reading, was: Option<&Reading>, last: u8, frame: &[u8]) -> Tracker {
         let members = nets.ensemble.len().max(1);
         let before = |s: usize| was.map_or(now.slots[s].ab, |w| w.slots[s].ab);
         let a = &now.slots[AGENT_SLOT];
-        let agents = vec![dyn_agent(a, before(AGENT_SLOT)); members];
+        let agents = vec![dyn_agent(a, before(AGENT_SLOT), last); members];
         let mut objects = Vec::new();
         for colour in 0..OBJECT_SLOTS / 2 {
             let present: Vec<usize> = [2 * colour, 2 * colour + 1].into_iter().filter(|&s| now.slots[s].present).collect();
@@ -63,6 +65,7 @@ impl Tracker {
         let side = f32::from(u8::from(sky as f32 > SIDE_VIEW_SKY * (SIDE * SIDE) as f32));
         Tracker { agents, agent_start: a.pos, objects, side }
     }
+
 
     /// One move: each member steps every object with the agent as it was, and the agent with
     /// the object nearest to it (the one it may be touching).
@@ -82,9 +85,11 @@ impl Tracker {
             self.agents[k] = match nearest.1 {
                 Some(a) => a,
                 None => {
-                    // No object in view: the agent with a far-away stand-in.
+                    // No object in view: the agent with a stand-in at rest in the arena's far
+                    // corner, where the dynamics has seen objects (the walls are inputs too).
                     let mut a = agent;
-                    let mut far = [10.0, 10.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+                    let corner = |c: f32| if c < 0.5 { 0.85 } else { 0.15 };
+                    let mut far = [corner(agent[0]), corner(agent[1]), 0.0, 0.0, 0.0, 0.0, 0.5, 0.0];
                     dynamics.step(&mut a, &mut far, self.side, mv);
                     a
                 }

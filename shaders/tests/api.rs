@@ -68,8 +68,8 @@ fn gpu_and_cpu_runtimes_dream_prompt_and_plan_alike() {
     let context = [ep.frame(4), ep.frame(5)];
     let actions = &ep.actions[5..11];
     for (t, seed) in [(0.0, 0), (1.0, 3)] {
-        let a = pollster::block_on(gpu.imagine(context, actions, t, seed)).unwrap();
-        let b = pollster::block_on(cpu.imagine(context, actions, t, seed)).unwrap();
+        let a = pollster::block_on(gpu.imagine(context, ep.actions[4], actions, t, seed)).unwrap();
+        let b = pollster::block_on(cpu.imagine(context, ep.actions[4], actions, t, seed)).unwrap();
         assert_eq!(a.len(), actions.len());
         let d = max_diff(&a, &b);
         assert!(d <= 1, "dreams at temperature {t} differ by {d} levels");
@@ -102,11 +102,13 @@ fn bad_input_is_refused_with_its_reason() {
         Err(RuntimeError::Input(s)) => s,
         other => panic!("expected an input error, got {other:?}"),
     };
-    let e = err(pollster::block_on(rt.imagine([&short, &frame], &[0], 0.0, 0)).map(|_| ()));
+    let e = err(pollster::block_on(rt.imagine([&short, &frame], 0, &[0], 0.0, 0)).map(|_| ()));
     assert!(e.contains("100 bytes"), "{e}");
-    let e = err(pollster::block_on(rt.imagine([&frame, &frame], &[9], 0.0, 0)).map(|_| ()));
+    let e = err(pollster::block_on(rt.imagine([&frame, &frame], 0, &[9], 0.0, 0)).map(|_| ()));
     assert!(e.contains("action 9"), "{e}");
-    let e = err(pollster::block_on(rt.imagine([&frame, &frame], &[0], -1.0, 0)).map(|_| ()));
+    let e = err(pollster::block_on(rt.imagine([&frame, &frame], 12, &[0], 0.0, 0)).map(|_| ()));
+    assert!(e.contains("led to the last frame, 12"), "{e}");
+    let e = err(pollster::block_on(rt.imagine([&frame, &frame], 0, &[0], -1.0, 0)).map(|_| ()));
     assert!(e.contains("temperature"), "{e}");
     let e = err(pollster::block_on(rt.prompt_to_frame(&[])).map(|_| ()));
     assert!(e.contains("0 words"), "{e}");
@@ -194,15 +196,15 @@ fn answers_and_captions_agree_on_both_paths() {
 fn a_lost_device_is_reported_and_the_runtime_rebuilds() {
     let (mut gpu, _) = both();
     let frame = vec![0u8; 64 * 64 * 3];
-    pollster::block_on(gpu.imagine([&frame, &frame], &[0], 0.0, 0)).unwrap();
+    pollster::block_on(gpu.imagine([&frame, &frame], 0, &[0], 0.0, 0)).unwrap();
     gpu.lose_device();
-    let e = pollster::block_on(gpu.imagine([&frame, &frame], &[0], 0.0, 0)).unwrap_err();
+    let e = pollster::block_on(gpu.imagine([&frame, &frame], 0, &[0], 0.0, 0)).unwrap_err();
     eprintln!("after losing the device: {e}");
     assert!(matches!(e, RuntimeError::Gpu(_)), "{e:?}");
     assert!(gpu.gpu_lost(), "the loss was not recorded");
     pollster::block_on(gpu.rebuild());
     assert!(!gpu.gpu_lost());
-    pollster::block_on(gpu.imagine([&frame, &frame], &[0], 0.0, 0)).unwrap();
+    pollster::block_on(gpu.imagine([&frame, &frame], 0, &[0], 0.0, 0)).unwrap();
 }
 
 #[test]
@@ -220,7 +222,7 @@ fn explain_opens_up_the_same_step_the_dream_takes() {
     .unwrap();
     let context = [ep.frame(3), ep.frame(4)];
     let inside = pollster::block_on(cpu.explain(context, 1, 0.5, 77, 0)).unwrap();
-    let dreamed = pollster::block_on(cpu.imagine(context, &[1], 0.5, 77)).unwrap();
+    let dreamed = pollster::block_on(cpu.imagine(context, ep.actions[3], &[1], 0.5, 77)).unwrap();
     assert_eq!(
         inside.frame, dreamed[0],
         "explain and imagine took different steps"
@@ -268,8 +270,8 @@ fn the_frame_predictor_dreams_on_the_gpu_as_burn_and_the_cpu_path_do() {
     let ctx = pollster::block_on(GpuContext::new()).expect("a GPU adapter (lavapipe in CI)");
     let mut on_gpu = runtime::frame_gpu::FrameGpu::new(std::sync::Arc::new(ctx), &net);
     let stride = fixture["stride"].as_u64().unwrap() as usize;
-    let mv = fixture["move"].as_u64().unwrap() as u8;
-    let logits = pollster::block_on(on_gpu.logits(e.frame(1), e.frame(2), mv)).unwrap();
+    let (last, mv) = (fixture["last"].as_u64().unwrap() as u8, fixture["move"].as_u64().unwrap() as u8);
+    let logits = pollster::block_on(on_gpu.logits(e.frame(1), e.frame(2), last, mv)).unwrap();
     let want: Vec<f32> = serde_json::from_value(fixture["logits"].clone()).unwrap();
     let got: Vec<f32> = logits.into_iter().step_by(stride).collect();
     assert_eq!(got.len(), want.len());
@@ -285,18 +287,19 @@ fn the_frame_predictor_dreams_on_the_gpu_as_burn_and_the_cpu_path_do() {
     let ep = generate_episode(321, &EpisodeConfig { questions: false, ..Default::default() }).unwrap();
     let context = [ep.frame(4), ep.frame(5)];
     let actions = &ep.actions[5..13];
+    let last = ep.actions[4];
     for (t, seed) in [(0.0, 0), (1.0, 3)] {
-        let a = pollster::block_on(gpu.imagine(context, actions, t, seed)).unwrap();
-        let b = pollster::block_on(cpu.imagine(context, actions, t, seed)).unwrap();
+        let a = pollster::block_on(gpu.imagine(context, last, actions, t, seed)).unwrap();
+        let b = pollster::block_on(cpu.imagine(context, last, actions, t, seed)).unwrap();
         assert_eq!(a.len(), actions.len());
         let d = max_diff(&a, &b);
         assert!(d <= 1, "frame predictor dreams at temperature {t} differ by {d} levels");
     }
     gpu.lose_device();
-    let e = pollster::block_on(gpu.imagine(context, actions, 0.0, 0)).unwrap_err();
+    let e = pollster::block_on(gpu.imagine(context, last, actions, 0.0, 0)).unwrap_err();
     assert!(matches!(e, RuntimeError::Gpu(_)), "{e:?}");
     pollster::block_on(gpu.rebuild());
-    let a = pollster::block_on(gpu.imagine(context, actions, 0.0, 0)).unwrap();
-    let b = pollster::block_on(cpu.imagine(context, actions, 0.0, 0)).unwrap();
+    let a = pollster::block_on(gpu.imagine(context, last, actions, 0.0, 0)).unwrap();
+    let b = pollster::block_on(cpu.imagine(context, last, actions, 0.0, 0)).unwrap();
     assert!(max_diff(&a, &b) <= 1, "after the rebuild the GPU dreams differently");
 }

@@ -186,8 +186,8 @@ fn cpu_path_of_the_page_nets_equals_burn_in_the_browser() {
     };
     let net = runtime::frame_net::FrameNet::from_safetensors(FRAMES_NET, "frames.safetensors").unwrap();
     let stride = fixture["stride"].as_u64().unwrap() as usize;
-    let mv = fixture["move"].as_u64().unwrap() as u8;
-    let logits: Vec<f32> = net.logits(prev, cur, mv).into_iter().step_by(stride).collect();
+    let (last, mv) = (fixture["last"].as_u64().unwrap() as u8, fixture["move"].as_u64().unwrap() as u8);
+    let logits: Vec<f32> = net.logits(prev, cur, last, mv).into_iter().step_by(stride).collect();
     let w = worst(&logits, &want("logits"));
     web_sys_log(&format!("frame predictor logits: worst difference from burn {w:.2e}"));
     assert!(w < 1e-3, "frame predictor logits differ from burn by {w}");
@@ -225,16 +225,16 @@ async fn wgsl_path_of_the_frame_predictor_equals_burn_in_the_browser() {
     web_sys_log(&format!("adapter: {}", ctx.describe()));
     let mut g = runtime::frame_gpu::FrameGpu::new(Arc::new(ctx), &net);
     let stride = fixture["stride"].as_u64().unwrap() as usize;
-    let mv = fixture["move"].as_u64().unwrap() as u8;
-    let logits: Vec<f32> = g.logits(e.frame(1), e.frame(2), mv).await.unwrap().into_iter().step_by(stride).collect();
+    let (last, mv) = (fixture["last"].as_u64().unwrap() as u8, fixture["move"].as_u64().unwrap() as u8);
+    let logits: Vec<f32> = g.logits(e.frame(1), e.frame(2), last, mv).await.unwrap().into_iter().step_by(stride).collect();
     assert_eq!(logits.len(), want.len());
     let w = logits.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     web_sys_log(&format!("frame predictor on WebGPU: worst logit difference from burn {w:.2e}"));
     assert!(w < 1e-3, "WGSL frame predictor logits differ from burn by {w}");
     let how = runtime::frame_net::Compose::Conserve;
     let actions = &e.actions[2..6];
-    let a = g.dream([e.frame(1), e.frame(2)], actions, how, 0.0, 0).await.unwrap();
-    let b = net.dream([e.frame(1), e.frame(2)], actions, how, 0.0, 0);
+    let a = g.dream([e.frame(1), e.frame(2)], last, actions, how, 0.0, 0).await.unwrap();
+    let b = net.dream([e.frame(1), e.frame(2)], last, actions, how, 0.0, 0);
     let d = a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0);
     assert!(d <= 1, "WebGPU and CPU dreams differ by {d} levels");
 }

@@ -146,11 +146,11 @@ async fn page_nets_benchmark_in_the_browser() {
     let e = world::episode::generate_episode(1_000_000, &cfg).unwrap();
     let context = [e.frame(1), e.frame(2)];
     let actions: Vec<u8> = e.actions[2..18].to_vec();
-    rt.imagine(context, &actions, 0.0, 0).await.unwrap();
+    rt.imagine(context, e.actions[1], &actions, 0.0, 0).await.unwrap();
     let mut dream = Vec::new();
     for _ in 0..REPS {
         let s = now();
-        rt.imagine(context, &actions, 0.0, 0).await.unwrap();
+        rt.imagine(context, e.actions[1], &actions, 0.0, 0).await.unwrap();
         dream.push(actions.len() as f64 / (now() - s));
     }
     dream.sort_by(f64::total_cmp);
@@ -168,7 +168,7 @@ async fn page_nets_benchmark_in_the_browser() {
     for step in 0..=REPS {
         let frames = [e.frame(2 + step), e.frame(3 + step)];
         let s = now();
-        let p = rt.plan_in(e.scene.view, frames, &goal, &settings, &warm, step as u32).await.unwrap();
+        let p = rt.plan_in(e.scene.view, frames, e.actions[2 + step], &goal, &settings, &warm, step as u32).await.unwrap();
         if step > 0 {
             plan.push(1e3 * (now() - s));
         }

@@ -227,13 +227,14 @@ pub fn PlanDemo(
                 }
             }
             Driver::Model => {
-                let (view, context, goal, warm) = {
+                let (view, context, last, goal, warm) = {
                     let r = run.borrow();
                     let Some(r) = r.as_ref() else { return };
                     let [a, b] = r.context();
                     (
                         r.task.scene.view,
                         [a.to_vec(), b.to_vec()],
+                        r.last_move(),
                         r.goal_words(),
                         r.warm_start(cfg.horizon),
                     )
@@ -260,7 +261,7 @@ pub fn PlanDemo(
                 let started = dreamer.run_job(move |mut rt| async move {
                     let t0 = js_sys::Date::now();
                     let result = rt
-                        .plan(view, [&context[0], &context[1]], &goal, &cfg, &warm, seed)
+                        .plan(view, [&context[0], &context[1]], last, &goal, &cfg, &warm, seed)
                         .await;
                     let ms = js_sys::Date::now() - t0;
                     match result {

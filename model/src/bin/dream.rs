@@ -73,6 +73,13 @@ struct Args {
     /// Start from this model file.
     #[arg(long)]
     init: Option<PathBuf>,
+    /// Look the move biases up by (last move, move) (`FrameNetConfig::move_pairs`).
+    #[arg(long)]
+    move_pairs: bool,
+    /// `--init` has one row per move: start every pair from its move's row
+    /// (`FrameNet::with_move_pairs`; with `--move-pairs`).
+    #[arg(long)]
+    expand_moves: bool,
     #[arg(long, default_value = "runs/frames")]
     out: PathBuf,
     /// Distil from this frame net (its width in `--teacher-width`).
@@ -112,6 +119,7 @@ fn main() {
     };
     let c = FrameNetConfig {
         bottleneck: a.bottleneck,
+        move_pairs: a.move_pairs,
         ..FrameNetConfig::new(a.width, output)
     };
     c.validate().unwrap();
@@ -119,6 +127,9 @@ fn main() {
     let device = plain.clone().autodiff();
     device.seed(a.seed);
     let mut net = match &a.init {
+        Some(p) if a.expand_moves => {
+            load(p, &FrameNetConfig { move_pairs: false, ..c }, &device).with_move_pairs()
+        }
         Some(p) => load(p, &c, &device),
         None => FrameNet::new(&c, &device),
     };
@@ -184,7 +195,12 @@ fn main() {
         let prev_plain = |t: &Tensor<4>| t.clone().detach().to_device(&plain);
         let start = cur.clone().detach();
         for s in 0..k {
-            let out = net.forward(prev.clone(), cur.clone(), clips.moves_at(&win, s, &device));
+            let out = net.forward(
+                prev.clone(),
+                cur.clone(),
+                clips.last_moves_at(&win, s, &device),
+                clips.moves_at(&win, s, &device),
+            );
             let rolled = rolled(&out, cur.clone());
             let truth = clips.frames_at(&win, s as isize + 1, &device);
             let mut ws = w;
@@ -197,7 +213,12 @@ fn main() {
             if let Some(teacher) = &teacher {
                 // The teacher sees what the student rolled (without gradients).
                 let tl = teacher
-                    .forward(prev_plain(&prev), prev_plain(&cur), clips.moves_at(&win, s, &plain))
+                    .forward(
+                        prev_plain(&prev),
+                        prev_plain(&cur),
+                        clips.last_moves_at(&win, s, &plain),
+                        clips.moves_at(&win, s, &plain),
+                    )
                     .logits;
                 let target = softmax(tl, 1).to_device(&device).detach();
                 let kd = (log_softmax(out.logits, 1) * target).sum_dim(1).mean().neg();

@@ -24,6 +24,9 @@ struct Args {
     frames_width: usize,
     #[arg(long, default_value_t = 1)]
     frames_bottleneck: usize,
+    /// The frame predictor looks its move biases up by (last move, move).
+    #[arg(long)]
+    frames_move_pairs: bool,
     /// Add the state nets of this `state` run (reader.bin, dynamics*.bin, goal.bin) to the
     /// manifest at `--to` as the nets that plan.
     #[arg(long)]
@@ -67,6 +70,7 @@ fn add_nets(args: &Args) -> Result<(), String> {
     if let Some(path) = &args.frames {
         let c = FrameNetConfig {
             bottleneck: args.frames_bottleneck,
+            move_pairs: args.frames_move_pairs,
             ..FrameNetConfig::new(args.frames_width, Output::Palette)
         };
         c.validate()?;

@@ -20,7 +20,7 @@ use model::planner::CemConfig;
 use model::state_net::{Dynamics, GoalNet, Reader};
 use model::state_plan::{model_policy, random_success, read, read_goal, DynamicsCpu, Sight};
 use model::state_train::{
-    dyn_state, dynamics_loss, fit, goal_loss, is_contact, reader_loss, track_windows, RolloutLoss,
+    dyn_state, dynamics_loss, Reads, fit, goal_loss, is_contact, reader_loss, track_windows, RolloutLoss,
     TrackWindow, Tracks,
 };
 use world::dataset::Dataset;
@@ -62,6 +62,13 @@ struct Args {
     /// Count the agent's imagined errors only where the window's object is the nearest to it.
     #[arg(long)]
     nearest_only: bool,
+    /// Share of the dynamics' rollouts started from the reader's places (`RolloutLoss::read_share`;
+    /// needs `--reader-from`).
+    #[arg(long, default_value_t = 0.0)]
+    read_share: f64,
+    /// Episodes whose frames are read for `--read-share` (0.2 GFLOP a frame).
+    #[arg(long, default_value_t = 500)]
+    read_episodes: usize,
     /// Push-to-goal tasks scored (from the evaluation's seed, 2000000).
     #[arg(long, default_value_t = 100)]
     tasks: usize,
@@ -182,6 +189,17 @@ fn main() {
             a.horizon,
             contact.len()
         );
+        let reads = match (&a.reader_from, a.read_share > 0.0) {
+            (Some(dir), true) => {
+                let t0 = std::time::Instant::now();
+                let reader = load(Reader::new(a.reader_width, &plain), dir.join("reader.bin"));
+                let r = Reads::of(&reader, &clips, a.read_episodes, 64, &plain);
+                eprintln!("read {} episodes' frames in {:.0}s", r.pos.len(), t0.elapsed().as_secs_f64());
+                Some(r)
+            }
+            (None, true) => panic!("--read-share needs --reader-from: the reader whose places the rollouts start from"),
+            _ => None,
+        };
         let mut ensemble = Vec::new();
         for member in 0..a.ensemble as u64 {
             device.seed(member);
@@ -203,8 +221,14 @@ fn main() {
                             }
                         })
                         .collect();
-                    let how = RolloutLoss { noise_px: a.noise_px, agent_weight: a.agent_weight, no_history: a.no_history, nearest_only: a.nearest_only };
-                    let (l, [px, apx]) = dynamics_loss(m, &tracks, &clips, &batch, k, how, &mut n_rng, &device);
+                    let how = RolloutLoss {
+                        noise_px: a.noise_px,
+                        agent_weight: a.agent_weight,
+                        no_history: a.no_history,
+                        nearest_only: a.nearest_only,
+                        read_share: a.read_share,
+                    };
+                    let (l, [px, apx]) = dynamics_loss(m, &tracks, &clips, reads.as_ref(), &batch, k, how, &mut n_rng, &device);
                     (l, format!("K={k} error at the last step: object {px:.2} px, agent {apx:.2} px"))
                 },
                 100,
@@ -289,14 +313,14 @@ fn finish(a: &Args, reader: Reader, ensemble: Vec<Dynamics>, goal: GoalNet) {
     let (mut c_model, mut c_stay, mut c_n) = (0f64, 0f64, 0usize);
     for &(e, s, t) in &windows {
         let touch = is_contact(&tracks, (e, s, t), a.horizon);
-        let (mut ag, mut ob) = dyn_state(&tracks.labels[e], t, s);
+        let (mut ag, mut ob) = dyn_state(&tracks, &clips, e, t, s);
         let side = f32::from(u8::from(tracks.side[e]));
         for k in 0..a.horizon {
             dcpu.step(&mut ag, &mut ob, side, clips.action(e, t + k));
         }
-        let (agent_truth, truth) = dyn_state(&tracks.labels[e], t + a.horizon, s);
+        let (agent_truth, truth) = dyn_state(&tracks, &clips, e, t + a.horizon, s);
         e_agent += (((ag[0] - agent_truth[0]).powi(2) + (ag[1] - agent_truth[1]).powi(2)).sqrt() * 64.0) as f64;
-        let (_, start) = dyn_state(&tracks.labels[e], t, s);
+        let (_, start) = dyn_state(&tracks, &clips, e, t, s);
         let d = |p: [f32; 2]| (((p[0] - truth[0]).powi(2) + (p[1] - truth[1]).powi(2)).sqrt() * 64.0) as f64;
         e_model += d([ob[0], ob[1]]);
         e_stay += d([start[0], start[1]]);
@@ -419,7 +443,7 @@ fn trace(
             None => truth_reading(&task.scene, &state, before_state.as_ref()),
         };
         model::state_plan::track_motion(&mut r, before_read.as_ref());
-        let t = Target::of(&r, before_read.as_ref(), g.0, g.1, task.scene.view);
+        let t = Target::of(&r, before_read.as_ref(), history.last().copied().unwrap_or(0), g.0, g.1, task.scene.view);
         let plan = model::planner::cem_plan(cem, &mut rng, warm.as_deref(), |pop| {
             pop.iter().map(|c| t.cost(members, c)).collect()
         });
