@@ -162,8 +162,13 @@ impl Dream {
         }
     }
 
+    /// The simulator's frame number `number`, with the move that led to it.
+    fn truth_at(&self, number: u32) -> Option<&(u32, u8, Vec<u8>)> {
+        self.truth.iter().find(|t| t.0 == number)
+    }
+
     fn true_frame(&self, number: u32) -> Option<&Vec<u8>> {
-        self.truth.iter().find(|t| t.0 == number).map(|t| &t.2)
+        self.truth_at(number).map(|t| &t.2)
     }
 
     /// The next call to make, when none is in flight and steps are owed.
@@ -191,7 +196,7 @@ impl Dream {
         let Some(&(number, _)) = self.owed.front() else {
             return;
         };
-        let before = self.truth.iter().find(|t| t.0 == number.wrapping_sub(1)).cloned();
+        let before = self.truth_at(number.wrapping_sub(1)).cloned();
         let two_before = self.true_frame(number.wrapping_sub(2)).cloned();
         if let Some((_, last, before)) = before {
             self.context = Some([two_before.unwrap_or_else(|| before.clone()), before]);

@@ -337,16 +337,33 @@ impl<'a> Dreamer<'a> {
     /// [`Compose::Track`] and `state`, its objects are tracked in the model's state.
     pub fn new(context: [&[u8]; 2], last: u8, how: Compose, temperature: f32, seed: u32, state: Option<&'a StateNets>) -> Dreamer<'a> {
         let objects = Objects::of(context[1]);
+        let start_centroids = objects.0.iter().map(|o| whole_centroid(o, context[1])).collect();
+        let tracker = state.filter(|_| how == Compose::Track).map(|nets| (Tracker::new(nets, context, last), nets));
+        Dreamer::from_parts(context, last, objects, start_centroids, tracker, how, temperature, seed)
+    }
+
+    /// A dream from `context` with these objects and tracker, drawn the page's way.
+    #[allow(clippy::too_many_arguments)]
+    fn from_parts(
+        context: [&[u8]; 2],
+        last: u8,
+        objects: Objects,
+        start_centroids: Vec<Option<[f32; 2]>>,
+        tracker: Option<(Tracker, &'a StateNets)>,
+        how: Compose,
+        temperature: f32,
+        seed: u32,
+    ) -> Dreamer<'a> {
         Dreamer {
             prev: context[0].to_vec(),
             cur: context[1].to_vec(),
             last,
             frames: Vec::new(),
-            start_centroids: objects.0.iter().map(|o| whole_centroid(o, context[1])).collect(),
+            objects,
+            tracker,
+            start_centroids,
             redraw_whole: true,
             below: [FADED, FADED_TRACKED, FADED_TRACKED],
-            objects,
-            tracker: state.filter(|_| how == Compose::Track).map(|nets| (Tracker::new(nets, context, last), nets)),
             how,
             temperature,
             seed,
@@ -366,20 +383,9 @@ impl<'a> Dreamer<'a> {
         state: Option<&'a StateNets>,
     ) -> Dreamer<'a> {
         match kept {
-            Some(k) if k.how == how && k.last[0] == context[0] && k.last[1] == context[1] && k.last_move == last => Dreamer {
-                prev: context[0].to_vec(),
-                cur: context[1].to_vec(),
-                last,
-                frames: Vec::new(),
-                objects: k.objects,
-                start_centroids: k.start_centroids,
-                redraw_whole: true,
-                below: [FADED, FADED_TRACKED, FADED_TRACKED],
-                tracker: k.tracker.zip(state),
-                how,
-                temperature,
-                seed,
-            },
+            Some(k) if k.how == how && k.last[0] == context[0] && k.last[1] == context[1] && k.last_move == last => {
+                Dreamer::from_parts(context, last, k.objects, k.start_centroids, k.tracker.zip(state), how, temperature, seed)
+            }
             _ => Dreamer::new(context, last, how, temperature, seed, state),
         }
     }
@@ -417,7 +423,8 @@ impl<'a> Dreamer<'a> {
         if tracking {
             for (o, start) in self.objects.0.iter_mut().zip(&self.start_centroids) {
                 o.whole = false;
-                if let (true, Some(start), Some(now)) = (self.redraw_whole, start, whole_centroid(o, &next)) {
+                let Some(start) = start.filter(|_| self.redraw_whole) else { continue };
+                if let Some(now) = whole_centroid(o, &next) {
                     let moved = [now[0] - start[0], now[1] - start[1]];
                     o.at = Some([o.centre[0] + moved[0].round() as i32, o.centre[1] + moved[1].round() as i32]);
                     o.whole = true;
@@ -540,6 +547,11 @@ pub const MIN_OBJECT_PIXELS: usize = 14;
 /// Largest difference per channel at which a pixel still shows a colour (the evaluation's
 /// colour tolerance, `world::scores::COLOUR_TOL`).
 pub const VISIBLE: u8 = 40;
+
+/// Whether a pixel shows colour `rgb` (within [`VISIBLE`] on every channel).
+fn shows(px: &[u8], rgb: [u8; 3]) -> bool {
+    (0..3).all(|i| px[i].abs_diff(rgb[i]) <= VISIBLE)
+}
 /// [`keep_objects`] redraws an object once fewer than this share of its pixels show its colour.
 pub const FADED: f32 = 0.3;
 /// As [`FADED`] for an object or the agent whose place the dream's state tracks
@@ -564,7 +576,7 @@ pub fn whole_centroid(object: &Object, frame: &[u8]) -> Option<[f32; 2]> {
     let rgb = PALETTE[object.class as usize];
     let (mut n, mut sx, mut sy) = (0usize, 0f32, 0f32);
     for (p, px) in frame.chunks_exact(3).enumerate() {
-        if (0..3).all(|i| px[i].abs_diff(rgb[i]) <= VISIBLE) {
+        if shows(px, rgb) {
             n += 1;
             sx += (p % SIDE) as f32;
             sy += (p / SIDE) as f32;
@@ -649,7 +661,7 @@ pub fn keep_objects_from(objects: &Objects, cur: &[u8], logits: &[f32], drawn: &
     for object in &objects.0 {
         let c = object.class as usize;
         let rgb = PALETTE[c];
-        let showing = drawn.chunks_exact(3).filter(|px| (0..3).all(|i| px[i].abs_diff(rgb[i]) <= VISIBLE)).count();
+        let showing = drawn.chunks_exact(3).filter(|px| shows(px, rgb)).count();
         let faded = match object.at {
             Some(_) if object.class == AGENT_CLASS => below[2],
             Some(_) => below[1],
@@ -855,7 +867,7 @@ mod tests {
         let logits = logits_moving_square(1, 9.0);
         let soft = compose(&cur, &logits, Compose::Soft, &objects, 0.0, &mut |_| 0.5);
         assert_eq!(compose(&cur, &logits, Compose::Conserve, &objects, 0.0, &mut |_| 0.5), soft);
-        let showing = soft.chunks_exact(3).filter(|px| (0..3).all(|i| px[i].abs_diff(PALETTE[6][i]) <= VISIBLE)).count();
+        let showing = soft.chunks_exact(3).filter(|px| shows(px, PALETTE[6])).count();
         assert_eq!(showing, 25, "the square moved one pixel, drawn by the net");
     }
 
