@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use runtime::frame_net::{compose, keep_objects_from, Compose, Objects, AGENT_CLASS};
+use runtime::frame_net::{compose, keep_objects_from, Compose, Dreamer, Objects, Spread, AGENT_CLASS};
 use runtime::track::Tracker;
 use world::episode::Episode;
 use world::scene::{Colour, ARENA};
@@ -47,30 +47,52 @@ fn main() {
     let weights = args.iter().position(|a| a == "--weights").and_then(|i| args.get(i + 1)).map_or("public/weights", |s| s.as_str());
     let rt = model::eval_nets::load_runtime(Path::new(weights)).expect("the nets to score");
     let net = rt.frames.as_ref().expect("a frame predictor");
-    let eps = model::frame_eval::held_out(1_000_000, 60);
+    // `--seed N`: other held-out episodes than `eval`'s (to tune a drawing without scoring it
+    // on the episodes it is reported on).
+    let seed = args.iter().position(|a| a == "--seed").and_then(|i| args.get(i + 1)).map_or(1_000_000, |s| s.parse().expect("--seed takes a number"));
+    let eps = model::frame_eval::held_out(seed, 60);
     let picks: Vec<(usize, usize)> = (0..eps.len())
         .flat_map(|i| {
             let frames = eps[i].frame_count();
             STARTS.iter().filter(move |&&t| t >= 1 && t + HORIZON < frames).map(move |&t| (i, t))
         })
         .collect();
-    // The page's drawing with other shares below which tracked things are redrawn.
-    if let Some(i) = std::env::args().position(|a| a == "--below") {
+    // The page's own `Dreamer` on these dreams, set up by `configure`; prints its scores.
+    let page_dreams = |name: String, configure: &dyn Fn(&mut Dreamer)| {
         let nets = rt.state.as_ref().expect("state nets");
-        let arg: Vec<String> = std::env::args().collect();
-        for spec in arg[i + 1..].iter().filter(|a| !a.starts_with("--")) {
-            let v: Vec<f32> = spec.split(',').map(|x| x.parse().expect("shares like 0.3,0.6,0.3")).collect();
+        let scores = model::frame_eval::score_dreams_with(&eps, &STARTS, HORIZON, 1, |prev, cur, last, moves| {
+            let mut d = Dreamer::new([&prev[0], &cur[0]], last[0], Compose::Track, 0.0, 0, Some(nets));
+            configure(&mut d);
+            let moves: Vec<u8> = moves.iter().map(|m| m[0]).collect();
+            net.dream_from(&mut d, &moves).into_iter().map(|f| vec![f]).collect()
+        });
+        let gains: Vec<String> = scores.psnr.iter().zip(&scores.psnr_copy).map(|(a, b)| format!("{:+.2}", a - b)).collect();
+        println!("{name}: {}", scores.summary());
+        println!("  gain by horizon: {}", gains.join(" "));
+    };
+    let specs = |flag: &str| -> Option<Vec<Vec<f32>>> {
+        let i = args.iter().position(|a| a == flag)?;
+        Some(args[i + 1..].iter().take_while(|a| !a.starts_with("--")).map(|spec| spec.split(',').map(|x| x.parse().expect("numbers joined by commas")).collect()).collect())
+    };
+    // The page's drawing with other shares below which tracked things are redrawn
+    // (`untracked,object,agent`).
+    if let Some(specs) = specs("--below") {
+        let whole = !args.iter().any(|a| a == "--no-whole");
+        for v in specs {
             let below = [v[0], v[1], v[2]];
-            let scores = model::frame_eval::score_dreams_with(&eps, &STARTS, HORIZON, 1, |prev, cur, last, moves| {
-                let mut d = runtime::frame_net::Dreamer::new([&prev[0], &cur[0]], last[0], Compose::Track, 0.0, 0, Some(nets));
+            page_dreams(format!("below {below:?}"), &|d| {
                 d.below = below;
-                d.redraw_whole = !std::env::args().any(|a| a == "--no-whole");
-                let moves: Vec<u8> = moves.iter().map(|m| m[0]).collect();
-                net.dream_from(&mut d, &moves).into_iter().map(|f| vec![f]).collect()
+                d.redraw_whole = whole;
             });
-            let gains: Vec<String> = scores.psnr.iter().zip(&scores.psnr_copy).map(|(a, b)| format!("{:+.2}", a - b)).collect();
-            println!("below {below:?}: {}", scores.summary());
-            println!("  gain by horizon: {}", gains.join(" "));
+        }
+        return;
+    }
+    // The page's drawing with other spreads of a tracked place: `object_px,object_power,
+    // agent_px,agent_power` (`runtime::frame_net::Spread`).
+    if let Some(specs) = specs("--spread") {
+        for v in specs {
+            let spread = [Spread { px: v[0], power: v[1] }, Spread { px: v[2], power: v[3] }];
+            page_dreams(format!("spread {spread:?}"), &|d| d.spread = spread);
         }
         return;
     }
@@ -84,6 +106,11 @@ fn main() {
         let mut err = [[(0f64, 0f64, 0usize); 3]; 6];
         // [touching an object, only a wall, nothing]
         let mut free_err = [[(0f64, 0f64, 0usize); 3]; 3];
+        // The agent at every horizon: (sum of errors, sum of squared errors, count).
+        let mut agent_by_h = [(0f64, 0f64, 0usize); HORIZON];
+        // Its squared error along and across its imagined path (the direction it moved), and
+        // along and across its last move.
+        let mut agent_axes = [[0f64; 4]; HORIZON];
         for &(i, t) in &picks {
             let e = &eps[i];
             let mut tracker = if from_truth {
@@ -98,6 +125,27 @@ fn main() {
             let classes: Vec<u8> = Objects::of(e.frame(t)).0.iter().map(|o| o.class).collect();
             for h in 1..=HORIZON {
                 tracker.step(nets, e.actions[t + h - 1]);
+                if let (Some(a), Some(b), Some(d)) = (true_place(e, AGENT_CLASS, t), true_place(e, AGENT_CLASS, t + h), tracker.moved(AGENT_CLASS)) {
+                    let off = ((d[0] - (b[0] - a[0])).powi(2) + (d[1] - (b[1] - a[1])).powi(2)) as f64;
+                    let err = [d[0] - (b[0] - a[0]), d[1] - (b[1] - a[1])];
+                    let unit = |v: [f32; 2]| {
+                        let n = (v[0] * v[0] + v[1] * v[1]).sqrt();
+                        (n > 1e-3).then(|| [v[0] / n, v[1] / n])
+                    };
+                    let mv = e.actions[t + h - 1];
+                    let target = Some(world::action::Action::from_discrete(mv).velocity()).map(|v| [v[0], -v[1]]);
+                    for (k, dir) in [unit(d), target.and_then(unit)].into_iter().enumerate() {
+                        let u = dir.unwrap_or([1.0, 0.0]);
+                        let along = err[0] * u[0] + err[1] * u[1];
+                        let across = -err[0] * u[1] + err[1] * u[0];
+                        agent_axes[h - 1][2 * k] += (along * along) as f64;
+                        agent_axes[h - 1][2 * k + 1] += (across * across) as f64;
+                    }
+                    let cell = &mut agent_by_h[h - 1];
+                    cell.0 += off.sqrt();
+                    cell.1 += off;
+                    cell.2 += 1;
+                }
                 let Some(k) = [1, 4, 16].iter().position(|&x| x == h) else { continue };
                 let view = 3 * usize::from(e.scene.view == world::scene::View::Side);
                 for &class in &classes {
@@ -133,19 +181,33 @@ fn main() {
             let f = |(s, c, n): (f64, f64, usize)| format!("{:.2} px (staying put {:.2}; {n})", s / n.max(1) as f64, c / n.max(1) as f64);
             println!("{name}: h1 {}, h4 {}, h16 {}", f(row[0]), f(row[1]), f(row[2]));
         }
+        let by_h: Vec<String> = agent_by_h.iter().map(|&(s, q, n)| format!("{:.2}/{:.2}", s / n.max(1) as f64, (q / n.max(1) as f64).sqrt())).collect();
+        println!("agent by horizon, mean / rms px: {}", by_h.join(" "));
+        let axes: Vec<String> = agent_axes
+            .iter()
+            .zip(&agent_by_h)
+            .map(|(a, &(_, _, n))| {
+                let r = |x: f64| (x / n.max(1) as f64).sqrt();
+                format!("{:.2}/{:.2} {:.2}/{:.2}", r(a[0]), r(a[1]), r(a[2]), r(a[3]))
+            })
+            .collect();
+        println!("agent rms px along/across its path, along/across its move: {}", axes.join(" | "));
         return;
     }
     // (name, true places?, redraw below [untracked, tracked object, agent] showing)
     let shipped = [runtime::frame_net::FADED, runtime::frame_net::FADED_TRACKED, runtime::frame_net::FADED_TRACKED];
     let always = [runtime::frame_net::FADED, 1.01, 1.01];
     let objects_always = [runtime::frame_net::FADED, 1.01, runtime::frame_net::FADED];
-    let tries: [(&str, bool, [f32; 3]); 4] = [
-        ("imagined places, the page's thresholds", false, shipped),
-        ("imagined places, objects always redrawn", false, objects_always),
-        ("true places, the page's thresholds", true, shipped),
-        ("true places, objects and agent always redrawn", true, always),
+    // (name, true places for [objects, agent]?, thresholds)
+    let tries: [(&str, [bool; 2], [f32; 3]); 6] = [
+        ("imagined places, the page's thresholds", [false; 2], shipped),
+        ("imagined places, objects always redrawn", [false; 2], objects_always),
+        ("true places, the page's thresholds", [true; 2], shipped),
+        ("true places, objects and agent always redrawn", [true; 2], always),
+        ("true places for the objects, the agent imagined, the page's thresholds", [true, false], shipped),
+        ("true place for the agent, the objects imagined, the page's thresholds", [false, true], shipped),
     ];
-    for (name, truth, below) in tries {
+    for (name, truths, below) in tries {
         let mut next = picks.iter();
         let scores = model::frame_eval::score_dreams_with(&eps, &STARTS, HORIZON, 1, |prev, cur, last, moves| {
             let &(i, t) = next.next().expect("the same dreams in the same order");
@@ -160,7 +222,7 @@ fn main() {
             for (h, &mv) in moves.iter().enumerate() {
                 tracker.step(nets, mv);
                 for o in objects.0.iter_mut() {
-                    o.at = if truth {
+                    o.at = if truths[usize::from(o.class == AGENT_CLASS)] {
                         match (true_place(e, o.class, t), true_place(e, o.class, t + h + 1)) {
                             (Some(a), Some(b)) => Some([o.centre[0] + (b[0] - a[0]).round() as i32, o.centre[1] + (b[1] - a[1]).round() as i32]),
                             _ => None,

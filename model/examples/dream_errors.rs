@@ -3,7 +3,9 @@
 //! frame. Regions come from the true poses (a disc a little wider than the thing) and from the
 //! dream's own pixels of the thing's colour.
 //!
-//!     cargo run -p model --release --example dream_errors [-- --weights DIR]
+//!     cargo run -p model --release --example dream_errors [-- --weights DIR] [--seed N]
+//!
+//! (`--seed`: other held-out episodes than `eval`'s.)
 
 use std::path::Path;
 
@@ -21,7 +23,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let weights = args.iter().position(|a| a == "--weights").and_then(|i| args.get(i + 1)).map_or("public/weights", |s| s.as_str());
     let mut rt = model::eval_nets::load_runtime(Path::new(weights)).expect("the page's nets");
-    let eps = model::frame_eval::held_out(1_000_000, 60);
+    let seed = args.iter().position(|a| a == "--seed").and_then(|i| args.get(i + 1)).map_or(1_000_000, |s| s.parse().expect("--seed takes a number"));
+    let eps = model::frame_eval::held_out(seed, 60);
     let side = 64usize;
     let px = side as f32 / ARENA;
     for how in [Compose::Track, Compose::Soft] {

@@ -88,6 +88,28 @@ pub struct NetsReport {
     /// The same scenes in sentences drawn from the whole grammar (`ScenePrompt::paraphrase`).
     #[serde(default)]
     pub prompt_free: Option<world::scores::PromptScore>,
+    /// Seconds the frame teacher and student trained, by their logs ([`training_seconds`]).
+    #[serde(default)]
+    pub training_seconds: Option<f64>,
+}
+
+/// Seconds of training in `dream` run logs: the sum of the `train_s` of every run's final line
+/// (`FINAL width ... train_s N`); `None` when a log is missing or has no final line.
+pub fn training_seconds(logs: &[&Path]) -> Option<f64> {
+    let mut total = 0.0;
+    for log in logs {
+        let text = std::fs::read_to_string(log).ok()?;
+        let runs: Vec<f64> = text
+            .lines()
+            .filter(|l| l.starts_with("FINAL width"))
+            .filter_map(|l| l.split_whitespace().skip_while(|w| *w != "train_s").nth(1)?.trim_end_matches(':').parse().ok())
+            .collect();
+        if runs.is_empty() {
+            return None;
+        }
+        total += runs.iter().sum::<f64>();
+    }
+    Some(total)
 }
 
 /// The runtime on its CPU path with every net the manifest at `weights` lists attached.
@@ -247,6 +269,10 @@ pub fn markdown(r: &NetsReport, command: &str) -> String {
             row(&mut o, "student's whole dreams / teacher's", ">= 90%", format!("{:.1}% / {:.1}% = {:.0}%", 100.0 * d.whole, 100.0 * t.whole, 100.0 * whole), whole >= 0.9);
         }
         row(&mut o, "frame predictor weights", "<= 4 MB", format!("{:.2} MB", r.frames_bytes as f64 / 1e6), r.frames_bytes <= 4_000_000);
+        if let Some(s) = r.training_seconds {
+            let minutes = s / 60.0;
+            row(&mut o, "frame teacher and student training, wall clock on 2 cores (their logs' train_s)", "<= 120 min", format!("{minutes:.0} min"), minutes <= 120.0);
+        }
     }
     if let Some(s) = r.planning_success {
         row(&mut o, "push-to-goal success / oracle's", ">= 80%", format!("{:.0}% / {:.0}% = {:.0}%", 100.0 * s, 100.0 * ORACLE_SUCCESS, 100.0 * s / ORACLE_SUCCESS), s / ORACLE_SUCCESS >= 0.8);
@@ -299,7 +325,7 @@ pub fn markdown(r: &NetsReport, command: &str) -> String {
                 "Dreams drawn `Compose::{:?}` ({}). The same dreams drawn soft, letting unsure objects fade (`Compose::Soft`): {}.\n\n",
                 r.compose.unwrap_or_default(),
                 match r.compose.unwrap_or_default() {
-                    Compose::Track => "the page's rule: an object the net draws whole is drawn again crisp there, and one that fades is drawn whole where the model's state, read off the first frames and carried by the dynamics ensemble, says it went",
+                    Compose::Track => "the page's rule: an object the net draws whole is drawn again crisp there, and one that fades is drawn whole where the model's state, read off the first frames and carried by the dynamics ensemble, says it went, the agent there shown as its expected picture, spread by how unsure its imagined place is after that many moves",
                     Compose::Conserve => "an object that has all but faded out is drawn whole where the net finds it most likely",
                     _ => "objects not kept",
                 },
@@ -323,4 +349,23 @@ pub fn teacher_net(dir: &Path) -> Option<runtime::frame_net::FrameNet> {
     let net = crate::frame_net::load(&dir.join("frames.bin"), &c, &burn::tensor::Device::flex()).ok()?;
     let bytes = crate::export::frame_net_safetensors(&net);
     runtime::frame_net::FrameNet::from_safetensors(&bytes, "the teacher's frames.bin").ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn training_seconds_sums_every_runs_final_line_of_every_log() {
+        let dir = std::env::temp_dir().join(format!("training-seconds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b, empty) = (dir.join("a.txt"), dir.join("b.txt"), dir.join("c.txt"));
+        std::fs::write(&a, "step 25 t=12s\nFINAL (Soft pixels): psnr h1 37\nFINAL width 32 params 9 steps 927 frames 5 train_s 3677: psnr h1 36\n").unwrap();
+        std::fs::write(&b, "FINAL width 16 params 9 steps 1 frames 5 train_s 3168: psnr\n==> more\nFINAL width 16 params 9 steps 1 frames 5 train_s 2492: psnr\n").unwrap();
+        std::fs::write(&empty, "step 25 t=12s\n").unwrap();
+        assert_eq!(training_seconds(&[&a, &b]), Some(3677.0 + 3168.0 + 2492.0));
+        assert_eq!(training_seconds(&[&a, &empty]), None, "a run that never finished");
+        assert_eq!(training_seconds(&[&a, &dir.join("missing.txt")]), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

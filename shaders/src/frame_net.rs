@@ -297,7 +297,10 @@ impl FrameNet {
 /// A dream's state after its last frame, to go on from ([`Dreamer::resume`]).
 #[derive(Clone, Debug)]
 pub struct KeptDream {
+    /// The last two frames the dream goes on from (crisp: [`Dreamer::shown`] may differ).
     last: [Vec<u8>; 2],
+    /// The last two frames as shown, which a caller passes back to go on.
+    shown: [Vec<u8>; 2],
     /// The move that led to `last[1]`.
     last_move: u8,
     objects: Objects,
@@ -314,6 +317,9 @@ pub struct Dreamer<'a> {
     /// The move that led to `cur`.
     pub last: u8,
     pub frames: Vec<Vec<u8>>,
+    /// The last two frames as shown (`frames` ends with them): the expected picture where
+    /// tracked places are unsure, while the dream goes on from `prev` and `cur`.
+    pub shown: [Vec<u8>; 2],
     objects: Objects,
     /// The dream's objects in the model's state, with the nets that move them
     /// ([`Compose::Track`]).
@@ -327,6 +333,10 @@ pub struct Dreamer<'a> {
     /// Shares of an object's pixels showing below which it is drawn whole where the tracker
     /// has it: `[untracked, tracked object, agent]` ([`keep_objects_from`]).
     pub below: [f32; 3],
+    /// How unsure a tracked place is after some imagined moves, `[object, agent]`: a thing
+    /// redrawn at its tracked place is shown as its expected picture under a Gaussian of that
+    /// standard deviation ([`Object::spread`]; at temperature 0, crisp above it).
+    pub spread: [Spread; 2],
     how: Compose,
     temperature: f32,
     seed: u32,
@@ -359,11 +369,13 @@ impl<'a> Dreamer<'a> {
             cur: context[1].to_vec(),
             last,
             frames: Vec::new(),
+            shown: [context[0].to_vec(), context[1].to_vec()],
             objects,
             tracker,
             start_centroids,
             redraw_whole: true,
             below: [FADED, FADED_TRACKED, FADED_TRACKED],
+            spread: SPREAD,
             how,
             temperature,
             seed,
@@ -383,8 +395,10 @@ impl<'a> Dreamer<'a> {
         state: Option<&'a StateNets>,
     ) -> Dreamer<'a> {
         match kept {
-            Some(k) if k.how == how && k.last[0] == context[0] && k.last[1] == context[1] && k.last_move == last => {
-                Dreamer::from_parts(context, last, k.objects, k.start_centroids, k.tracker.zip(state), how, temperature, seed)
+            Some(k) if k.how == how && k.shown[0] == context[0] && k.shown[1] == context[1] && k.last_move == last => {
+                let mut d = Dreamer::from_parts([&k.last[0], &k.last[1]], last, k.objects, k.start_centroids, k.tracker.zip(state), how, temperature, seed);
+                d.shown = k.shown;
+                d
             }
             _ => Dreamer::new(context, last, how, temperature, seed, state),
         }
@@ -394,6 +408,7 @@ impl<'a> Dreamer<'a> {
     pub fn into_kept(self) -> KeptDream {
         KeptDream {
             last: [self.prev, self.cur],
+            shown: self.shown,
             last_move: self.last,
             objects: self.objects,
             start_centroids: self.start_centroids,
@@ -407,8 +422,11 @@ impl<'a> Dreamer<'a> {
     pub fn draw(&mut self, logits: &[f32], mv: u8) {
         if let Some((tracker, nets)) = &mut self.tracker {
             tracker.step(nets, mv);
+            let moves = tracker.moves();
             for o in self.objects.0.iter_mut() {
                 o.at = tracker.moved(o.class).map(|d| [o.centre[0] + d[0].round() as i32, o.centre[1] + d[1].round() as i32]);
+                let spread = self.spread[usize::from(o.class == AGENT_CLASS)];
+                o.spread = if self.temperature > 0.0 { 0.0 } else { spread.after(moves) };
             }
         }
         let t = self.frames.len() as u32;
@@ -430,11 +448,33 @@ impl<'a> Dreamer<'a> {
                     o.whole = true;
                 }
             }
-            keep_objects_from(&self.objects, &self.cur, logits, &mut next, self.below);
+            if self.objects.0.iter().any(|o| o.spread > 0.0) {
+                // What is shown is the expected picture where the tracked places are unsure;
+                // the dream goes on from the crisp frame (a spread-out agent fed back would
+                // stay behind as a trail, its blended pixels kept as they are).
+                let mut shown = next.clone();
+                keep_objects_from(&self.objects, &self.cur, logits, &mut shown, self.below);
+                let mut crisp = self.objects.clone();
+                crisp.0.iter_mut().for_each(|o| o.spread = 0.0);
+                keep_objects_from(&crisp, &self.cur, logits, &mut next, self.below);
+                self.show(shown);
+            } else {
+                keep_objects_from(&self.objects, &self.cur, logits, &mut next, self.below);
+                self.show(next.clone());
+            }
+        } else {
+            self.show(next.clone());
         }
         self.prev = std::mem::replace(&mut self.cur, next);
         self.last = mv;
-        self.frames.push(self.cur.clone());
+    }
+}
+
+impl Dreamer<'_> {
+    fn show(&mut self, frame: Vec<u8>) {
+        self.shown.swap(0, 1);
+        self.shown[1] = frame.clone();
+        self.frames.push(frame);
     }
 }
 
@@ -560,6 +600,30 @@ pub const FADED: f32 = 0.3;
 /// from 30% and the objects from 60%, as before them: 0.4 dB less at h2 and the same from h8
 /// on; training/TRIES.md).
 pub const FADED_TRACKED: f32 = 0.8;
+/// How unsure a tracked place is after `h` imagined moves: a Gaussian's standard deviation of
+/// `px * h^power` pixels.
+/// How unsure a tracked place is after `h` imagined moves: a Gaussian's standard deviation of
+/// `px * h^power` pixels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spread {
+    pub px: f32,
+    pub power: f32,
+}
+
+impl Spread {
+    pub const NONE: Spread = Spread { px: 0.0, power: 1.0 };
+
+    pub fn after(self, moves: usize) -> f32 {
+        self.px * (moves as f32).powf(self.power)
+    }
+}
+
+/// [`Dreamer::spread`]: `[object, agent]`. The agent's imagined place is off by about 0.7 px
+/// after one move and 5.9 after sixteen (`dream_bounds --places`); `0.6 sqrt(h)` scored best of
+/// the spreads tried on other held-out episodes than `eval`'s (`dream_bounds --seed 3000000
+/// --spread ...`; training/TRIES.md). Objects stay crisp: a spread gained them nothing and
+/// lost some (a pushed object is off along its push, by how heavy it is, not around its place).
+pub const SPREAD: [Spread; 2] = [Spread::NONE, Spread { px: 0.6, power: 0.5 }];
 /// The agent's palette class (its dot, class 5, goes with it).
 pub const AGENT_CLASS: u8 = 4;
 /// How far [`keep_objects`] slides an object from the centre of its probability, pixels.
@@ -588,10 +652,10 @@ pub fn whole_centroid(object: &Object, frame: &[u8]) -> Option<[f32; 2]> {
 /// The movable objects of the true frame a dream starts from: per colour with at least
 /// [`MIN_OBJECT_PIXELS`] pixels, its pixels around their rounded centre (offsets and exact
 /// bytes, anti-aliasing included; the agent's dot goes with the agent).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Objects(pub Vec<Object>);
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Object {
     pub class: u8,
     /// Its pixels around `centre`: offsets and exact bytes.
@@ -604,6 +668,10 @@ pub struct Object {
     /// The net drew it whole this step ([`whole_centroid`]) and `at` is where: [`keep_objects`]
     /// draws it there crisp, as it looked at the start, whatever share of it shows.
     pub whole: bool,
+    /// How unsure its tracked place `at` is: the standard deviation, in pixels, of a Gaussian
+    /// around it. Where it is redrawn at `at` (it faded, not drawn whole), [`keep_objects`]
+    /// draws its expected picture under that Gaussian, crisp at 0.
+    pub spread: f32,
 }
 
 impl Objects {
@@ -630,6 +698,7 @@ impl Objects {
                 centre: [cx, cy],
                 at: None,
                 whole: false,
+                spread: 0.0,
             });
         }
         Objects(objects)
@@ -678,14 +747,18 @@ pub fn keep_objects_from(objects: &Objects, cur: &[u8], logits: &[f32], drawn: &
         return;
     }
     redrawn.sort_by_key(|(o, _)| o.class == AGENT_CLASS);
-    // Each redrawn object's pixels where it goes: (pixel, bytes).
-    let placed: Vec<Vec<(usize, [u8; 3])>> = redrawn
+    // Each redrawn object where it goes: per pixel, how much of the object covers it and the
+    // colour it brings (premultiplied), 1 and its bytes where it is drawn crisp.
+    let placed: Vec<Vec<(usize, f32, [f32; 3])>> = redrawn
         .iter()
-        .map(|&(o, [x0, y0])| o.pixels.iter().filter_map(|&(ox, oy, b)| Some((pixel_at(x0 + ox, y0 + oy)?, b))).collect())
+        .map(|&(o, at)| {
+            cover(o, at, if o.whole { 0.0 } else { o.spread })
+        })
         .collect();
+    // Pixels a crisp object takes whole; the rest are drawn again below.
     let mut sprite = vec![false; n];
-    for &(p, _) in placed.iter().flatten() {
-        sprite[p] = true;
+    for &(p, a, _) in placed.iter().flatten() {
+        sprite[p] |= a >= 1.0;
     }
     let mut redrawn_class = [false; CLASSES];
     for (o, _) in &redrawn {
@@ -723,16 +796,53 @@ pub fn keep_objects_from(objects: &Objects, cur: &[u8], logits: &[f32], drawn: &
     // sure, is drawn last.
     let mut taken = vec![false; n];
     for object in &placed {
-        for &(p, b) in object {
+        for &(p, a, c) in object {
             let k = palette_index([drawn[3 * p], drawn[3 * p + 1], drawn[3 * p + 2]]) as usize;
             if !taken[p] && !(MOVABLE.contains(&k) && !mine(k)) {
-                drawn[3 * p..3 * p + 3].copy_from_slice(&b);
+                for ch in 0..3 {
+                    let v = drawn[3 * p + ch] as f32 * (1.0 - a) + c[ch];
+                    drawn[3 * p + ch] = v.round().clamp(0.0, 255.0) as u8;
+                }
             }
         }
-        for &(p, _) in object {
-            taken[p] = true;
+        for &(p, a, _) in object {
+            taken[p] |= a >= 0.5;
         }
     }
+}
+
+/// Where `object` placed at `at` covers the frame: per pixel, the share of it there and the
+/// colour it brings (premultiplied by that share). Crisp at `spread` 0: its pixels, each
+/// covered whole by its exact bytes; else its expected picture when its centre is off `at` by
+/// a Gaussian of that standard deviation (pixels), over whole-pixel offsets within 2.5 of it.
+fn cover(object: &Object, [x0, y0]: [i32; 2], spread: f32) -> Vec<(usize, f32, [f32; 3])> {
+    let bytes = |b: [u8; 3]| b.map(f32::from);
+    if spread < 0.35 {
+        return object.pixels.iter().filter_map(|&(ox, oy, b)| Some((pixel_at(x0 + ox, y0 + oy)?, 1.0, bytes(b)))).collect();
+    }
+    let r = (2.5 * spread).ceil() as i32;
+    let mut kernel = Vec::new();
+    for dy in -r..=r {
+        for dx in -r..=r {
+            let d2 = (dx * dx + dy * dy) as f32 / (spread * spread);
+            if d2 <= 2.5 * 2.5 {
+                kernel.push((dx, dy, (-d2 / 2.0).exp()));
+            }
+        }
+    }
+    let z: f32 = kernel.iter().map(|k| k.2).sum();
+    let mut share = std::collections::BTreeMap::<usize, (f32, [f32; 3])>::new();
+    for &(dx, dy, w) in &kernel {
+        for &(ox, oy, b) in &object.pixels {
+            let Some(p) = pixel_at(x0 + dx + ox, y0 + dy + oy) else { continue };
+            let cell = share.entry(p).or_insert((0.0, [0.0; 3]));
+            cell.0 += w / z;
+            for ch in 0..3 {
+                cell.1[ch] += w / z * b[ch] as f32;
+            }
+        }
+    }
+    share.into_iter().map(|(p, (a, c))| (p, a.min(1.0), c)).collect()
 }
 
 /// The index of pixel `(x, y)`, `None` outside the frame.
@@ -858,6 +968,38 @@ mod tests {
         let out = compose(&cur, &logits_moving_square(2, 4.5), Compose::Track, &objects, 0.0, &mut |_| 0.5);
         let want: Vec<usize> = (29..34).flat_map(|y| (15..20).map(move |x| y * SIDE + x)).collect();
         assert_eq!(red_pixels(&out), want, "the whole square where the state puts it");
+    }
+
+    #[test]
+    fn an_unsure_tracked_place_draws_the_expected_picture() {
+        let cur = frame_with_square();
+        let mut objects = Objects::of(&cur);
+        // The state puts it 10 pixels left, unsure by 1.5 pixels; the net's faint red and
+        // the blend it leaves where the square was lie right of x = 20.
+        objects.0[0].at = Some([12, 31]);
+        objects.0[0].spread = 1.5;
+        let out = compose(&cur, &logits_moving_square(2, 4.5), Compose::Track, &objects, 0.0, &mut |_| 0.5);
+        // Per pixel left of x = 20, how far it has gone from the table toward red (in green,
+        // where the two differ most).
+        let (table, red) = (PALETTE[0][1] as f32, PALETTE[6][1] as f32);
+        let share: Vec<(usize, f32)> = out
+            .chunks_exact(3)
+            .enumerate()
+            .filter(|(p, _)| p % SIDE < 20)
+            .map(|(p, px)| (p, (px[1] as f32 - table) / (red - table)))
+            .collect();
+        let mass: f32 = share.iter().map(|s| s.1).sum();
+        assert!((mass - 25.0).abs() < 0.5, "the square's colour is spread, not lost or added: {mass}");
+        let centre = |coord: fn(usize) -> usize| share.iter().map(|&(p, s)| s * coord(p) as f32).sum::<f32>() / mass;
+        let (cx, cy) = (centre(|p| p % SIDE), centre(|p| p / SIDE));
+        assert!((cx - 12.0).abs() < 0.05 && (cy - 31.0).abs() < 0.05, "centred where the state puts it: {cx}, {cy}");
+        assert!(share.iter().filter(|s| s.1 > 0.02).count() > 49, "spread beyond the 5x5 square");
+        assert!(red_pixels(&out).len() < 25, "no longer all crisp");
+        // At spread 0 the same call draws it crisp.
+        objects.0[0].spread = 0.0;
+        let crisp = compose(&cur, &logits_moving_square(2, 4.5), Compose::Track, &objects, 0.0, &mut |_| 0.5);
+        let want: Vec<usize> = (29..34).flat_map(|y| (10..15).map(move |x| y * SIDE + x)).collect();
+        assert_eq!(red_pixels(&crisp), want);
     }
 
     #[test]

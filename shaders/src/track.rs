@@ -30,6 +30,8 @@ pub struct Tracker {
     /// under each member.
     objects: Vec<(u8, [f32; 2], Vec<[f32; OBJECT_DIM]>)>,
     side: f32,
+    /// Moves imagined since the start.
+    moves: usize,
 }
 
 impl Tracker {
@@ -63,13 +65,14 @@ impl Tracker {
         }
         let sky = frame.chunks_exact(3).filter(|p| palette_index([p[0], p[1], p[2]]) == SKY_CLASS).count();
         let side = f32::from(u8::from(sky as f32 > SIDE_VIEW_SKY * (SIDE * SIDE) as f32));
-        Tracker { agents, agent_start: a.pos, objects, side }
+        Tracker { agents, agent_start: a.pos, objects, side, moves: 0 }
     }
 
 
     /// One move: each member steps every object with the agent as it was, and the agent with
     /// the object nearest to it (the one it may be touching).
     pub fn step(&mut self, nets: &StateNets, mv: u8) {
+        self.moves += 1;
         for (k, dynamics) in nets.ensemble.iter().enumerate() {
             let agent = self.agents[k];
             let mut nearest = (f32::INFINITY, None);
@@ -95,6 +98,11 @@ impl Tracker {
                 }
             };
         }
+    }
+
+    /// Moves imagined since the start.
+    pub fn moves(&self) -> usize {
+        self.moves
     }
 
     /// How far, in pixels, the object of palette class `class` (or the agent,

@@ -303,3 +303,22 @@ fn the_frame_predictor_dreams_on_the_gpu_as_burn_and_the_cpu_path_do() {
     let b = pollster::block_on(cpu.imagine(context, last, actions, 0.0, 0)).unwrap();
     assert!(max_diff(&a, &b) <= 1, "after the rebuild the GPU dreams differently");
 }
+
+/// The page dreams a step or a few at a time, passing back the last two frames it was given.
+/// Where the agent's tracked place is unsure those frames show its expected picture while the
+/// dream goes on from crisp ones, so going on must take up the kept dream, not read the shown
+/// frames afresh: a dream in two calls equals the same dream in one.
+#[test]
+fn a_dream_in_two_calls_equals_the_dream_in_one() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/weights");
+    let (m, w) = files();
+    let mut rt = pollster::block_on(Runtime::load(&m, &w, Prefer::Cpu)).unwrap();
+    rt.attach(layout::weights::FRAMES_NET, &std::fs::read(dir.join("frames.safetensors")).unwrap()).unwrap();
+    rt.attach(layout::weights::STATE_NET, &std::fs::read(dir.join("state.safetensors")).unwrap()).unwrap();
+    let ep = generate_episode(321, &EpisodeConfig { questions: false, ..Default::default() }).unwrap();
+    let (context, last, actions) = ([ep.frame(4), ep.frame(5)], ep.actions[4], &ep.actions[5..17]);
+    let whole = pollster::block_on(rt.imagine(context, last, actions, 0.0, 0)).unwrap();
+    let first = pollster::block_on(rt.imagine(context, last, &actions[..5], 0.0, 0)).unwrap();
+    let rest = pollster::block_on(rt.imagine([&first[3], &first[4]], actions[4], &actions[5..], 0.0, 0)).unwrap();
+    assert_eq!([first, rest].concat(), whole, "the dream went on differently");
+}

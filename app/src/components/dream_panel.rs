@@ -53,7 +53,9 @@ pub fn DreamPanel(
             ></canvas>
             <figcaption>
                 <strong>"What the model imagines"</strong>
-                <span>"64 × 64 pixels, dreamed from your moves"</span>
+                <span title="At temperature 0 the dream shows the most likely picture: where the model is unsure where the agent has got to, the agent is drawn spread over the places it may be; above 0, one sampled future">
+                    "64 × 64 pixels, dreamed from your moves"
+                </span>
             </figcaption>
             <ModelBox view=view verb="Dreaming" />
             <div class="dream-controls">

@@ -48,6 +48,10 @@ struct Args {
     /// drawn the same way for the distillation ratios.
     #[arg(long, default_value = "checkpoints/next/frames")]
     frames_teacher: PathBuf,
+    /// The page's frame student's training logs (with `--frames-teacher`'s log.txt, the
+    /// training budget row): every `dream` run that made it.
+    #[arg(long, default_value = "checkpoints/next/student/log.txt")]
+    frames_student_log: PathBuf,
 }
 
 /// `report` with its "The model the page runs" section replaced by `section` (put right
@@ -83,7 +87,8 @@ fn nets_section(args: &Args) -> Result<Option<(String, model::eval_nets::NetsRep
     if let Some(t) = args.tasks {
         size.tasks = t;
     }
-    let r = model::eval_nets::evaluate_nets(&args.weights, &size, teacher, args.compose)?;
+    let mut r = model::eval_nets::evaluate_nets(&args.weights, &size, teacher, args.compose)?;
+    r.training_seconds = model::eval_nets::training_seconds(&[&args.frames_teacher.join("log.txt"), &args.frames_student_log]);
     let mut command = "cargo run -p model --release --bin eval --".to_string();
     for (flag, on) in [(" --nets-only", args.nets_only), (" --quick", args.quick)] {
         if on {
