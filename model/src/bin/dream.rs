@@ -77,8 +77,8 @@ struct Args {
     #[arg(long)]
     move_pairs: bool,
     /// `--init` has one row per move: start every pair from its move's row
-    /// (`FrameNet::with_move_pairs`; with `--move-pairs`).
-    #[arg(long)]
+    /// (`FrameNet::with_move_pairs`; with `--move-pairs` and `--init`).
+    #[arg(long, requires_all = ["move_pairs", "init"])]
     expand_moves: bool,
     #[arg(long, default_value = "runs/frames")]
     out: PathBuf,
