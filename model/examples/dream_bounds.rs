@@ -126,15 +126,15 @@ fn main() {
             for h in 1..=HORIZON {
                 tracker.step(nets, e.actions[t + h - 1]);
                 if let (Some(a), Some(b), Some(d)) = (true_place(e, AGENT_CLASS, t), true_place(e, AGENT_CLASS, t + h), tracker.moved(AGENT_CLASS)) {
-                    let off = ((d[0] - (b[0] - a[0])).powi(2) + (d[1] - (b[1] - a[1])).powi(2)) as f64;
                     let err = [d[0] - (b[0] - a[0]), d[1] - (b[1] - a[1])];
+                    let off = (err[0] * err[0] + err[1] * err[1]) as f64;
                     let unit = |v: [f32; 2]| {
                         let n = (v[0] * v[0] + v[1] * v[1]).sqrt();
                         (n > 1e-3).then(|| [v[0] / n, v[1] / n])
                     };
-                    let mv = e.actions[t + h - 1];
-                    let target = Some(world::action::Action::from_discrete(mv).velocity()).map(|v| [v[0], -v[1]]);
-                    for (k, dir) in [unit(d), target.and_then(unit)].into_iter().enumerate() {
+                    // The move's target velocity, y flipped to pixel rows.
+                    let [vx, vy] = world::action::Action::from_discrete(e.actions[t + h - 1]).velocity();
+                    for (k, dir) in [unit(d), unit([vx, -vy])].into_iter().enumerate() {
                         let u = dir.unwrap_or([1.0, 0.0]);
                         let along = err[0] * u[0] + err[1] * u[1];
                         let across = -err[0] * u[1] + err[1] * u[0];

@@ -404,6 +404,13 @@ impl<'a> Dreamer<'a> {
         }
     }
 
+    /// Adds `frame` to the frames shown.
+    fn show(&mut self, frame: Vec<u8>) {
+        self.shown.swap(0, 1);
+        self.shown[1] = frame.clone();
+        self.frames.push(frame);
+    }
+
     /// What [`Dreamer::resume`] needs to go on from the last two frames.
     pub fn into_kept(self) -> KeptDream {
         KeptDream {
@@ -467,14 +474,6 @@ impl<'a> Dreamer<'a> {
         }
         self.prev = std::mem::replace(&mut self.cur, next);
         self.last = mv;
-    }
-}
-
-impl Dreamer<'_> {
-    fn show(&mut self, frame: Vec<u8>) {
-        self.shown.swap(0, 1);
-        self.shown[1] = frame.clone();
-        self.frames.push(frame);
     }
 }
 

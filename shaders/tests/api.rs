@@ -320,5 +320,12 @@ fn a_dream_in_two_calls_equals_the_dream_in_one() {
     let whole = pollster::block_on(rt.imagine(context, last, actions, 0.0, 0)).unwrap();
     let first = pollster::block_on(rt.imagine(context, last, &actions[..5], 0.0, 0)).unwrap();
     let rest = pollster::block_on(rt.imagine([&first[3], &first[4]], actions[4], &actions[5..], 0.0, 0)).unwrap();
+    // A runtime that did not dream them reads those frames afresh, and dreams on differently:
+    // the kept dream is what makes the two calls one dream.
+    let mut fresh = pollster::block_on(Runtime::load(&m, &w, Prefer::Cpu)).unwrap();
+    fresh.attach(layout::weights::FRAMES_NET, &std::fs::read(dir.join("frames.safetensors")).unwrap()).unwrap();
+    fresh.attach(layout::weights::STATE_NET, &std::fs::read(dir.join("state.safetensors")).unwrap()).unwrap();
+    let anew = pollster::block_on(fresh.imagine([&first[3], &first[4]], actions[4], &actions[5..], 0.0, 0)).unwrap();
+    assert_ne!(anew, rest, "the second call did not depend on the kept dream");
     assert_eq!([first, rest].concat(), whole, "the dream went on differently");
 }
