@@ -63,7 +63,7 @@ fi
 
 if runs native; then
 say "runtime, native"
-cargo run -q --release -p model --features gpu --bin bench_runtime -- --reps 3 --write | tee "$out/runtime.md"
+cargo run -q --release -p parity --features gpu --bin bench_runtime -- --reps 3 --write | tee "$out/runtime.md"
 fi
 
 if runs browser; then

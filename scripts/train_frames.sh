@@ -25,6 +25,7 @@ DATA=${DATA:-data/train}
 TEACHER_MINUTES=${TEACHER_MINUTES:-60}
 STUDENT_MINUTES=${STUDENT_MINUTES:-52}
 PAIRS_MINUTES=${PAIRS_MINUTES:-40}
+PAIRS_LR=${PAIRS_LR:-1e-3}
 started=$SECONDS
 
 say() { printf '==> [%dm%02ds] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*"; }
@@ -50,7 +51,7 @@ say "student: width 16, one 8x8 block, distilled for $STUDENT_MINUTES minutes ->
 say "student with the last move: $PAIRS_MINUTES more minutes -> $OUT/pairs"
 "$bin/dream" --data "$DATA" --w-counts 0 --w-centroids 0 --compose conserve --eval-every 600 \
   --eval-episodes 20 --seed 3 --width 16 --bottleneck 1 --init "$OUT/student/frames.bin" \
-  --move-pairs --expand-moves --lr 1e-3 --kmin 3 --rollout 6 --minutes "$PAIRS_MINUTES" \
+  --move-pairs --expand-moves --lr "$PAIRS_LR" --kmin 3 --rollout 6 --minutes "$PAIRS_MINUTES" \
   --out "$OUT/pairs"
 
 say "done: teacher and student trained in $(((SECONDS - started) / 60)) minutes of wall clock"

@@ -2,6 +2,7 @@
 //! adapter is granted and on the CPU path otherwise, and offers the playground's verbs on RGB
 //! frames, actions and words. Every method is async (read-backs are, on the web).
 
+#[cfg(feature = "gpu")]
 use std::sync::Arc;
 
 use layout::cem::CemConfig;
@@ -13,10 +14,15 @@ use world::scene::View;
 
 use crate::cpu::Cpu;
 use crate::exec::Exec;
+use crate::error::GpuError;
+#[cfg(feature = "gpu")]
 use crate::frame_gpu::FrameGpu;
 use crate::frame_net::{Compose, Dreamer, FrameNet, KeptDream};
 use crate::state::{Reading, StateNets, Target};
-use crate::gpu::{Gpu, GpuContext, GpuError};
+#[cfg(feature = "gpu")]
+use crate::gpu::{Gpu, GpuContext};
+#[cfg(feature = "gpu")]
+use crate::state_gpu::StateGpu;
 use crate::graph;
 use crate::plan::{self, PlanResult};
 
@@ -45,6 +51,7 @@ impl Fetch for Cpu {
     }
 }
 
+#[cfg(feature = "gpu")]
 impl Fetch for Gpu {
     async fn fetch(&mut self, t: &Self::T) -> Result<Vec<f32>, GpuError> {
         self.read(t).await
@@ -55,6 +62,7 @@ impl Fetch for Gpu {
 }
 
 enum Backend {
+    #[cfg(feature = "gpu")]
     Gpu(Box<Gpu>),
     Cpu(Cpu),
 }
@@ -74,6 +82,7 @@ pub struct Runtime {
     /// [`Runtime::imagine`] dreams with it.
     pub frames: Option<FrameNet>,
     /// Its weights on the GPU, when the runtime runs there: then it dreams there.
+    #[cfg(feature = "gpu")]
     frames_gpu: Option<FrameGpu>,
     /// Where the last dream ended, so that a dream asked to go on from its own last two frames
     /// keeps its objects and their tracked state.
@@ -83,6 +92,10 @@ pub struct Runtime {
     /// The reader, dynamics ensemble and goal net, when the manifest lists them: then
     /// [`Runtime::plan_in`] plans with them.
     pub state: Option<StateNets>,
+    /// Their dynamics ensemble on the GPU, when the runtime runs there (made at the first plan):
+    /// then it plans there.
+    #[cfg(feature = "gpu")]
+    state_gpu: Option<StateGpu>,
     /// The last frame read and its reading (planning reads the previous frame again at every
     /// move otherwise).
     last_read: Option<(Vec<u8>, Reading)>,
@@ -108,6 +121,12 @@ async fn gpu_or_cpu(w: &layout::Weights, prefer: Prefer) -> (Backend, Option<Str
             Some("the CPU path was asked for".into()),
         );
     }
+    #[cfg(not(feature = "gpu"))]
+    return (
+        Backend::Cpu(Cpu::new(w.clone())),
+        Some("this build has no GPU path (the runtime's `gpu` feature is off)".into()),
+    );
+    #[cfg(feature = "gpu")]
     match GpuContext::new().await {
         Ok(ctx) if prefer == Prefer::Auto && ctx.info.device_type == wgpu::DeviceType::Cpu => (
             Backend::Cpu(Cpu::new(w.clone())),
@@ -161,10 +180,13 @@ impl Runtime {
             fallback_reason,
             explainer: None,
             frames: None,
+            #[cfg(feature = "gpu")]
             frames_gpu: None,
             kept_dream: None,
             compose: Compose::default(),
             state: None,
+            #[cfg(feature = "gpu")]
+            state_gpu: None,
             last_read: None,
         })
     }
@@ -189,11 +211,18 @@ impl Runtime {
         match role {
             FRAMES_NET => {
                 let net = FrameNet::from_safetensors(bytes, &entry.file)?;
-                self.frames_gpu = self.frame_gpu(&net);
+                #[cfg(feature = "gpu")]
+                {
+                    self.frames_gpu = self.frame_gpu(&net);
+                }
                 self.frames = Some(net);
             }
             STATE_NET => {
                 self.state = Some(StateNets::from_safetensors(bytes, &entry.file)?);
+                #[cfg(feature = "gpu")]
+                {
+                    self.state_gpu = None;
+                }
                 self.last_read = None;
             }
             other => {
@@ -209,7 +238,11 @@ impl Runtime {
     /// Whether the GPU device was lost (calls then fail with [`GpuError::Lost`] until
     /// [`Runtime::rebuild`]).
     pub fn gpu_lost(&self) -> bool {
-        matches!(&self.backend, Backend::Gpu(g) if g.ctx.is_lost())
+        match &self.backend {
+            #[cfg(feature = "gpu")]
+            Backend::Gpu(g) => g.ctx.is_lost(),
+            Backend::Cpu(_) => false,
+        }
     }
 
     /// Builds the GPU path again on a new device (or the CPU path, with the reason, when no
@@ -218,10 +251,15 @@ impl Runtime {
         let (backend, reason) = gpu_or_cpu(&self.weights, self.prefer).await;
         self.backend = backend;
         self.fallback_reason = reason;
-        self.frames_gpu = self.frames.as_ref().and_then(|net| self.frame_gpu(net));
+        #[cfg(feature = "gpu")]
+        {
+            self.frames_gpu = self.frames.as_ref().and_then(|net| self.frame_gpu(net));
+            self.state_gpu = None;
+        }
     }
 
     /// The frame predictor's weights on the runtime's GPU, when it runs on one.
+    #[cfg(feature = "gpu")]
     fn frame_gpu(&self, net: &FrameNet) -> Option<FrameGpu> {
         match &self.backend {
             Backend::Gpu(g) => Some(FrameGpu::new(g.ctx.clone(), net)),
@@ -232,6 +270,7 @@ impl Runtime {
     /// Fails with [`GpuError::Lost`] when the GPU device is gone, before any buffer is made on
     /// it (wgpu panics on buffers of a lost device).
     fn alive(&self) -> Result<(), RuntimeError> {
+        #[cfg(feature = "gpu")]
         if let Backend::Gpu(g) = &self.backend {
             #[cfg(not(target_arch = "wasm32"))]
             let _ = g.ctx.device.poll(wgpu::PollType::Poll);
@@ -244,6 +283,7 @@ impl Runtime {
 
     /// Destroys the GPU device, as a driver reset would: for tests and fault drills.
     pub fn lose_device(&self) {
+        #[cfg(feature = "gpu")]
         if let Backend::Gpu(g) = &self.backend {
             g.ctx.device.destroy();
         }
@@ -256,10 +296,12 @@ impl Runtime {
     /// "GPU: <adapter>" or "CPU".
     pub fn describe(&self) -> String {
         match &self.backend {
+            #[cfg(feature = "gpu")]
             Backend::Gpu(g) if self.state.is_some() => format!(
-                "GPU: {}; plans on the CPU path",
+                "GPU: {}; reads frames into the state on the CPU path",
                 g.ctx.describe()
             ),
+            #[cfg(feature = "gpu")]
             Backend::Gpu(g) => format!("GPU: {}", g.ctx.describe()),
             Backend::Cpu(_) => "CPU".into(),
         }
@@ -285,15 +327,19 @@ impl Runtime {
         if let Some(net) = &self.frames {
             let kept = self.kept_dream.take();
             let mut d = Dreamer::resume(kept, context, last, self.compose, temperature, seed, self.state.as_ref());
+            #[cfg(feature = "gpu")]
             let frames = match &mut self.frames_gpu {
                 Some(g) => g.dream_from(&mut d, actions).await?,
                 None => net.dream_from(&mut d, actions),
             };
+            #[cfg(not(feature = "gpu"))]
+            let frames = net.dream_from(&mut d, actions);
             self.kept_dream = Some(d.into_kept());
             return Ok(frames);
         }
         let c = self.manifest.config.clone();
         match &mut self.backend {
+            #[cfg(feature = "gpu")]
             Backend::Gpu(g) => imagine(g.as_mut(), &c, context, actions, temperature, seed).await,
             Backend::Cpu(e) => imagine(e, &c, context, actions, temperature, seed).await,
         }
@@ -350,6 +396,7 @@ impl Runtime {
             return Ok(layout::prompt::first_frame(&layout::prompt::scene_from_reading(side, &slots)));
         }
         match &mut self.backend {
+            #[cfg(feature = "gpu")]
             Backend::Gpu(g) => prompt_to_frame(g.as_mut(), &c, words).await,
             Backend::Cpu(e) => prompt_to_frame(e, &c, words).await,
         }
@@ -358,8 +405,9 @@ impl Runtime {
     /// Plans toward a goal sentence from the two latest frames of a scene seen from `view`:
     /// with the state nets when they are loaded (read the slots, take the object and zone the
     /// sentence names, imagine every candidate with each member of the dynamics ensemble and
-    /// rank by the mean imagined cost), else as [`Runtime::plan`]. `last` is the move that
-    /// led to the last frame (stay where nothing did).
+    /// rank by the mean imagined cost; on the GPU when the runtime runs there), else as
+    /// [`Runtime::plan`]. `last` is the move that led to the last frame (stay where nothing
+    /// did).
     pub async fn plan_in(
         &mut self,
         view: View,
@@ -393,9 +441,15 @@ impl Runtime {
         crate::state::track_motion(&mut now, Some(&before));
         let (object, zone) = nets.goal.read(goal);
         let target = Target::of(&now, Some(&before), last, object, zone, view);
-        let plan = crate::state::plan(&nets.ensemble, &target, settings, warm, seed);
         self.last_read = Some((context[1].to_vec(), now));
-        Ok(plan.result)
+        let nets = self.state.as_ref().expect("checked above");
+        #[cfg(feature = "gpu")]
+        if let Backend::Gpu(g) = &mut self.backend {
+            let on_gpu = self.state_gpu.get_or_insert_with(|| StateGpu::new(g, &nets.ensemble));
+            let plan = on_gpu.plan(g, &nets.ensemble, &target, settings, warm, seed).await?;
+            return Ok(plan.result);
+        }
+        Ok(crate::state::plan(&nets.ensemble, &target, settings, warm, seed).result)
     }
 
     /// Plans toward a goal sentence from the two latest frames: CEM in latent space with
@@ -415,6 +469,7 @@ impl Runtime {
         let c = self.manifest.config.clone();
         check_words(&c, goal)?;
         match &mut self.backend {
+            #[cfg(feature = "gpu")]
             Backend::Gpu(g) => {
                 plan_from_frames(g.as_mut(), &c, context, goal, settings, warm, seed).await
             }
@@ -538,6 +593,7 @@ impl Runtime {
         prefix.extend_from_slice(question);
         prefix.push(ANS);
         match &mut self.backend {
+            #[cfg(feature = "gpu")]
             Backend::Gpu(g) => clip_text(g.as_mut(), &c, frames, actions, prefix, MAX_ANSWER).await,
             Backend::Cpu(e) => clip_text(e, &c, frames, actions, prefix, MAX_ANSWER).await,
         }
@@ -554,6 +610,7 @@ impl Runtime {
         check_clip(frames, actions)?;
         let most = c.max_text - 1;
         let reply = match &mut self.backend {
+            #[cfg(feature = "gpu")]
             Backend::Gpu(g) => clip_text(g.as_mut(), &c, frames, actions, vec![BOS], most).await,
             Backend::Cpu(e) => clip_text(e, &c, frames, actions, vec![BOS], most).await,
         };

@@ -1040,7 +1040,7 @@ mod tests {
         for y in 30..35 {
             logits[(y * SIDE + 27) * CLASSES + 6] = 5.0;
         }
-        let mut out = compose(&cur, &logits, Compose::Soft, &objects, 0.0, &mut |_| 0.5);
+        let out = compose(&cur, &logits, Compose::Soft, &objects, 0.0, &mut |_| 0.5);
         assert_eq!(red_pixels(&out).len(), 20, "the blended column is not red");
         assert!(whole_centroid(&objects.0[0], &out).is_none(), "20 of 25 pixels show: not whole");
         for y in 30..35 {

@@ -20,26 +20,7 @@ use crate::kernels::rollout::RolloutWeights;
 use crate::kernels::rollout_coop::CoopWeights;
 use crate::kernels::{self, Kernel};
 
-/// Why the GPU path cannot run.
-#[derive(Debug, thiserror::Error, Clone, PartialEq)]
-pub enum GpuError {
-    #[error("no GPU adapter was granted (WebGPU unavailable or disabled): using the CPU path")]
-    NoAdapter,
-    #[error("the GPU refused a device: {0}")]
-    Device(String),
-    #[error("the GPU device was lost ({0}): rebuild the runtime to continue")]
-    Lost(String),
-    #[error("the GPU reported an error: {0}")]
-    Validation(String),
-    #[error("reading results back from the GPU failed: {0}")]
-    Readback(String),
-    #[error("{what} needs {bytes} bytes in one buffer, over this GPU's limit of {limit}: use a smaller batch")]
-    TooLarge {
-        what: String,
-        bytes: u64,
-        limit: u64,
-    },
-}
+pub use crate::error::GpuError;
 
 /// An adapter, its device and queue, and what went wrong on them.
 pub struct GpuContext {

@@ -16,18 +16,25 @@
 
 pub mod api;
 pub mod cpu;
+pub mod error;
 pub mod exec;
+#[cfg(feature = "gpu")]
 pub mod frame_gpu;
 pub mod frame_net;
+#[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod graph;
+#[cfg(feature = "gpu")]
 pub mod kernels;
 pub mod maps;
 pub mod plan;
 pub mod prompt;
 pub mod rng;
 pub mod state;
+#[cfg(feature = "gpu")]
+pub mod state_gpu;
 pub mod track;
 
 pub use api::{Inside, Prefer, Reply, Runtime, RuntimeError};
+pub use error::GpuError;
 pub use exec::{Act, Exec, Shape};

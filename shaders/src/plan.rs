@@ -37,6 +37,20 @@ pub fn record<E: Exec>(
         "plan: z must be [1, {}]",
         c.state_latent
     );
+    let (n, horizon) = (cfg.population, cfg.horizon);
+    record_with(e, cfg, warm, seed, |e, actions| e.rollout_cost(z, goal, actions, n, horizon))
+}
+
+/// Records a whole CEM run whose candidates `cost_of` scores (step-major actions
+/// `[horizon * population]` -> costs `[population, 1]`): the latent planner's, and the state
+/// planner's on the GPU ([`crate::state_gpu`]).
+pub fn record_with<E: Exec>(
+    e: &mut E,
+    cfg: &CemConfig,
+    warm: &[u8],
+    seed: u32,
+    mut cost_of: impl FnMut(&mut E, &E::I) -> E::T,
+) -> Recorded<E> {
     if let Err(err) = cfg.validate() {
         panic!("plan: {err}");
     }
@@ -49,7 +63,7 @@ pub fn record<E: Exec>(
     let mut elites = Vec::with_capacity(cfg.iterations);
     for it in 0..cfg.iterations {
         let actions = e.cem_sample(&probs, n, seed, it as u32);
-        let cost = e.rollout_cost(z, goal, &actions, n, cfg.horizon); // [N, 1]
+        let cost = cost_of(e, &actions); // [N, 1]
         let (seqs, costs) = e.cem_elites(&cost, &actions, cfg.horizon, cfg.elites);
         probs = e.cem_refit(&probs, &seqs, cfg.elites, cfg.smoothing, cfg.min_prob);
         elites.push((seqs, costs));

@@ -274,6 +274,9 @@ pub fn track_motion(r: &mut Reading, before: Option<&Reading>) {
     }
 }
 
+/// How many numbers [`Target::values`] gives the GPU planner.
+pub const TARGET_VALUES: usize = AGENT_DIM + OBJECT_DIM + 6;
+
 /// What a plan is scored against: the object's and the zone's slots as read.
 #[derive(Clone, Copy, Debug)]
 pub struct Target {
@@ -304,6 +307,25 @@ impl Target {
         }
     }
 
+    /// How far from the object's centre the agent pushes it from, world units.
+    fn reach(&self) -> f32 {
+        self.object[6] / POS_SCALE * ARENA + AGENT_RADIUS
+    }
+
+    /// The target as `state_rollout.wgsl` reads it: agent, object, zone centre and half
+    /// extents, side, reach.
+    pub fn values(&self) -> [f32; TARGET_VALUES] {
+        let mut v = [0f32; TARGET_VALUES];
+        v[..AGENT_DIM].copy_from_slice(&self.agent);
+        v[AGENT_DIM..AGENT_DIM + OBJECT_DIM].copy_from_slice(&self.object);
+        let rest = AGENT_DIM + OBJECT_DIM;
+        v[rest..rest + 2].copy_from_slice(&self.zone_centre);
+        v[rest + 2..rest + 4].copy_from_slice(&self.zone_half);
+        v[rest + 4] = self.side;
+        v[rest + 5] = self.reach();
+        v
+    }
+
     /// The imagined cost of `moves`, averaged over the members of an ensemble: a plan scores
     /// well only where they all agree it does, so the planner cannot pick the moves on which
     /// one member happens to be wrong in its favour.
@@ -312,13 +334,28 @@ impl Target {
         ensemble.iter().map(|d| self.cost_one(d, moves)).sum::<f32>() / n
     }
 
+    /// [`Target::cost`] of each of `n` candidates whose moves are step-major in `actions`
+    /// (`[horizon * n]`, as the planner samples them).
+    pub fn costs(&self, ensemble: &[Dynamics], actions: &[u32], n: usize, horizon: usize) -> Vec<f32> {
+        assert_eq!(actions.len(), n * horizon, "costs: {} moves for {n} x {horizon}", actions.len());
+        let mut seq = vec![0u8; horizon];
+        (0..n)
+            .map(|i| {
+                for (t, s) in seq.iter_mut().enumerate() {
+                    *s = actions[t * n + i].min(K as u32 - 1) as u8;
+                }
+                self.cost(ensemble, &seq)
+            })
+            .collect()
+    }
+
     /// The imagined cost of `moves` under one dynamics: per step the object's distance to the
     /// zone's centre plus the agent's distance to the spot behind the object (over the arena
     /// side, weighted as the task weighs them); reaching the zone stops the sum and earns the
     /// task's bonus.
     pub fn cost_one(&self, dynamics: &Dynamics, moves: &[u8]) -> f32 {
         let (mut agent, mut object) = (self.agent, self.object);
-        let reach = object[6] / POS_SCALE * ARENA + AGENT_RADIUS;
+        let reach = self.reach();
         let mut cost = 0.0;
         for &m in moves {
             dynamics.step(&mut agent, &mut object, self.side, m);
@@ -545,29 +582,27 @@ pub fn plan(ensemble: &[Dynamics], target: &Target, cfg: &CemConfig, warm: &[u8]
         .flat_map(|p| p.iter().copied())
         .collect();
     let mut read = Vec::with_capacity(cfg.iterations);
-    let mut seq = vec![0u8; h];
     for it in 0..cfg.iterations {
         let actions = cem_sample(&probs, n, seed, it as u32); // step-major [H * n]
-        let cost: Vec<f32> = (0..n)
-            .map(|i| {
-                for (t, s) in seq.iter_mut().enumerate() {
-                    *s = actions[t * n + i].min(K as u32 - 1) as u8;
-                }
-                target.cost(ensemble, &seq)
-            })
-            .collect();
+        let cost = target.costs(ensemble, &actions, n, h);
         let (elites, costs) = cem_elites(&cost, &actions, h, cfg.elites);
         probs = cem_refit(&probs, &elites, cfg.elites, cfg);
         read.push((elites, costs));
     }
-    let result = finish(cfg, read);
-    let mut track = Vec::with_capacity(h);
-    if let Some(first) = ensemble.first() {
-        let (mut a, mut o) = (target.agent, target.object);
-        for &m in &result.actions {
-            first.step(&mut a, &mut o, target.side, m);
-            track.push(([a[0], a[1]], [o[0], o[1]]));
+    StatePlan::of(finish(cfg, read), ensemble, target)
+}
+
+impl StatePlan {
+    /// The plan `result` with the imagined track of its moves under the ensemble's first member.
+    pub fn of(result: PlanResult, ensemble: &[Dynamics], target: &Target) -> StatePlan {
+        let mut track = Vec::with_capacity(result.actions.len());
+        if let Some(first) = ensemble.first() {
+            let (mut a, mut o) = (target.agent, target.object);
+            for &m in &result.actions {
+                first.step(&mut a, &mut o, target.side, m);
+                track.push(([a[0], a[1]], [o[0], o[1]]));
+            }
         }
+        StatePlan { result, track }
     }
-    StatePlan { result, track }
 }

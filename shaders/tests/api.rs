@@ -252,7 +252,7 @@ fn explain_opens_up_the_same_step_the_dream_takes() {
 }
 
 /// The page's frame predictor on the GPU path: its logits equal burn's (recorded natively in
-/// `tests/fixtures/burn_nets.json` by `model/tests/runtime_nets.rs`) within 1e-3, its dreams
+/// `tests/fixtures/burn_nets.json` by `parity/tests/runtime_nets.rs`) within 1e-3, its dreams
 /// equal the CPU path's, and a lost device is rebuilt with it.
 #[test]
 fn the_frame_predictor_dreams_on_the_gpu_as_burn_and_the_cpu_path_do() {
@@ -328,4 +328,41 @@ fn a_dream_in_two_calls_equals_the_dream_in_one() {
     let anew = pollster::block_on(fresh.imagine([&first[3], &first[4]], actions[4], &actions[5..], 0.0, 0)).unwrap();
     assert_ne!(anew, rest, "the second call did not depend on the kept dream");
     assert_eq!([first, rest].concat(), whole, "the dream went on differently");
+}
+
+/// The state nets plan on the GPU path (every candidate's rollouts under the whole ensemble in
+/// `state_rollout.wgsl`, the search on the device) as on the CPU path: the same moves and
+/// cost for the same seed, from two moments of an episode, and again after a lost device.
+#[test]
+fn the_state_nets_plan_on_the_gpu_as_on_the_cpu_path() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/weights");
+    let state = std::fs::read(dir.join("state.safetensors")).unwrap();
+    let (mut gpu, mut cpu) = both();
+    for rt in [&mut gpu, &mut cpu] {
+        rt.attach(layout::weights::STATE_NET, &state).unwrap();
+    }
+    assert!(gpu.describe().starts_with("GPU"), "{}", gpu.describe());
+    let ep = generate_episode(321, &EpisodeConfig { questions: false, ..Default::default() }).unwrap();
+    let goal = tokenize("the red ball enters the green zone .").unwrap();
+    let settings = CemConfig::default();
+    let mut plans = Vec::new();
+    for (k, seed) in [(4, 1), (9, 2)] {
+        let context = [ep.frame(k), ep.frame(k + 1)];
+        let view = world::scene::View::TopDown;
+        let a = pollster::block_on(gpu.plan_in(view, context, ep.actions[k], &goal, &settings, &[], seed)).unwrap();
+        let b = pollster::block_on(cpu.plan_in(view, context, ep.actions[k], &goal, &settings, &[], seed)).unwrap();
+        eprintln!("state plan from frame {}: GPU cost {:.5}, CPU {:.5}", k + 1, a.cost, b.cost);
+        assert_eq!(a.actions, b.actions, "the GPU planned other moves");
+        assert!((a.cost - b.cost).abs() <= 1e-4 * b.cost.abs().max(1.0), "costs {} and {}", a.cost, b.cost);
+        assert_eq!(a.evaluated, b.evaluated);
+        plans.push(b);
+    }
+    gpu.lose_device();
+    let context = [ep.frame(4), ep.frame(5)];
+    let view = world::scene::View::TopDown;
+    let e = pollster::block_on(gpu.plan_in(view, context, ep.actions[4], &goal, &settings, &[], 1)).unwrap_err();
+    assert!(matches!(e, RuntimeError::Gpu(_)), "{e:?}");
+    pollster::block_on(gpu.rebuild());
+    let a = pollster::block_on(gpu.plan_in(view, context, ep.actions[4], &goal, &settings, &[], 1)).unwrap();
+    assert_eq!(a.actions, plans[0].actions, "after the rebuild the GPU plans differently");
 }

@@ -1,7 +1,7 @@
 //! The runtime inside headless Chromium with WebGPU (SwiftShader on a machine without a GPU):
 //! the committed student through the WGSL kernels and through the CPU path, against burn's
 //! own outputs recorded natively (`tests/fixtures/burn_frame_step.json`, kept current by
-//! `model/tests/runtime_equals_burn.rs`), plus sampling and planning parity between the paths.
+//! `parity/tests/runtime_equals_burn.rs`), plus sampling and planning parity between the paths.
 //!
 //!     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 //!     cargo test --target wasm32-unknown-unknown -p runtime
@@ -168,7 +168,7 @@ const NETS_FIXTURE: &str = include_str!("fixtures/burn_nets.json");
 
 /// The page's frame predictor and state nets on the CPU path in Chromium against burn's
 /// outputs recorded natively (`tests/fixtures/burn_nets.json`, kept current by
-/// `model/tests/runtime_nets.rs`), on the same frames rendered here.
+/// `parity/tests/runtime_nets.rs`), on the same frames rendered here.
 #[wasm_bindgen_test]
 fn cpu_path_of_the_page_nets_equals_burn_in_the_browser() {
     let fixture: serde_json::Value = serde_json::from_str(NETS_FIXTURE).unwrap();
@@ -237,4 +237,39 @@ async fn wgsl_path_of_the_frame_predictor_equals_burn_in_the_browser() {
     let b = net.dream([e.frame(1), e.frame(2)], last, actions, how, 0.0, 0);
     let d = a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0);
     assert!(d <= 1, "WebGPU and CPU dreams differ by {d} levels");
+}
+
+/// The page's planner through `state_rollout.wgsl` on the browser's WebGPU adapter: every
+/// candidate's imagined cost under the dynamics ensemble, and a whole plan at the page's
+/// settings, equal the CPU path's.
+#[wasm_bindgen_test]
+async fn wgsl_path_of_the_state_planner_equals_the_cpu_path_in_the_browser() {
+    use runtime::state::{StateNets, Target};
+    let manifest = parse_manifest(MANIFEST, "manifest.json").unwrap();
+    let weights = check_weights(&manifest, WEIGHTS).unwrap();
+    let nets = StateNets::from_safetensors(STATE_NETS, "state.safetensors").unwrap();
+    let cfg = world::episode::EpisodeConfig {
+        questions: false,
+        steps: 8,
+        ..world::episode::EpisodeConfig::default()
+    };
+    let e = world::episode::generate_episode(5, &cfg).unwrap();
+    let (before, now) = (nets.read(e.frame(2), e.frame(3)), nets.read(e.frame(3), e.frame(4)));
+    let zone = layout::slots::OBJECT_SLOTS + 1;
+    let target = Target::of(&now, Some(&before), e.actions[3], 0, zone, e.scene.view);
+    let mut g = gpu(&weights).await;
+    let on_gpu = runtime::state_gpu::StateGpu::new(&g, &nets.ensemble);
+    let (n, horizon) = (257, 12);
+    let actions: Vec<u32> = (0..n * horizon).map(|i| rng::bits(9, 1, i as u32) % 9).collect();
+    let got = on_gpu.costs(&mut g, &target, &actions, n, horizon).await.unwrap();
+    let want = target.costs(&nets.ensemble, &actions, n, horizon);
+    let scale = want.iter().fold(1f32, |m, v| m.max(v.abs()));
+    let err = got.iter().zip(&want).fold(0f32, |m, (a, b)| m.max((a - b).abs())) / scale;
+    web_sys_log(&format!("state rollouts on WebGPU: worst relative cost error {err:.2e}"));
+    assert!(err <= 1e-4, "WebGPU state rollouts differ from the CPU path by {err:.2e}");
+    let page = CemConfig { population: 256, elites: 32, iterations: 3, horizon, smoothing: 0.5, min_prob: 0.01 };
+    let a = on_gpu.plan(&mut g, &nets.ensemble, &target, &page, &[], 7).await.unwrap();
+    let b = runtime::state::plan(&nets.ensemble, &target, &page, &[], 7);
+    assert_eq!(a.result.actions, b.result.actions, "WebGPU planned other moves");
+    assert!((a.result.cost - b.result.cost).abs() <= 1e-4 * b.result.cost.abs().max(1.0));
 }

@@ -13,6 +13,8 @@ use rand_chacha::ChaCha8Rng;
 use runtime::cpu::Cpu;
 use runtime::gpu::{Gpu, GpuContext};
 use runtime::plan::{finish, record, PlanResult};
+use runtime::state::{StateNets, Target};
+use runtime::state_gpu::StateGpu;
 use runtime::Exec;
 
 fn student() -> (ModelConfig, Weights) {
@@ -150,4 +152,43 @@ fn fused_gpu_rollouts_equal_the_layer_by_layer_cpu_ones() {
             "fused rollouts (cooperative: {cooperative}) differ from the layer-by-layer ones by {err:.2e}"
         );
     }
+}
+
+/// The state planner's fused rollouts (`state_rollout.wgsl`: each candidate under every member
+/// of the dynamics ensemble) against the CPU path's [`Target::cost`], on the shipped state nets
+/// and targets read off real frames (every object slot, present or not, toward either zone
+/// slot), for random move sequences.
+#[test]
+fn state_rollouts_on_the_gpu_equal_the_cpu_path() {
+    let (_, w) = student();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/weights");
+    let bytes = std::fs::read(dir.join("state.safetensors")).unwrap();
+    let nets = StateNets::from_safetensors(&bytes, "state.safetensors").unwrap();
+    let ctx =
+        Arc::new(pollster::block_on(GpuContext::new()).expect("a GPU adapter (lavapipe in CI)"));
+    let mut gpu = Gpu::new(ctx, &w);
+    let on_gpu = StateGpu::new(&gpu, &nets.ensemble);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let (n, horizon) = (301, 12);
+    let cfg = world::episode::EpisodeConfig { questions: false, ..Default::default() };
+    let (mut worst, mut reached) = (0f32, 0usize);
+    for episode in [5u64, 17, 40] {
+        let ep = world::episode::generate_episode(episode, &cfg).unwrap();
+        let before = nets.read(ep.frame(2), ep.frame(3));
+        let now = nets.read(ep.frame(3), ep.frame(4));
+        let view = ep.scene.view;
+        for object in 0..layout::slots::OBJECT_SLOTS {
+            let zone = layout::slots::OBJECT_SLOTS + 1 + object % 2;
+            let target = Target::of(&now, Some(&before), ep.actions[3], object, zone, view);
+            let actions: Vec<u32> = (0..n * horizon).map(|_| rng.random_range(0..9)).collect();
+            let got = pollster::block_on(on_gpu.costs(&mut gpu, &target, &actions, n, horizon)).unwrap();
+            let want = target.costs(&nets.ensemble, &actions, n, horizon);
+            let scale = want.iter().fold(1f32, |m, v| m.max(v.abs()));
+            let err = got.iter().zip(&want).fold(0f32, |m, (a, b)| m.max((a - b).abs())) / scale;
+            worst = worst.max(err);
+            reached += want.iter().filter(|c| **c < 0.0).count();
+        }
+    }
+    eprintln!("state rollouts on the GPU: worst relative cost error {worst:.2e} ({reached} candidates imagined reaching their zone)");
+    assert!(worst <= 1e-4, "GPU state rollouts differ from the CPU path by {worst:.2e}");
 }

@@ -20,6 +20,7 @@ pub mod peak;
 pub mod rollout;
 pub mod rollout_coop;
 pub mod select;
+pub mod state_rollout;
 
 /// Element `e` of an array of `vec4<f32>` in generated WGSL: `[e / 4].x`, `.y`, `.z` or `.w`.
 pub(crate) fn vec4_element(e: usize) -> String {
@@ -49,6 +50,8 @@ pub enum Kernel {
     GroupNorm,
     AddMove,
     UpConcat,
+    StateRollout,
+    StateMean,
 }
 
 impl Kernel {
@@ -74,6 +77,8 @@ impl Kernel {
             Kernel::GroupNorm => "group_norm",
             Kernel::AddMove => "add_move",
             Kernel::UpConcat => "up_concat",
+            Kernel::StateRollout => "state_rollout",
+            Kernel::StateMean => "state_mean",
         }
     }
 
@@ -100,6 +105,8 @@ impl Kernel {
             Kernel::GroupNorm => include_str!("group_norm.wgsl"),
             Kernel::AddMove => include_str!("add_move.wgsl"),
             Kernel::UpConcat => include_str!("up_concat.wgsl"),
+            Kernel::StateRollout => include_str!("state_rollout.wgsl"),
+            Kernel::StateMean => include_str!("state_mean.wgsl"),
         };
         let reduce = match self {
             Kernel::LayerNorm | Kernel::GroupNorm => include_str!("reduce.wgsl"),
@@ -108,7 +115,7 @@ impl Kernel {
         format!("{}\n{reduce}\n{}", include_str!("common.wgsl"), body)
     }
 
-    pub const ALL: [Kernel; 20] = [
+    pub const ALL: [Kernel; 22] = [
         Kernel::Linear,
         Kernel::LayerNorm,
         Kernel::Attention,
@@ -129,5 +136,7 @@ impl Kernel {
         Kernel::GroupNorm,
         Kernel::AddMove,
         Kernel::UpConcat,
+        Kernel::StateRollout,
+        Kernel::StateMean,
     ];
 }

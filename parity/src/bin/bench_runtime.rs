@@ -1,4 +1,4 @@
-//! `cargo run -p model --release --bin bench_runtime [--features gpu]`: the browser runtime
+//! `cargo run -p parity --release --bin bench_runtime [--features gpu]`: the browser runtime
 //! (WGSL kernels on wgpu, and its CPU path) against burn running the same student weights on
 //! the same inputs, side by side in one run. With `--features gpu`, burn's wgpu backend is
 //! measured too. Prints a markdown table and, with `--write`, puts it into docs/BENCHMARKS.md
@@ -7,13 +7,17 @@
 //! Measured: imagined transitions per second on the planning path (latent step + goal cost) at
 //! batch 1, 64, 1024 and 4096 over a 12-step rollout; milliseconds per dreamed frame at batch 1
 //! (frame step + decode, read back); milliseconds per planning step at PlaNet scale (1000
-//! candidates x 10 iterations x horizon 12).
+//! candidates x 10 iterations x horizon 12). Then the page's planner, the state nets: member-steps
+//! of the dynamics ensemble per second at 256, 1024 and 4096 candidates, and a whole plan at the
+//! page's settings.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use burn::tensor::{Device, Tensor};
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device, Tensor, TensorData};
 use clap::Parser;
 use model::config::ModelConfig;
 use model::infer::to_vec;
@@ -23,7 +27,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use runtime::cpu::Cpu;
 use runtime::gpu::{Gpu, GpuContext};
+use runtime::state::{StateNets, Target};
+use runtime::state_gpu::StateGpu;
 use runtime::{graph, plan, Exec};
+use layout::slots::OBJECT_SLOTS;
+use world::episode::{generate_episode, EpisodeConfig};
 
 #[derive(Parser)]
 struct Args {
@@ -32,9 +40,12 @@ struct Args {
     /// Timed repetitions per case (the median is reported).
     #[arg(long, default_value_t = 5)]
     reps: usize,
-    /// Write the table into docs/BENCHMARKS.md.
+    /// Write the tables into docs/BENCHMARKS.md.
     #[arg(long)]
     write: bool,
+    /// The state nets' burn checkpoints (the same weights as `--weights`' state.safetensors).
+    #[arg(long, default_value = "checkpoints/next/state")]
+    state_checkpoints: PathBuf,
 }
 
 const HORIZON: usize = 12;
@@ -199,6 +210,7 @@ fn run(args: &Args) -> Result<(), String> {
     );
     eprintln!("adapter: {adapter}");
 
+    let ctx_for_state = ctx.clone();
     let mut runners: Vec<Box<dyn Runner>> = vec![
         Box::new(Ours {
             e: Gpu::new(ctx, &weights),
@@ -274,11 +286,122 @@ fn run(args: &Args) -> Result<(), String> {
 
     let md = table(&c, &adapter, &rows);
     println!("{md}");
+    let state = state_planner(args, ctx_for_state, &weights, &adapter)?;
+    println!("{state}");
     if args.write {
-        write_section(Path::new("docs/BENCHMARKS.md"), &md)?;
+        let path = Path::new("docs/BENCHMARKS.md");
+        write_section(path, "runtime", "Runtime (WGSL) against burn and the CPU path", &md)?;
+        write_section(path, "state-planner", "The page's planner (state nets): WGSL against burn and the CPU path", &state)?;
         eprintln!("wrote docs/BENCHMARKS.md");
     }
     Ok(())
+}
+
+/// Candidate batches of the state planner's benchmark (the page plans 256 a CEM iteration).
+const STATE_BATCHES: [usize; 3] = [256, 1024, 4096];
+
+/// The burn dynamics checkpoints of the ensemble, in order.
+const DYNAMICS_FILES: [&str; 3] = ["dynamics.bin", "dynamics-1.bin", "dynamics-2.bin"];
+
+/// The page's planner: every candidate's 12 moves imagined under each member of the dynamics
+/// ensemble toward a target read off a real frame, as member-steps per second, and a whole
+/// plan at the page's settings. burn runs the same dynamics batched (the cost left out, so
+/// its figure is an upper bound on its speed).
+fn state_planner(args: &Args, ctx: Arc<GpuContext>, weights: &layout::weights::Weights, adapter: &str) -> Result<String, String> {
+    let bytes = std::fs::read(args.weights.join("state.safetensors")).map_err(|e| e.to_string())?;
+    let nets = StateNets::from_safetensors(&bytes, "state.safetensors").map_err(|e| e.to_string())?;
+    let ep = generate_episode(5, &EpisodeConfig { questions: false, ..Default::default() }).map_err(|e| e.to_string())?;
+    let (before, now) = (nets.read(ep.frame(2), ep.frame(3)), nets.read(ep.frame(3), ep.frame(4)));
+    let target = Target::of(&now, Some(&before), ep.actions[3], 0, OBJECT_SLOTS + 1, ep.scene.view);
+    let members = nets.ensemble.len();
+    let hidden = nets.ensemble.first().map_or(0, |d| d.layers[0].out);
+    let mut gpu = Gpu::new(ctx, weights);
+    let on_gpu = StateGpu::new(&gpu, &nets.ensemble);
+    let load = |device: &Device| -> Result<Vec<model::state_net::Dynamics>, String> {
+        DYNAMICS_FILES[..members]
+            .iter()
+            .map(|f| {
+                let path = args.state_checkpoints.join(f);
+                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok(model::state_net::Dynamics::new(hidden, device).load_record(record))
+            })
+            .collect()
+    };
+    #[allow(unused_mut)] // burn's wgpu backend joins with the `gpu` feature
+    let mut burns = vec![("burn flex (CPU)", Device::flex())];
+    #[cfg(feature = "gpu")]
+    burns.push(("burn wgpu", Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)));
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let mut rows: Vec<(String, Vec<f64>)> = vec![("ours, WGSL".into(), vec![]), ("ours, CPU path".into(), vec![])];
+    rows.extend(burns.iter().map(|(name, _)| (name.to_string(), vec![])));
+    let ensembles = burns.iter().map(|(_, d)| load(d)).collect::<Result<Vec<_>, _>>()?;
+    for &n in &STATE_BATCHES {
+        let actions: Vec<u32> = (0..n * HORIZON).map(|_| rng.random_range(0..9)).collect();
+        let steps = (n * HORIZON * members) as f64;
+        let s = time(args.reps, || {
+            pollster::block_on(on_gpu.costs(&mut gpu, &target, &actions, n, HORIZON)).expect("read-back");
+        });
+        rows[0].1.push(steps / s);
+        let s = time(args.reps, || {
+            std::hint::black_box(target.costs(&nets.ensemble, &actions, n, HORIZON));
+        });
+        rows[1].1.push(steps / s);
+        for (k, ((_, device), ensemble)) in burns.iter().zip(&ensembles).enumerate() {
+            let s = time(args.reps, || burn_rollouts(ensemble, &target, &actions, n, device));
+            rows[2 + k].1.push(steps / s);
+        }
+        eprintln!("state planner, batch {n}: {:?}", rows.iter().map(|r| r.1[r.1.len() - 1].round()).collect::<Vec<_>>());
+    }
+    let page = CemConfig { population: 256, elites: 32, iterations: 3, horizon: HORIZON, smoothing: 0.5, min_prob: 0.01 };
+    let wgsl_ms = time(args.reps, || {
+        pollster::block_on(on_gpu.plan(&mut gpu, &nets.ensemble, &target, &page, &[], 1)).expect("plan");
+    }) * 1e3;
+    let cpu_ms = time(args.reps, || {
+        std::hint::black_box(runtime::state::plan(&nets.ensemble, &target, &page, &[], 1));
+    }) * 1e3;
+    let mut s = format!(
+        "Adapter for the WGSL row: {adapter}. Ensemble: {members} members of hidden width {hidden}, {} FLOP per member-step; horizon {HORIZON}.\n\n",
+        nets.ensemble.first().map_or(0, |d| d.flops_per_step())
+    );
+    s += "| runner | member-steps/s @256 | @1024 | @4096 |\n|---|---:|---:|---:|\n";
+    for (name, per) in &rows {
+        s += &format!("| {name} | {:.0} | {:.0} | {:.0} |\n", per[0], per[1], per[2]);
+    }
+    s += &format!(
+        "\nA plan at the page's settings (256 candidates, 32 elites, 3 iterations, horizon 12): WGSL {wgsl_ms:.1} ms, CPU path {cpu_ms:.1} ms.\n"
+    );
+    for (name, per) in &rows[2..] {
+        s += &format!(
+            "WGSL vs {name}: {:.2}x at 256 candidates, {:.2}x at 4096.\n",
+            rows[0].1[0] / per[0],
+            rows[0].1[2] / per[2]
+        );
+    }
+    Ok(s)
+}
+
+/// The ensemble's rollouts of `n` candidates (`actions` step-major) batched in burn, the
+/// dynamics only, read back at the end.
+fn burn_rollouts(ensemble: &[model::state_net::Dynamics], target: &Target, actions: &[u32], n: usize, device: &Device) {
+    let rows = |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.repeat(n), [n, v.len()]), device);
+    let side = rows(&[target.side]);
+    let moves: Vec<Tensor<2>> = (0..HORIZON)
+        .map(|t| {
+            let mut hot = vec![0f32; n * 9];
+            for i in 0..n {
+                hot[i * 9 + actions[t * n + i].min(8) as usize] = 1.0;
+            }
+            Tensor::<2>::from_data(TensorData::new(hot, [n, 9]), device)
+        })
+        .collect();
+    for d in ensemble {
+        let (mut agent, mut object) = (rows(&target.agent), rows(&target.object));
+        for mv in &moves {
+            (agent, object) = d.step(agent, object, side.clone(), mv.clone());
+        }
+        std::hint::black_box(to_vec(object));
+    }
 }
 
 fn table(c: &ModelConfig, adapter: &str, rows: &[(String, Vec<f64>, f64, f64)]) -> String {
@@ -322,17 +445,18 @@ fn table(c: &ModelConfig, adapter: &str, rows: &[(String, Vec<f64>, f64, f64)]) 
     s
 }
 
-/// Replaces the text between `<!-- runtime:start -->` and `<!-- runtime:end -->` (appending
-/// the markers when absent).
-fn write_section(path: &Path, body: &str) -> Result<(), String> {
-    let (start, end) = ("<!-- runtime:start -->", "<!-- runtime:end -->");
+/// Replaces the text between `<!-- {marker}:start -->` and `<!-- {marker}:end -->` (appending
+/// the markers under `heading` when absent).
+fn write_section(path: &Path, marker: &str, heading: &str, body: &str) -> Result<(), String> {
+    let (start, end) = (format!("<!-- {marker}:start -->"), format!("<!-- {marker}:end -->"));
+    let (start, end) = (start.as_str(), end.as_str());
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let block = format!("{start}\n{body}\n{end}");
     let out = match (text.find(start), text.find(end)) {
         (Some(a), Some(b)) if b > a => format!("{}{}{}", &text[..a], block, &text[b + end.len()..]),
         _ => format!(
-            "{}\n\n## Runtime (WGSL) against burn and the CPU path\n\n{block}\n",
+            "{}\n\n## {heading}\n\n{block}\n",
             text.trim_end()
         ),
     };
