@@ -442,7 +442,6 @@ impl Runtime {
         let (object, zone) = nets.goal.read(goal);
         let target = Target::of(&now, Some(&before), last, object, zone, view);
         self.last_read = Some((context[1].to_vec(), now));
-        let nets = self.state.as_ref().expect("checked above");
         #[cfg(feature = "gpu")]
         if let Backend::Gpu(g) = &mut self.backend {
             let on_gpu = self.state_gpu.get_or_insert_with(|| StateGpu::new(g, &nets.ensemble));
