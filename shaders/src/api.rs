@@ -17,7 +17,7 @@ use crate::exec::Exec;
 use crate::error::GpuError;
 #[cfg(feature = "gpu")]
 use crate::frame_gpu::FrameGpu;
-use crate::frame_net::{Compose, Dreamer, FrameNet, KeptDream};
+use crate::frame_net::{change_and_likeliest, Compose, Dreamer, FrameNet, KeptDream, StageView, Tracked};
 use crate::state::{Reading, StateNets, Target};
 #[cfg(feature = "gpu")]
 use crate::gpu::{Gpu, GpuContext};
@@ -297,10 +297,6 @@ impl Runtime {
     pub fn describe(&self) -> String {
         match &self.backend {
             #[cfg(feature = "gpu")]
-            Backend::Gpu(g) if self.state.is_some() => format!(
-                "GPU: {}; reads frames into the state on the CPU path",
-                g.ctx.describe()
-            ),
             #[cfg(feature = "gpu")]
             Backend::Gpu(g) => format!("GPU: {}", g.ctx.describe()),
             Backend::Cpu(_) => "CPU".into(),
@@ -384,6 +380,51 @@ impl Runtime {
         })
     }
 
+    /// One step of the frame predictor's dream opened up ([`DreamInside`]): the step
+    /// [`Runtime::imagine`] takes from `context` (reached by the move `last`) with `action`,
+    /// `temperature` and `seed`, always on the CPU path, which hands out every stage's map.
+    /// Like `imagine`, a step from the last two frames it drew goes on with their tracked state,
+    /// so stepping it again and again is one dream.
+    pub async fn explain_dream(
+        &mut self,
+        context: [&[u8]; 2],
+        last: u8,
+        action: u8,
+        temperature: f32,
+        seed: u32,
+    ) -> Result<DreamInside, RuntimeError> {
+        check_context(context)?;
+        check_last(last)?;
+        check_steps(&[action], temperature)?;
+        let Some(net) = &self.frames else {
+            return Err(RuntimeError::Input(
+                "the model has no frame predictor to open up: its manifest lists no frames weights".into(),
+            ));
+        };
+        let kept = self.kept_dream.take();
+        let mut d = Dreamer::resume(kept, context, last, self.compose, temperature, seed, self.state.as_ref());
+        let mut stages = Vec::new();
+        let logits = net.forward(&d.prev, &d.cur, d.last, action, &mut |name, map| {
+            stages.push(StageView::of(name, map))
+        });
+        let (change, likeliest) = change_and_likeliest(&logits, &d.cur);
+        let pair = net.move_rows > crate::frame_net::MOVES;
+        d.draw(&logits, action);
+        let tracked = d.tracked();
+        let frame = d.frames[0].clone();
+        self.kept_dream = Some(d.into_kept());
+        Ok(DreamInside {
+            stages,
+            change,
+            likeliest,
+            frame,
+            tracked,
+            pair,
+            parameters: net.parameters(),
+            flops: net.flops(),
+        })
+    }
+
     /// The first frame of a scene sentence (word ids, no BOS/EOS): read into the model's
     /// state by the state nets' sentence reader and drawn from it where they have one
     /// ([`crate::prompt::PromptNet`]), else decoded from the transformer's mean latents.
@@ -405,7 +446,7 @@ impl Runtime {
     /// Plans toward a goal sentence from the two latest frames of a scene seen from `view`:
     /// with the state nets when they are loaded (read the slots, take the object and zone the
     /// sentence names, imagine every candidate with each member of the dynamics ensemble and
-    /// rank by the mean imagined cost; on the GPU when the runtime runs there), else as
+    /// rank by the mean imagined cost; all of it on the GPU when the runtime runs there), else as
     /// [`Runtime::plan`]. `last` is the move that led to the last frame (stay where nothing
     /// did).
     pub async fn plan_in(
@@ -429,25 +470,24 @@ impl Runtime {
         check_words(&self.manifest.config.clone(), goal)?;
         let nets = self.state.as_ref().expect("checked above");
         // The frame before, read with itself before it (no motion), unless it was read last time.
-        let before = match self.last_read.take() {
-            Some((frame, r)) if frame == context[0] => r,
-            _ => {
-                let mut r = nets.read(context[0], context[0]);
-                crate::state::track_motion(&mut r, None);
-                r
-            }
-        };
-        let mut now = nets.read(context[0], context[1]);
-        crate::state::track_motion(&mut now, Some(&before));
+        let kept = self.last_read.take().filter(|(frame, _)| frame == context[0]).map(|(_, r)| r);
         let (object, zone) = nets.goal.read(goal);
-        let target = Target::of(&now, Some(&before), last, object, zone, view);
-        self.last_read = Some((context[1].to_vec(), now));
         #[cfg(feature = "gpu")]
         if let Backend::Gpu(g) = &mut self.backend {
-            let on_gpu = self.state_gpu.get_or_insert_with(|| StateGpu::new(g, &nets.ensemble));
+            let on_gpu = self.state_gpu.get_or_insert_with(|| StateGpu::new(g, nets));
+            let before = match kept {
+                Some(r) => r,
+                None => still(on_gpu.read(nets, context[0], context[0]).await?),
+            };
+            let now = on_gpu.read(nets, context[0], context[1]).await?;
+            let (now, target) = target_of(now, &before, last, object, zone, view);
+            self.last_read = Some((context[1].to_vec(), now));
             let plan = on_gpu.plan(g, &nets.ensemble, &target, settings, warm, seed).await?;
             return Ok(plan.result);
         }
+        let before = kept.unwrap_or_else(|| still(nets.read(context[0], context[0])));
+        let (now, target) = target_of(nets.read(context[0], context[1]), &before, last, object, zone, view);
+        self.last_read = Some((context[1].to_vec(), now));
         Ok(crate::state::plan(&nets.ensemble, &target, settings, warm, seed).result)
     }
 
@@ -477,6 +517,20 @@ impl Runtime {
     }
 }
 
+/// A frame's reading with no motion (the frame read with itself before it).
+fn still(mut r: Reading) -> Reading {
+    crate::state::track_motion(&mut r, None);
+    r
+}
+
+/// The planner's target from the reading of the frame now (its motions still to be taken from
+/// `before`) and the goal's object and zone; gives back the reading with its motions.
+fn target_of(mut now: Reading, before: &Reading, last: u8, object: usize, zone: usize, view: View) -> (Reading, Target) {
+    crate::state::track_motion(&mut now, Some(before));
+    let target = Target::of(&now, Some(before), last, object, zone, view);
+    (now, target)
+}
+
 /// One pass of the frame step, opened up for people: the tokens the transformer reads, where
 /// each of them looks, and the next frame it produces.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -499,6 +553,29 @@ pub struct Inside {
     pub sample: Vec<f32>,
     /// The sample decoded into the next frame, RGB.
     pub frame: Vec<u8>,
+}
+
+/// One step of the frame predictor, opened up for people ([`Runtime::explain_dream`]): the
+/// maps its stages make on the way down to 8x8 and back up, what it says of each pixel, where
+/// the dream's state puts each thing, and the frame drawn.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DreamInside {
+    /// The stages in the order the net computes them (`FrameNet::forward`'s `inspect`).
+    pub stages: Vec<StageView>,
+    /// Per pixel of the next frame (row-major, 64 x 64), the probability that it changes
+    /// colour, and its three likeliest palette classes with their probabilities.
+    pub change: Vec<f32>,
+    pub likeliest: Vec<[(u8, f32); 3]>,
+    /// The frame drawn, RGB, as `imagine` shows it.
+    pub frame: Vec<u8>,
+    /// Where the dream's state puts each tracked thing after the move (empty without the
+    /// state nets).
+    pub tracked: Vec<Tracked>,
+    /// Whether the move tables are looked up by the pair (last move, move), else by the move.
+    pub pair: bool,
+    /// The net's size: parameters, and FLOPs of one pass.
+    pub parameters: usize,
+    pub flops: f64,
 }
 
 /// Most candidates per planning iteration [`Runtime::plan`] accepts (the page offers 16 to 4096).

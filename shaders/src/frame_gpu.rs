@@ -6,11 +6,10 @@
 
 use std::sync::Arc;
 
-use crate::exec::{Act, Exec};
-use crate::frame_net::{body, head_logits, move_row, Compose, Dreamer, FrameNet, MapOps, INPUT_CHANNELS, NORM_GROUPS, SIDE};
+use crate::exec::Act;
+use crate::frame_net::{body, head_logits, move_row, Compose, Dreamer, FrameNet, MapOps, NORM_GROUPS};
 use crate::gpu::{Gpu, GpuContext, GpuError};
 use crate::kernels::maps::{self, GpuMap};
-use crate::maps::{frame_input, Map};
 
 impl MapOps for Gpu {
     type M = GpuMap;
@@ -56,17 +55,9 @@ impl FrameGpu {
     pub async fn logits(&mut self, prev: &[u8], cur: &[u8], last: u8, mv: u8) -> Result<Vec<f32>, GpuError> {
         self.gpu.ctx.check()?;
         let row = move_row(self.move_rows, last, mv);
-        let x = frame_input(prev, cur, SIDE);
-        let half = SIDE / 2;
-        let input = GpuMap {
-            mat: self.gpu.input(&x.data, half * half, INPUT_CHANNELS),
-            batch: 1,
-            side: half,
-        };
+        let input = GpuMap::frame_input(&mut self.gpu, prev, cur);
         let head = body(&mut self.gpu, self.bottleneck, &input, row, &mut |_, _| {});
-        let values = self.gpu.read(&head.mat).await?;
-        let channels = head.channels();
-        Ok(head_logits(&Map::new(values, 1, half, channels), cur))
+        Ok(head_logits(&head.read(&mut self.gpu).await?, cur))
     }
 
     /// [`FrameNet::dream`] with each step's logits from the GPU.

@@ -424,6 +424,21 @@ impl<'a> Dreamer<'a> {
         }
     }
 
+    /// Where the dream's state puts each tracked thing now (none without a tracker): its palette
+    /// class and its centre under each member of the dynamics ensemble, pixels.
+    pub fn tracked(&self) -> Vec<Tracked> {
+        let Some((tracker, _)) = &self.tracker else { return Vec::new() };
+        self.objects
+            .0
+            .iter()
+            .filter_map(|o| {
+                let each = tracker.moved_by_member(o.class)?;
+                let at = |d: &[f32; 2]| [o.centre[0] as f32 + d[0], o.centre[1] as f32 + d[1]];
+                Some(Tracked { class: o.class, places: each.iter().map(at).collect() })
+            })
+            .collect()
+    }
+
     /// Draws the next frame from its logits for move `mv` ([`compose`]; step `t` draws with
     /// [`crate::rng::uniform`]`(seed, t, pixel)`) and moves the dream on to it.
     pub fn draw(&mut self, logits: &[f32], mv: u8) {
@@ -475,6 +490,79 @@ impl<'a> Dreamer<'a> {
         self.prev = std::mem::replace(&mut self.cur, next);
         self.last = mv;
     }
+}
+
+/// A thing the dream's state tracks ([`Dreamer::tracked`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tracked {
+    /// Its palette class ([`AGENT_CLASS`] for the agent).
+    pub class: u8,
+    /// Its centre under each member of the dynamics ensemble, pixels `[x, y]`.
+    pub places: Vec<[f32; 2]>,
+}
+
+/// One stage of the frame predictor as the Explain demo shows it ([`FrameNet::forward`]'s
+/// `inspect`): how active each place is and what its most varied channels say there.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StageView {
+    /// "32x32", "16x16", "8x8", "up 16x16", "up 32x32".
+    pub name: String,
+    pub side: usize,
+    pub channels: usize,
+    /// Per place (row-major), the root mean square of its channels.
+    pub activity: Vec<f32>,
+    /// Per place, RGBA: the three channels that vary most over the places, each centred on its
+    /// mean and scaled by its largest deviation (grey: the channel's mean).
+    pub colours: Vec<u8>,
+    /// Those three channels' indices.
+    pub shown: [usize; 3],
+}
+
+impl StageView {
+    /// The first map of `map`'s batch, named `name`.
+    pub fn of(name: &str, map: &Map) -> StageView {
+        let (side, c) = (map.side, map.channels);
+        let places = side * side;
+        let data = &map.data[..places * c];
+        let activity = data
+            .chunks_exact(c)
+            .map(|v| (v.iter().map(|x| x * x).sum::<f32>() / c as f32).sqrt())
+            .collect();
+        let mean: Vec<f32> = (0..c).map(|k| data.iter().skip(k).step_by(c).sum::<f32>() / places as f32).collect();
+        let var = |k: usize| data.iter().skip(k).step_by(c).map(|x| (x - mean[k]).powi(2)).sum::<f32>();
+        let mut order: Vec<usize> = (0..c).collect();
+        order.sort_by(|&a, &b| var(b).total_cmp(&var(a)).then(a.cmp(&b)));
+        let shown = [0, 1, 2].map(|i| order[i.min(c - 1)]);
+        let scale = shown.map(|k| {
+            data.iter().skip(k).step_by(c).fold(0.0f32, |m, x| m.max((x - mean[k]).abs())).max(1e-6)
+        });
+        let mut colours = Vec::with_capacity(places * 4);
+        for v in data.chunks_exact(c) {
+            for (k, s) in shown.iter().zip(scale) {
+                colours.push((127.5 + 127.5 * ((v[*k] - mean[*k]) / s).clamp(-1.0, 1.0)).round() as u8);
+            }
+            colours.push(255);
+        }
+        StageView { name: name.to_string(), side, channels: c, activity, colours, shown }
+    }
+}
+
+/// Per pixel of the next frame, from its logits (`[SIDE * SIDE, CLASSES]`) and the frame they
+/// were computed from: the probability that it changes colour (1 minus its current class's
+/// softmax) and its three likeliest classes with their probabilities, likeliest first.
+pub fn change_and_likeliest(logits: &[f32], cur: &[u8]) -> (Vec<f32>, Vec<[(u8, f32); 3]>) {
+    cur.chunks_exact(3)
+        .zip(logits.chunks_exact(CLASSES))
+        .map(|(px, l)| {
+            let top = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let total: f32 = l.iter().map(|v| (v - top).exp()).sum();
+            let p = |k: usize| (l[k] - top).exp() / total;
+            let mut order: Vec<usize> = (0..CLASSES).collect();
+            order.sort_by(|&a, &b| l[b].total_cmp(&l[a]).then(a.cmp(&b)));
+            let now = palette_index([px[0], px[1], px[2]]) as usize;
+            (1.0 - p(now), [0, 1, 2].map(|i| (order[i] as u8, p(order[i]))))
+        })
+        .unzip()
 }
 
 /// The width a net was exported at: the length of its `bias` tensor `name`.
@@ -599,8 +687,6 @@ pub const FADED: f32 = 0.3;
 /// from 30% and the objects from 60%, as before them: 0.4 dB less at h2 and the same from h8
 /// on; training/TRIES.md).
 pub const FADED_TRACKED: f32 = 0.8;
-/// How unsure a tracked place is after `h` imagined moves: a Gaussian's standard deviation of
-/// `px * h^power` pixels.
 /// How unsure a tracked place is after `h` imagined moves: a Gaussian's standard deviation of
 /// `px * h^power` pixels.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -1098,6 +1184,32 @@ mod tests {
         assert_eq!(pixels_of(&out, 6), square(23, 30), "the red square, whole");
         assert_eq!(pixels_of(&out, 7), square(43, 30), "the blue square, whole, under the agent");
         assert!(pixels_of(&out, AGENT_CLASS as usize).iter().all(|p| !square(43, 30).contains(p)));
+    }
+
+    #[test]
+    fn a_stage_shows_its_activity_and_its_most_varied_channels() {
+        // Four places, three channels: channel 1 varies most, then 2; channel 0 is constant.
+        let data = vec![1.0, -2.0, 0.5, 1.0, 2.0, 0.0, 1.0, 0.0, 0.25, 1.0, 0.0, 0.25];
+        let v = StageView::of("tiny", &Map::new(data, 1, 2, 3));
+        assert_eq!((v.side, v.channels, v.shown), (2, 3, [1, 2, 0]));
+        assert!((v.activity[0] - ((1.0 + 4.0 + 0.25) / 3.0f32).sqrt()).abs() < 1e-6);
+        // Channel 1 at its extremes is black and white; the constant channel is grey.
+        assert_eq!(&v.colours[..4], &[0, 255, 128, 255]);
+        assert_eq!(&v.colours[4..8], &[255, 0, 128, 255]);
+    }
+
+    #[test]
+    fn each_pixel_tells_how_likely_it_changes_and_its_likeliest_class() {
+        let cur = [PALETTE[1], PALETTE[1]].concat();
+        let mut logits = vec![0.0; 2 * CLASSES];
+        logits[1] = 10.0; // pixel 0 stays sky
+        logits[CLASSES + 4] = 10.0; // pixel 1 becomes the agent
+        logits[CLASSES + 1] = 8.0; // or stays sky, less likely
+        let (change, likeliest) = change_and_likeliest(&logits, &cur);
+        assert!(change[0] < 1e-3 && change[1] > 0.85, "{change:?}");
+        assert_eq!([likeliest[0][0].0, likeliest[1][0].0, likeliest[1][1].0], [1, 4, 1]);
+        let p = likeliest[1].iter().map(|(_, p)| p).sum::<f32>();
+        assert!(likeliest[1][0].1 > 0.85 && p <= 1.0 + 1e-6, "{likeliest:?}");
     }
 
     #[test]

@@ -35,6 +35,6 @@ pub mod state;
 pub mod state_gpu;
 pub mod track;
 
-pub use api::{Inside, Prefer, Reply, Runtime, RuntimeError};
+pub use api::{DreamInside, Inside, Prefer, Reply, Runtime, RuntimeError};
 pub use error::GpuError;
 pub use exec::{Act, Exec, Shape};

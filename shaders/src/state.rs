@@ -13,8 +13,8 @@ use world::task::{APPROACH_WEIGHT, LOST_DISTANCE, SUCCESS_BONUS};
 
 use crate::cpu::{activate, cem_elites, cem_refit, cem_sample};
 use crate::exec::Act;
-use crate::frame_net::{conv, res, stem_width, INPUT_CHANNELS, MOVES, SIDE};
-use crate::maps::{concat, conv1, frame_input, upsample2};
+use crate::frame_net::{res_block, stem_width, CpuMaps, MapOps, INPUT_CHANNELS, MOVES, SIDE};
+use crate::maps::{conv1, frame_input, Map};
 use crate::plan::{finish, PlanResult};
 use crate::prompt::{prompt_specs, PromptNet};
 
@@ -191,6 +191,57 @@ impl Dynamics {
     pub fn flops_per_step(&self) -> usize {
         self.layers.iter().map(|l| 2 * l.inp * l.out).sum()
     }
+}
+
+/// The reader's convolutions, from its input map ([`frame_input`]) to the last block's map at
+/// 32 x 32: one block at 32 x 32, one at 16 x 16, up again with the 32 x 32 map joined in, one
+/// more block. On any [`MapOps`]: the CPU path and the GPU ([`crate::state_gpu::ReaderGpu`]).
+pub fn reader_body<E: MapOps>(e: &mut E, x: &E::M) -> E::M {
+    let h = e.conv("reader.stem", x, 1, Act::Gelu, None);
+    let h1 = res_block(e, "reader.r1", &h);
+    let h = e.conv("reader.down", &h1, 2, Act::Gelu, None);
+    let h2 = res_block(e, "reader.r2", &h);
+    let u = e.up_concat(&h2, &h1);
+    let up = e.conv("reader.up", &u, 1, Act::Gelu, None);
+    res_block(e, "reader.r3", &up)
+}
+
+/// The reader's outputs from [`reader_body`]'s map `h`: its 1 x 1 head gives each slot a
+/// location logit and three numbers per cell; each slot's place and numbers are their means
+/// under the softmax of its logits over the cells, and its presence logit the log of the
+/// logits' mean exponential.
+pub fn read_out_of(h: &Map, w: &Weights) -> ReadOut {
+    let maps = conv1(h, w.get("reader.head.weight"), w.get("reader.head.bias"));
+    let (n, g) = (maps.pixels(), maps.side);
+    let mut out = ReadOut {
+        presence: vec![0.0; SLOTS],
+        pos: vec![0.0; 2 * SLOTS],
+        ab: vec![0.0; 2 * SLOTS],
+        size: vec![0.0; SLOTS],
+    };
+    let cols = SLOTS * SLOT_CHANNELS;
+    for s in 0..SLOTS {
+        let at = |p: usize, ch: usize| maps.data[p * cols + s * SLOT_CHANNELS + ch];
+        let top = (0..n).map(|p| at(p, 0)).fold(f32::NEG_INFINITY, f32::max);
+        let e: Vec<f32> = (0..n).map(|p| (at(p, 0) - top).exp()).collect();
+        let z: f32 = e.iter().sum();
+        out.presence[s] = top + z.ln() - (n as f32).ln();
+        let mut acc = [0f32; 5];
+        for (p, &ep) in e.iter().enumerate() {
+            let wgt = ep / z;
+            acc[0] += wgt * ((p % g) as f32 + 0.5) / g as f32;
+            acc[1] += wgt * ((p / g) as f32 + 0.5) / g as f32;
+            acc[2] += wgt * at(p, 1);
+            acc[3] += wgt * at(p, 2);
+            acc[4] += wgt * at(p, 3);
+        }
+        out.pos[2 * s] = acc[0];
+        out.pos[2 * s + 1] = acc[1];
+        out.ab[2 * s] = acc[2];
+        out.ab[2 * s + 1] = acc[3];
+        out.size[s] = acc[4];
+    }
+    out
 }
 
 /// Slots read off a frame; `presence` is a probability.
@@ -514,43 +565,8 @@ impl StateNets {
 
     /// The reader's raw outputs for frame `cur` after `prev` (each `SIDE * SIDE * 3` bytes).
     pub fn read_out(&self, prev: &[u8], cur: &[u8]) -> ReadOut {
-        let w = &self.weights;
         let x = frame_input(prev, cur, SIDE);
-        let h1 = res(w, "reader.r1", &conv(w, "reader.stem", &x, 1, Act::Gelu, None));
-        let h2 = res(w, "reader.r2", &conv(w, "reader.down", &h1, 2, Act::Gelu, None));
-        let up = conv(w, "reader.up", &concat(&upsample2(&h2), &h1), 1, Act::Gelu, None);
-        let h = res(w, "reader.r3", &up);
-        let maps = conv1(&h, w.get("reader.head.weight"), w.get("reader.head.bias"));
-        let (n, g) = (maps.pixels(), maps.side);
-        let mut out = ReadOut {
-            presence: vec![0.0; SLOTS],
-            pos: vec![0.0; 2 * SLOTS],
-            ab: vec![0.0; 2 * SLOTS],
-            size: vec![0.0; SLOTS],
-        };
-        let cols = SLOTS * SLOT_CHANNELS;
-        for s in 0..SLOTS {
-            let at = |p: usize, ch: usize| maps.data[p * cols + s * SLOT_CHANNELS + ch];
-            let top = (0..n).map(|p| at(p, 0)).fold(f32::NEG_INFINITY, f32::max);
-            let e: Vec<f32> = (0..n).map(|p| (at(p, 0) - top).exp()).collect();
-            let z: f32 = e.iter().sum();
-            out.presence[s] = top + z.ln() - (n as f32).ln();
-            let mut acc = [0f32; 5];
-            for (p, &ep) in e.iter().enumerate() {
-                let wgt = ep / z;
-                acc[0] += wgt * ((p % g) as f32 + 0.5) / g as f32;
-                acc[1] += wgt * ((p / g) as f32 + 0.5) / g as f32;
-                acc[2] += wgt * at(p, 1);
-                acc[3] += wgt * at(p, 2);
-                acc[4] += wgt * at(p, 3);
-            }
-            out.pos[2 * s] = acc[0];
-            out.pos[2 * s + 1] = acc[1];
-            out.ab[2 * s] = acc[2];
-            out.ab[2 * s + 1] = acc[3];
-            out.size[s] = acc[4];
-        }
-        out
+        read_out_of(&reader_body(&mut CpuMaps(&self.weights), &x), &self.weights)
     }
 
     /// The slots of frame `cur` after `prev`.

@@ -4,26 +4,49 @@
 //! `state_rollout.wgsl`; sampling, elites and refit are the latent planner's kernels, and
 //! only the elites come back. The same seed plans the same moves as the CPU path (their costs
 //! agree to float rounding: `tests/plan.rs`, and in Chromium `tests/browser.rs`).
+//!
+//! The frames the planner starts from are read into the state there too: the reader's
+//! convolutions ([`reader_body`]) run on the feature-map kernels the frame predictor uses, and
+//! only their last map comes back (128 KB) for the head and the slots' softmax pooling
+//! ([`read_out_of`], a few thousand multiply-adds).
 
 use layout::cem::CemConfig;
 
 use crate::exec::Exec;
 use crate::gpu::{Gpu, GpuError};
+use crate::kernels::maps::GpuMap;
 use crate::kernels::state_rollout::{self, EnsembleWeights};
 use crate::plan::{finish, record_with};
-use crate::state::{Dynamics, StatePlan, Target, TARGET_VALUES};
+use crate::state::{read_out_of, reader_body, Dynamics, ReadOut, Reading, StateNets, StatePlan, Target, TARGET_VALUES};
 
-/// The dynamics ensemble on a GPU device.
+/// The state nets on a GPU device: the dynamics ensemble and the reader.
 pub struct StateGpu {
     weights: EnsembleWeights,
+    /// The reader's weights (the state nets' file, uploaded whole).
+    reader: Gpu,
 }
 
 impl StateGpu {
-    /// Uploads `ensemble` to `g`'s device.
-    pub fn new(g: &Gpu, ensemble: &[Dynamics]) -> StateGpu {
+    /// Uploads `nets` to `g`'s device.
+    pub fn new(g: &Gpu, nets: &StateNets) -> StateGpu {
         StateGpu {
-            weights: EnsembleWeights::new(&g.ctx.device, ensemble),
+            weights: EnsembleWeights::new(&g.ctx.device, &nets.ensemble),
+            reader: Gpu::new(g.ctx.clone(), &nets.weights),
         }
+    }
+
+    /// [`StateNets::read_out`] on the device; `nets` are the ones uploaded (their head
+    /// finishes the reading on the CPU).
+    pub async fn read_out(&mut self, nets: &StateNets, prev: &[u8], cur: &[u8]) -> Result<ReadOut, GpuError> {
+        self.reader.ctx.check()?;
+        let input = GpuMap::frame_input(&mut self.reader, prev, cur);
+        let h = reader_body(&mut self.reader, &input);
+        Ok(read_out_of(&h.read(&mut self.reader).await?, &nets.weights))
+    }
+
+    /// [`StateNets::read`] on the device.
+    pub async fn read(&mut self, nets: &StateNets, prev: &[u8], cur: &[u8]) -> Result<Reading, GpuError> {
+        Ok(self.read_out(nets, prev, cur).await?.reading())
     }
 
     /// The ensemble's mean imagined cost toward `target` of each of `n` candidates (`actions`,

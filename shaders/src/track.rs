@@ -109,6 +109,15 @@ impl Tracker {
     /// [`AGENT_CLASS`]) has moved since the start, by the ensemble's mean; `None` when it is
     /// not tracked.
     pub fn moved(&self, class: u8) -> Option<[f32; 2]> {
+        let each = self.moved_by_member(class)?;
+        let n = each.len() as f32;
+        let mean = |i: usize| each.iter().map(|d| d[i]).sum::<f32>() / n;
+        Some([mean(0), mean(1)])
+    }
+
+    /// [`Tracker::moved`] under each member of the ensemble: where they disagree is how unsure
+    /// the state is (the Explain demo draws one dot per member).
+    pub fn moved_by_member(&self, class: u8) -> Option<Vec<[f32; 2]>> {
         // Each member's place (u, v): the first two numbers of its state.
         let (start, places): (_, Vec<&[f32]>) = if class == AGENT_CLASS {
             (self.agent_start, self.agents.iter().map(|a| &a[..2]).collect())
@@ -116,8 +125,6 @@ impl Tracker {
             let (_, start, states) = self.objects.iter().find(|o| o.0 == class)?;
             (*start, states.iter().map(|s| &s[..2]).collect())
         };
-        let n = places.len() as f32;
-        let mean = |i: usize| places.iter().map(|p| p[i]).sum::<f32>() / n;
-        Some([(mean(0) - start[0]) * SIDE as f32, (mean(1) - start[1]) * SIDE as f32])
+        Some(places.iter().map(|p| [(p[0] - start[0]) * SIDE as f32, (p[1] - start[1]) * SIDE as f32]).collect())
     }
 }

@@ -251,6 +251,58 @@ fn explain_opens_up_the_same_step_the_dream_takes() {
     assert!(e.to_string().contains("action 9"), "{e}");
 }
 
+/// The Explain demo's step: the same frame the page's dream draws, the net's stages on the way
+/// down and up, a change probability and a class per pixel, and the state's places; stepping
+/// again goes on with the same dream.
+#[test]
+fn explain_dream_opens_up_the_step_the_page_dreams() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/weights");
+    let (m, w) = files();
+    let load = || {
+        let mut rt = pollster::block_on(Runtime::load(&m, &w, Prefer::Cpu)).unwrap();
+        rt.attach(layout::weights::FRAMES_NET, &std::fs::read(dir.join("frames.safetensors")).unwrap()).unwrap();
+        rt.attach(layout::weights::STATE_NET, &std::fs::read(dir.join("state.safetensors")).unwrap()).unwrap();
+        rt
+    };
+    let ep = generate_episode(321, &EpisodeConfig { questions: false, ..Default::default() }).unwrap();
+    let (context, last, moves) = ([ep.frame(4), ep.frame(5)], ep.actions[4], [ep.actions[5], ep.actions[6]]);
+    let mut rt = load();
+    let first = pollster::block_on(rt.explain_dream(context, last, moves[0], 0.0, 0)).unwrap();
+    let second = pollster::block_on(rt.explain_dream([context[1], &first.frame], moves[0], moves[1], 0.0, 0)).unwrap();
+    let dreamed = pollster::block_on(load().imagine(context, last, &moves, 0.0, 0)).unwrap();
+    assert_eq!(first.frame, dreamed[0], "the explained step is not the dream's");
+    assert_eq!(second.frame, dreamed[1], "the second explained step did not go on with the dream");
+
+    let sides: Vec<(&str, usize)> = first.stages.iter().map(|s| (s.name.as_str(), s.side)).collect();
+    assert_eq!(sides, [("32x32", 32), ("16x16", 16), ("8x8", 8), ("up 16x16", 16), ("up 32x32", 32)]);
+    for s in &first.stages {
+        assert_eq!(s.activity.len(), s.side * s.side);
+        assert_eq!(s.colours.len(), 4 * s.side * s.side);
+        assert!(s.activity.iter().all(|a| a.is_finite() && *a >= 0.0), "{}", s.name);
+        assert!(s.activity.iter().any(|a| *a > 0.0), "{} is all zero", s.name);
+    }
+    let pixels = 64 * 64;
+    assert_eq!((first.change.len(), first.likeliest.len(), first.frame.len()), (pixels, pixels, 3 * pixels));
+    assert!(first.change.iter().all(|p| (0.0..=1.0).contains(p)));
+    for ((p, top), px) in first.change.iter().zip(&first.likeliest).zip(context[1].chunks_exact(3)) {
+        assert!(top[0].1 >= top[1].1 && top[1].1 >= top[2].1 && top[0].1 + top[1].1 + top[2].1 <= 1.0 + 1e-5);
+        // A pixel unlikely to change keeps its class as the likeliest one.
+        if *p < 0.5 {
+            assert_eq!(top[0].0, world::render::palette_index([px[0], px[1], px[2]]));
+        }
+    }
+    let agent = first.tracked.iter().find(|t| t.class == runtime::frame_net::AGENT_CLASS).expect("the agent is tracked");
+    assert_eq!(agent.places.len(), rt.state.as_ref().unwrap().ensemble.len());
+    assert!(agent.places.iter().flatten().all(|v| (-8.0..72.0).contains(v)), "{:?}", agent.places);
+    assert!(first.pair && first.parameters > 0 && first.flops > 0.0);
+
+    let e = pollster::block_on(rt.explain_dream(context, last, 9, 0.0, 0)).unwrap_err();
+    assert!(e.to_string().contains("action 9"), "{e}");
+    let mut bare = pollster::block_on(Runtime::load(&m, &w, Prefer::Cpu)).unwrap();
+    let e = pollster::block_on(bare.explain_dream(context, last, 1, 0.0, 0)).unwrap_err();
+    assert!(e.to_string().contains("no frame predictor"), "{e}");
+}
+
 /// The page's frame predictor on the GPU path: its logits equal burn's (recorded natively in
 /// `tests/fixtures/burn_nets.json` by `parity/tests/runtime_nets.rs`) within 1e-3, its dreams
 /// equal the CPU path's, and a lost device is rebuilt with it.

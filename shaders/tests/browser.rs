@@ -239,9 +239,9 @@ async fn wgsl_path_of_the_frame_predictor_equals_burn_in_the_browser() {
     assert!(d <= 1, "WebGPU and CPU dreams differ by {d} levels");
 }
 
-/// The page's planner through `state_rollout.wgsl` on the browser's WebGPU adapter: every
-/// candidate's imagined cost under the dynamics ensemble, and a whole plan at the page's
-/// settings, equal the CPU path's.
+/// The page's planner on the browser's WebGPU adapter: the reader's reading of a frame, every
+/// candidate's imagined cost under the dynamics ensemble (`state_rollout.wgsl`), and a whole
+/// plan at the page's settings, equal the CPU path's.
 #[wasm_bindgen_test]
 async fn wgsl_path_of_the_state_planner_equals_the_cpu_path_in_the_browser() {
     use runtime::state::{StateNets, Target};
@@ -258,7 +258,11 @@ async fn wgsl_path_of_the_state_planner_equals_the_cpu_path_in_the_browser() {
     let zone = layout::slots::OBJECT_SLOTS + 1;
     let target = Target::of(&now, Some(&before), e.actions[3], 0, zone, e.scene.view);
     let mut g = gpu(&weights).await;
-    let on_gpu = runtime::state_gpu::StateGpu::new(&g, &nets.ensemble);
+    let mut on_gpu = runtime::state_gpu::StateGpu::new(&g, &nets);
+    let read = on_gpu.read_out(&nets, e.frame(3), e.frame(4)).await.unwrap();
+    let err = reading_error(&read, &nets.read_out(e.frame(3), e.frame(4)));
+    web_sys_log(&format!("the reader on WebGPU: worst difference from the CPU path {err:.2e}"));
+    assert!(err <= 1e-3, "the WebGPU reader differs from the CPU path by {err:.2e}");
     let (n, horizon) = (257, 12);
     let actions: Vec<u32> = (0..n * horizon).map(|i| rng::bits(9, 1, i as u32) % 9).collect();
     let got = on_gpu.costs(&mut g, &target, &actions, n, horizon).await.unwrap();
@@ -272,4 +276,12 @@ async fn wgsl_path_of_the_state_planner_equals_the_cpu_path_in_the_browser() {
     let b = runtime::state::plan(&nets.ensemble, &target, &page, &[], 7);
     assert_eq!(a.result.actions, b.result.actions, "WebGPU planned other moves");
     assert!((a.result.cost - b.result.cost).abs() <= 1e-4 * b.result.cost.abs().max(1.0));
+}
+
+/// The largest difference between two of the reader's raw outputs.
+fn reading_error(a: &runtime::state::ReadOut, b: &runtime::state::ReadOut) -> f32 {
+    [(&a.presence, &b.presence), (&a.pos, &b.pos), (&a.ab, &b.ab), (&a.size, &b.size)]
+        .iter()
+        .flat_map(|(x, y)| x.iter().zip(y.iter()).map(|(p, q)| (p - q).abs()))
+        .fold(0.0, f32::max)
 }

@@ -154,12 +154,13 @@ fn fused_gpu_rollouts_equal_the_layer_by_layer_cpu_ones() {
     }
 }
 
-/// The state planner's fused rollouts (`state_rollout.wgsl`: each candidate under every member
-/// of the dynamics ensemble) against the CPU path's [`Target::cost`], on the shipped state nets
-/// and targets read off real frames (every object slot, present or not, toward either zone
-/// slot), for random move sequences.
+/// The state planner on the GPU against the CPU path, on the shipped state nets: the reader's
+/// reading of real frames, and the fused rollouts (`state_rollout.wgsl`: each candidate under
+/// every member of the dynamics ensemble) against [`Target::cost`], for targets read off those
+/// frames (every object slot, present or not, toward either zone slot) and random move
+/// sequences.
 #[test]
-fn state_rollouts_on_the_gpu_equal_the_cpu_path() {
+fn the_state_nets_read_and_roll_out_on_the_gpu_as_on_the_cpu_path() {
     let (_, w) = student();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/weights");
     let bytes = std::fs::read(dir.join("state.safetensors")).unwrap();
@@ -167,7 +168,7 @@ fn state_rollouts_on_the_gpu_equal_the_cpu_path() {
     let ctx =
         Arc::new(pollster::block_on(GpuContext::new()).expect("a GPU adapter (lavapipe in CI)"));
     let mut gpu = Gpu::new(ctx, &w);
-    let on_gpu = StateGpu::new(&gpu, &nets.ensemble);
+    let mut on_gpu = StateGpu::new(&gpu, &nets);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let (n, horizon) = (301, 12);
     let cfg = world::episode::EpisodeConfig { questions: false, ..Default::default() };
@@ -176,6 +177,16 @@ fn state_rollouts_on_the_gpu_equal_the_cpu_path() {
         let ep = world::episode::generate_episode(episode, &cfg).unwrap();
         let before = nets.read(ep.frame(2), ep.frame(3));
         let now = nets.read(ep.frame(3), ep.frame(4));
+        // The reader on the GPU reads the same slots.
+        let read = pollster::block_on(on_gpu.read_out(&nets, ep.frame(3), ep.frame(4))).unwrap();
+        let want = nets.read_out(ep.frame(3), ep.frame(4));
+        let read_err = [(&read.presence, &want.presence), (&read.pos, &want.pos), (&read.ab, &want.ab), (&read.size, &want.size)]
+            .iter()
+            .flat_map(|(x, y)| x.iter().zip(y.iter()).map(|(p, q)| (p - q).abs()))
+            .fold(0.0f32, f32::max);
+        eprintln!("the reader on the GPU, episode {episode}: worst difference from the CPU path {read_err:.2e}");
+        assert!(read_err <= 1e-3, "the GPU reader differs from the CPU path by {read_err:.2e}");
+        assert_eq!(read.reading().presence.map(|p| p > 0.5), now.presence.map(|p| p > 0.5));
         let view = ep.scene.view;
         for object in 0..layout::slots::OBJECT_SLOTS {
             let zone = layout::slots::OBJECT_SLOTS + 1 + object % 2;

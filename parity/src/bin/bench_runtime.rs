@@ -316,7 +316,7 @@ fn state_planner(args: &Args, ctx: Arc<GpuContext>, weights: &layout::weights::W
     let members = nets.ensemble.len();
     let hidden = nets.ensemble.first().map_or(0, |d| d.layers[0].out);
     let mut gpu = Gpu::new(ctx, weights);
-    let on_gpu = StateGpu::new(&gpu, &nets.ensemble);
+    let on_gpu = StateGpu::new(&gpu, &nets);
     let load = |device: &Device| -> Result<Vec<model::state_net::Dynamics>, String> {
         DYNAMICS_FILES[..members]
             .iter()

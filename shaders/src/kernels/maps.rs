@@ -3,10 +3,11 @@
 //! A map on the GPU is a [`GpuMat`] of `batch * side * side` rows of `channels` columns
 //! ([`GpuMap`]).
 
-use crate::exec::Act;
+use crate::exec::{Act, Exec};
+use crate::frame_net::{INPUT_CHANNELS, SIDE};
 use crate::gpu::{groups_1d, padded_cols, Gpu, GpuError, GpuMat};
 use crate::kernels::Kernel;
-use crate::maps::GROUP_NORM_EPS;
+use crate::maps::{Map, GROUP_NORM_EPS};
 
 /// A batch of square channel-last feature maps in a storage buffer.
 #[derive(Clone, Debug)]
@@ -19,6 +20,24 @@ pub struct GpuMap {
 impl GpuMap {
     pub fn channels(&self) -> usize {
         self.mat.cols
+    }
+
+    /// The input map of the frame nets for frame `cur` after `prev`
+    /// ([`crate::maps::frame_input`], made on the CPU), uploaded.
+    pub fn frame_input(g: &mut Gpu, prev: &[u8], cur: &[u8]) -> GpuMap {
+        let x = crate::maps::frame_input(prev, cur, SIDE);
+        let half = SIDE / 2;
+        GpuMap {
+            mat: g.input(&x.data, half * half, INPUT_CHANNELS),
+            batch: 1,
+            side: half,
+        }
+    }
+
+    /// Its values read back into a map on the CPU.
+    pub async fn read(&self, g: &mut Gpu) -> Result<Map, GpuError> {
+        let values = g.read(&self.mat).await?;
+        Ok(Map::new(values, self.batch, self.side, self.channels()))
     }
 }
 
