@@ -9,7 +9,7 @@ use std::rc::Rc;
 use futures_channel::oneshot;
 use layout::cem::CemConfig;
 use runtime::plan::PlanResult;
-use runtime::{Inside, Reply, Runtime};
+use runtime::{DreamInside, Reply, Runtime};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -55,12 +55,13 @@ pub enum Request {
         frames: Vec<Vec<u8>>,
         actions: Vec<u8>,
     },
-    Explain {
+    ExplainDream {
         context: [Vec<u8>; 2],
+        /// The move that led to the last context frame.
+        last: u8,
         action: u8,
         temperature: f32,
         seed: u32,
-        step: u32,
     },
 }
 
@@ -72,7 +73,7 @@ pub enum Response {
     Plan(PlanResult),
     Reply(Reply),
     Words(Vec<(u16, f32)>),
-    Inside(Box<Inside>),
+    DreamInside(Box<DreamInside>),
     Failed(String),
 }
 
@@ -172,17 +173,17 @@ pub async fn serve(runtime: &mut Runtime, request: Request) -> Response {
             let frames: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
             answer(runtime.caption(&frames, &actions).await, Response::Words)
         }
-        Request::Explain {
+        Request::ExplainDream {
             context,
+            last,
             action,
             temperature,
             seed,
-            step,
         } => answer(
             runtime
-                .explain([&context[0], &context[1]], action, temperature, seed, step)
+                .explain_dream([&context[0], &context[1]], last, action, temperature, seed)
                 .await,
-            |inside| Response::Inside(Box::new(inside)),
+            |inside| Response::DreamInside(Box::new(inside)),
         ),
     }
 }
@@ -440,30 +441,30 @@ impl Engine {
         }
     }
 
-    pub async fn explain(
+    pub async fn explain_dream(
         &mut self,
         context: [&[u8]; 2],
+        last: u8,
         action: u8,
         temperature: f32,
         seed: u32,
-        step: u32,
-    ) -> Result<Inside, String> {
+    ) -> Result<DreamInside, String> {
         match self {
             Engine::Local(r) => r
-                .explain(context, action, temperature, seed, step)
+                .explain_dream(context, last, action, temperature, seed)
                 .await
                 .map_err(|e| e.to_string()),
             Engine::Remote(r) => match r
-                .call(Request::Explain {
+                .call(Request::ExplainDream {
                     context: [context[0].to_vec(), context[1].to_vec()],
+                    last,
                     action,
                     temperature,
                     seed,
-                    step,
                 })
                 .await
             {
-                Response::Inside(inside) => Ok(*inside),
+                Response::DreamInside(inside) => Ok(*inside),
                 other => unexpected(other),
             },
         }

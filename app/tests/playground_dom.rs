@@ -670,44 +670,66 @@ async fn the_plan_demo_runs_an_episode_to_its_end_and_counts_it() {
     .await;
 }
 
+/// The shipped student with the page's frame predictor and state nets attached, on the CPU
+/// path.
+async fn shipped_runtime_with_nets() -> runtime::Runtime {
+    let mut rt = shipped_runtime().await;
+    rt.attach(
+        layout::weights::FRAMES_NET,
+        include_bytes!("../../public/weights/frames.safetensors"),
+    )
+    .expect("the shipped frame predictor loads");
+    rt.attach(
+        layout::weights::STATE_NET,
+        include_bytes!("../../public/weights/state.safetensors"),
+    )
+    .expect("the shipped state nets load");
+    rt
+}
+
 #[wasm_bindgen_test]
-async fn the_explain_demo_steps_one_model_pass_and_shows_its_insides() {
+async fn the_explain_demo_steps_the_dream_and_shows_its_insides() {
     use app::components::ExplainDemo;
     use app::dreamer::Dreamer;
 
-    let dreamer = Dreamer::with_runtime(NodeRef::new(), shipped_runtime().await);
+    let dreamer = Dreamer::with_runtime(NodeRef::new(), shipped_runtime_with_nets().await);
     let page =
         mount_view(move || view! { <ExplainDemo dreamer seed=Signal::stored(3u64) /> }.into_any());
     settle().await;
     assert!(
         distinct_colours(&page.pixels("explain-frame")) > 1,
-        "no frame before the first pass"
+        "no frame before the first step"
     );
-    assert_eq!(page.text("explain-steps"), "0 passes");
+    assert_eq!(page.text("explain-steps"), "0 steps");
     page.click("explain-step");
-    wait_for(30_000, "one model pass", || {
-        page.text("explain-steps") == "1 passes"
-    })
-    .await;
+    wait_for(30_000, "one step", || page.text("explain-steps") == "1 steps").await;
     settle().await;
     for canvas in [
-        "explain-tokens",
-        "explain-attention-prev",
-        "explain-attention-cur",
-        "explain-next-tokens",
+        "explain-stage-0",
+        "explain-stage-2",
+        "explain-stage-4",
+        "explain-change",
+        "explain-likeliest",
+        "explain-state",
         "explain-next-frame",
     ] {
         assert!(
             distinct_colours(&page.pixels(canvas)) > 1,
-            "{canvas} is blank after a pass"
+            "{canvas} is blank after a step"
         );
     }
-    assert_eq!(
-        page.text("explain-query"),
-        "current frame, patch at row 5, column 5"
+    assert!(page.text("explain-size").contains("parameters"));
+    assert!(
+        page.text("explain-tracked").contains("agent at ("),
+        "{}",
+        page.text("explain-tracked")
     );
-    // The arrow keys move the asking patch, for people without a pointer.
-    let picker: HtmlElement = page.find("explain-query-picker");
+    // The pixel asked about: the likeliest to change until one is picked.
+    let asked = page.text("explain-pixel");
+    assert!(asked.starts_with("pixel ("), "{asked}");
+    assert!(asked.contains("likeliest next:"), "{asked}");
+    // The arrow keys move the pixel asked about, for people without a pointer.
+    let picker: HtmlElement = page.find("explain-pixel-picker");
     let init = KeyboardEventInit::new();
     init.set_key("ArrowLeft");
     init.set_bubbles(true);
@@ -717,22 +739,20 @@ async fn the_explain_demo_steps_one_model_pass_and_shows_its_insides() {
         )
         .unwrap();
     settle().await;
-    assert_eq!(
-        page.text("explain-query"),
-        "current frame, patch at row 5, column 4"
-    );
-    assert!(page.text("attention-action").ends_with('%'));
-    // The next pass reads the model's own frame.
+    assert_ne!(page.text("explain-pixel"), asked, "the arrow key did not move the pixel");
+    // The stages as activity instead of channels.
+    let channels = page.pixels("explain-stage-2");
+    page.click("explain-activity");
+    settle().await;
+    assert!(page.pixels("explain-stage-2") != channels, "the stage pictures did not change");
+    // The next step reads the model's own frame.
     let dreamed = page.pixels("explain-next-frame");
     page.click("explain-step");
-    wait_for(30_000, "a second pass", || {
-        page.text("explain-steps") == "2 passes"
-    })
-    .await;
+    wait_for(30_000, "a second step", || page.text("explain-steps") == "2 steps").await;
     settle().await;
     assert!(
         page.pixels("explain-frame") == dreamed,
-        "the second pass did not read the first pass's frame"
+        "the second step did not read the first step's frame"
     );
 }
 

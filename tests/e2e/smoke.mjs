@@ -592,22 +592,21 @@ check('plan: one episode planned by the model, one of random moves, settings in 
   await page.waitForFunction(() => location.search.includes('horizon=10') && location.search.includes('rollouts=64'));
 });
 
-check('explain: one model pass opened up, step by step', async ({ page, base }) => {
+check('explain: one step of the dream opened up, stage by stage', async ({ page, base }) => {
   await openDemo(page, base, '?demo=explain&seed=3', 'Explaining on');
-  assert.ok((await canvasInfo(page, 'explain-frame')).colours > 1, 'no frame before the first pass');
+  assert.ok((await canvasInfo(page, 'explain-frame')).colours > 1, 'no frame before the first step');
   await page.click(byTestId('explain-step'));
-  await expectText(page, 'explain-steps', '1 passes');
-  for (const id of ['explain-tokens', 'explain-attention-cur', 'explain-next-frame', 'explain-truth']) {
-    assert.ok((await canvasInfo(page, id)).colours > 1, `${id} is blank after a pass`);
+  await expectText(page, 'explain-steps', '1 steps');
+  for (const id of ['explain-stage-2', 'explain-change', 'explain-likeliest', 'explain-state', 'explain-next-frame', 'explain-truth']) {
+    assert.ok((await canvasInfo(page, id)).colours > 1, `${id} is blank after a step`);
   }
-  // Clicking a patch of the current frame asks where that token looks.
-  const before = await canvasInfo(page, 'explain-attention-cur');
-  const box = await page.locator(byTestId('explain-attention-cur')).boundingBox();
-  await page.mouse.click(box.x + 4, box.y + 4);
-  await expectText(page, 'explain-query', 'current frame, patch at row 1, column 1');
-  assert.notEqual((await canvasInfo(page, 'explain-attention-cur')).hash, before.hash, 'the attention did not follow the query');
+  assert.match(await page.textContent(byTestId('explain-tracked')), /agent at \(/);
+  // Clicking a pixel asks what the model says of it.
+  const box = await page.locator(byTestId('explain-change')).boundingBox();
+  await page.mouse.click(box.x + 1, box.y + 1);
+  await page.waitForFunction((s) => document.querySelector(s)?.textContent.startsWith('pixel (0, 0)'), byTestId('explain-pixel'));
   await page.click(byTestId('explain-step'));
-  await expectText(page, 'explain-steps', '2 passes');
+  await expectText(page, 'explain-steps', '2 steps');
   await page.screenshot({ path: join(OUT, 'explain.png'), fullPage: true });
 });
 

@@ -3,7 +3,7 @@ use std::rc::Rc;
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use runtime::Inside;
+use runtime::DreamInside;
 use world::action::{Action, DISCRETE_NAMES};
 use world::render::{Renderer, FRAME_SIZE};
 use world::scene::Scene;
@@ -13,7 +13,9 @@ use crate::browser::paint;
 use crate::components::ModelBox;
 use crate::dream::rgb_to_rgba;
 use crate::dreamer::{Dreamer, ModelStatus};
-use crate::explain::{default_query, heat, latent_colours, looks, patch_at, token, Token};
+use crate::explain::{
+    cell_at, describe_pixel, describe_tracked, heat, likeliest_picture, motion, state_picture,
+};
 
 /// Where the model stands in the explainer: its two context frames, the true world beside it.
 struct Walk {
@@ -22,10 +24,12 @@ struct Walk {
     renderer: Renderer,
     /// The model's context: the frame before and the frame now (its own dreams after a step).
     context: [Vec<u8>; 2],
+    /// The move that led to the frame now.
+    last: u8,
     /// The simulator's frame now, taking the same actions.
     truth: Vec<u8>,
-    /// The frame the last pass read (shown in stage 1 beside that pass's insides).
-    read: Option<Vec<u8>>,
+    /// The two frames the last pass read (shown in stage 1 beside that pass's insides).
+    read: Option<[Vec<u8>; 2]>,
     step: u32,
 }
 
@@ -42,6 +46,7 @@ impl Walk {
             scene,
             renderer,
             context: [first, second.clone()],
+            last: 0,
             truth: second,
             read: None,
             step: 0,
@@ -56,11 +61,13 @@ fn Picture(
     size: usize,
     test_id: &'static str,
     label: &'static str,
+    #[prop(default = false)] small: bool,
 ) -> impl IntoView {
     view! {
         <canvas
             node_ref=node_ref
             class="explain-picture"
+            class:small=small
             data-testid=test_id
             width=size.to_string()
             height=size.to_string()
@@ -70,10 +77,20 @@ fn Picture(
     }
 }
 
-/// For educators: one model pass at a time, opened up. A frame becomes tokens, the tokens and
-/// the action make the sequence the transformer reads, its attention shows where each token
-/// looks, and the next frame's sampled tokens are decoded back into pixels. The step button
-/// runs one pass and the model goes on from its own frame.
+/// The frame predictor's stages as [`runtime::frame_net::body`] names them, with their sides.
+const STAGES: [(&str, usize, &str); 5] = [
+    ("32x32", 32, "explain-stage-0"),
+    ("16x16", 16, "explain-stage-1"),
+    ("8x8", 8, "explain-stage-2"),
+    ("up 16x16", 16, "explain-stage-3"),
+    ("up 32x32", 32, "explain-stage-4"),
+];
+
+/// For educators: one step of the dream at a time, opened up. The frame predictor reads two
+/// frames and two moves, works its way down to 8 x 8 and back up, and says of every pixel how
+/// likely it changes and to what; the model's state carries each thing with the move; the
+/// next frame is drawn from both. The step button takes one step and the model goes on from
+/// its own frame, as in the Dream.
 #[component]
 pub fn ExplainDemo(
     dreamer: Dreamer,
@@ -82,21 +99,25 @@ pub fn ExplainDemo(
 ) -> impl IntoView {
     let view = dreamer.view;
     let walk: Rc<RefCell<Option<Walk>>> = Rc::new(RefCell::new(None));
-    let inside = RwSignal::new_local(None::<Rc<Inside>>);
+    let inside = RwSignal::new_local(None::<Rc<DreamInside>>);
     let problem = RwSignal::new(None::<String>);
     let action = RwSignal::new(1u8);
-    let temperature = RwSignal::new(0.2f32);
-    let layer = RwSignal::new(usize::MAX); // the last layer
-    let head = RwSignal::new(None::<usize>);
-    let query = RwSignal::new(None::<usize>); // a token; default: a patch of the current frame
+    let temperature = RwSignal::new(0.0f32);
+    let activity = RwSignal::new(false); // the stages as activity, else as channels
+    let probe = RwSignal::new(None::<usize>); // a pixel; default: the likeliest to change
     let steps = RwSignal::new(0u32);
     let busy = RwSignal::new(false);
+    // What the last step read: the frame now, and the move before it and the move taken.
+    let read_now = RwSignal::new(None::<Vec<u8>>);
+    let moves_read = RwSignal::new(None::<(u8, u8)>);
 
+    let prev_frame: NodeRef<Canvas> = NodeRef::new();
     let frame_canvas: NodeRef<Canvas> = NodeRef::new();
-    let tokens_canvas: NodeRef<Canvas> = NodeRef::new();
-    let prev_heat: NodeRef<Canvas> = NodeRef::new();
-    let cur_heat: NodeRef<Canvas> = NodeRef::new();
-    let next_tokens: NodeRef<Canvas> = NodeRef::new();
+    let motion_canvas: NodeRef<Canvas> = NodeRef::new();
+    let stage_canvases: [NodeRef<Canvas>; 5] = std::array::from_fn(|_| NodeRef::new());
+    let change_canvas: NodeRef<Canvas> = NodeRef::new();
+    let likeliest_canvas: NodeRef<Canvas> = NodeRef::new();
+    let state_canvas: NodeRef<Canvas> = NodeRef::new();
     let next_frame: NodeRef<Canvas> = NodeRef::new();
     let truth_frame: NodeRef<Canvas> = NodeRef::new();
 
@@ -120,36 +141,36 @@ pub fn ExplainDemo(
                 Err(e) => problem.set(Some(e)),
             }
             inside.set(None);
+            probe.set(None);
+            read_now.set(None);
+            moves_read.set(None);
             steps.set(0);
         }
     });
 
-    // The pictures of the current pass.
+    // The pictures of the current step.
     Effect::new({
         let walk = walk.clone();
         move |_| {
             let ins = inside.get();
-            let (l, h, q) = (layer.get(), head.get(), query.get());
+            let as_activity = activity.get();
             let _ = steps.get();
             let w = walk.borrow();
             let Some(w) = w.as_ref() else { return };
-            show(
-                frame_canvas,
-                &rgb_to_rgba(w.read.as_ref().unwrap_or(&w.context[1])),
-                FRAME_SIZE,
-            );
+            let read = w.read.as_ref().unwrap_or(&w.context);
+            show(prev_frame, &rgb_to_rgba(&read[0]), FRAME_SIZE);
+            show(frame_canvas, &rgb_to_rgba(&read[1]), FRAME_SIZE);
+            show(motion_canvas, &heat(&motion(&read[0], &read[1]), Some(0.5)), FRAME_SIZE);
             show(truth_frame, &rgb_to_rgba(&w.truth), FRAME_SIZE);
             let Some(ins) = ins else { return };
-            let p = ins.grid * ins.grid;
-            let g = ins.grid as u32;
-            show(tokens_canvas, &latent_colours(&ins.cur, p, ins.latent), g);
-            show(next_tokens, &latent_colours(&ins.sample, p, ins.latent), g);
+            for (canvas, stage) in stage_canvases.iter().zip(&ins.stages) {
+                let picture = if as_activity { heat(&stage.activity, None) } else { stage.colours.clone() };
+                show(*canvas, &picture, stage.side as u32);
+            }
+            show(change_canvas, &heat(&ins.change, Some(1.0)), FRAME_SIZE);
+            show(likeliest_canvas, &likeliest_picture(&ins.likeliest), FRAME_SIZE);
+            show(state_canvas, &state_picture(&ins.frame, FRAME_SIZE as usize, &ins.tracked), FRAME_SIZE);
             show(next_frame, &rgb_to_rgba(&ins.frame), FRAME_SIZE);
-            let layer = l.min(ins.attention.len().saturating_sub(1));
-            let q = q.unwrap_or(default_query(ins.grid));
-            let a = looks(&ins.attention, ins.heads, ins.tokens, layer, h, q);
-            show(prev_heat, &heat(&a[..p]), g);
-            show(cur_heat, &heat(&a[p..2 * p]), g);
         }
     });
 
@@ -157,25 +178,27 @@ pub fn ExplainDemo(
         let walk = walk.clone();
         let dreamer = dreamer.clone();
         move || {
-            let Some((context, step)) = walk.borrow().as_ref().map(|w| (w.context.clone(), w.step))
+            let Some((context, last, step)) =
+                walk.borrow().as_ref().map(|w| (w.context.clone(), w.last, w.step))
             else {
                 return;
             };
             let a = action.get_untracked();
             let t = temperature.get_untracked();
-            let seed32 = seed.get_untracked() as u32;
+            // Each step draws from its own stream of the seed.
+            let stream = (seed.get_untracked() as u32) ^ step.wrapping_mul(0x9E37_79B9);
             let walk = walk.clone();
             busy.set(true);
             let started = dreamer.run_job(move |mut rt| async move {
-                match rt
-                    .explain([&context[0], &context[1]], a, t, seed32, step)
-                    .await
-                {
+                match rt.explain_dream([&context[0], &context[1]], last, a, t, stream).await {
                     Ok(ins) => {
                         if let Some(w) = walk.borrow_mut().as_mut() {
                             // The model goes on from its own frame; the world takes the same move.
-                            w.read = Some(w.context[1].clone());
+                            w.read = Some(w.context.clone());
+                            read_now.set(Some(w.context[1].clone()));
+                            moves_read.set(Some((w.last, a)));
                             w.context = [w.context[1].clone(), ins.frame.clone()];
+                            w.last = a;
                             w.sim.step(Action::from_discrete(a));
                             w.truth = w.renderer.draw_rgb(&w.scene, &w.sim.state());
                             w.step += 1;
@@ -183,7 +206,7 @@ pub fn ExplainDemo(
                         inside.set(Some(Rc::new(ins)));
                         steps.update(|s| *s += 1);
                     }
-                    Err(e) => problem.set(Some(format!("The pass failed: {e}"))),
+                    Err(e) => problem.set(Some(format!("The step failed: {e}"))),
                 }
                 busy.set(false);
                 rt
@@ -197,10 +220,15 @@ pub fn ExplainDemo(
         }
     };
 
-    let pick_query = move |ev: leptos::ev::MouseEvent, offset: usize| {
-        let Some(ins) = inside.get_untracked() else {
-            return;
-        };
+    // The pixel asked about: the one picked, else the likeliest to change.
+    let probed = move || {
+        inside.get().map(|ins| {
+            probe.get().unwrap_or_else(|| {
+                (0..ins.change.len()).fold(0, |b, p| if ins.change[p] > ins.change[b] { p } else { b })
+            })
+        })
+    };
+    let pick_pixel = move |ev: leptos::ev::MouseEvent| {
         let Some(el) = ev
             .current_target()
             .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
@@ -208,56 +236,61 @@ pub fn ExplainDemo(
             return;
         };
         let r = el.get_bounding_client_rect();
-        let x = (ev.client_x() as f64 - r.left()) / r.width() * 64.0;
-        let y = (ev.client_y() as f64 - r.top()) / r.height() * 64.0;
-        if let Some(i) = patch_at(x, y, 64.0, ins.grid) {
-            query.set(Some(offset + i));
+        let size = FRAME_SIZE as f64;
+        let x = (ev.client_x() as f64 - r.left()) / r.width() * size;
+        let y = (ev.client_y() as f64 - r.top()) / r.height() * size;
+        if let Some(p) = cell_at(x, y, size, FRAME_SIZE as usize) {
+            probe.set(Some(p));
         }
     };
-
-    // The arrow keys move the asking patch over the frame now.
-    let move_query = move |ev: leptos::ev::KeyboardEvent| {
-        let Some(ins) = inside.get_untracked() else {
-            return;
-        };
-        let (p, grid) = (ins.grid * ins.grid, ins.grid);
-        let q = query.get_untracked().unwrap_or(default_query(grid));
-        let Token::Cur(i) = token(q, p) else {
-            query.set(Some(p));
-            return;
-        };
-        let (row, col) = (i / grid, i % grid);
+    // The arrow keys move the pixel asked about, for people without a pointer.
+    let move_probe = move |ev: leptos::ev::KeyboardEvent| {
+        let Some(p) = probed() else { return };
+        let side = FRAME_SIZE as usize;
+        let (row, col) = (p / side, p % side);
         let (row, col) = match ev.key().as_str() {
             "ArrowLeft" => (row, col.saturating_sub(1)),
-            "ArrowRight" => (row, (col + 1).min(grid - 1)),
+            "ArrowRight" => (row, (col + 1).min(side - 1)),
             "ArrowUp" => (row.saturating_sub(1), col),
-            "ArrowDown" => ((row + 1).min(grid - 1), col),
+            "ArrowDown" => ((row + 1).min(side - 1), col),
             _ => return,
         };
         ev.prevent_default();
-        query.set(Some(p + row * grid + col));
+        probe.set(Some(row * side + col));
+    };
+    let pixel_text = move || {
+        let ins = inside.get()?;
+        let p = probed()?;
+        read_now.with(|now| {
+            now.as_ref()
+                .map(|now| describe_pixel(p, FRAME_SIZE as usize, now, ins.change[p], &ins.likeliest[p]))
+        })
     };
 
     let ready = move || matches!(view.status.get(), ModelStatus::Ready(_));
-    let query_text = move || {
+    let size_text = move || {
         inside.get().map(|ins| {
-            let p = ins.grid * ins.grid;
-            let q = query.get().unwrap_or(default_query(ins.grid));
-            token(q, p).describe(ins.grid)
+            format!(
+                "The frame predictor has {:.0}k parameters and takes {:.0} million multiply-adds a frame.",
+                ins.parameters as f64 / 1e3,
+                ins.flops / 2e6
+            )
         })
     };
-    let special = move |which: Token| {
+    let moves_text = move || {
+        // Before the first step: the walk starts after a stay.
+        let (before, now) = moves_read.get().unwrap_or((0, action.get()));
+        format!(
+            "the move before: {}; the move now: {}",
+            DISCRETE_NAMES[before as usize], DISCRETE_NAMES[now as usize]
+        )
+    };
+    let tracked_list = move || {
         inside.get().map(|ins| {
-            let p = ins.grid * ins.grid;
-            let q = query.get().unwrap_or(default_query(ins.grid));
-            let layer = layer.get().min(ins.attention.len().saturating_sub(1));
-            let a = looks(&ins.attention, ins.heads, ins.tokens, layer, head.get(), q);
-            let t = if which == Token::Action {
-                2 * p
-            } else {
-                2 * p + 1
-            };
-            format!("{:.1}%", a[t] * 100.0)
+            ins.tracked
+                .iter()
+                .map(|t| view! { <li>{describe_tracked(t)}</li> })
+                .collect_view()
         })
     };
 
@@ -265,9 +298,10 @@ pub fn ExplainDemo(
         <section class="demo explain-demo" data-testid="explain-demo" aria-label="How the model works, step by step">
             <div class="demo-intro">
                 <p>
-                    "What happens inside one step of the dream. Press Step: the model reads two frames and a move, "
-                    "and writes the next frame. Then it goes on from its own picture, as in the Dream."
+                    "What happens inside one step of the dream. Press Step: the model reads two frames and two moves, "
+                    "and draws the next frame. Then it goes on from its own picture, as in the Dream."
                 </p>
+                <p class="note" data-testid="explain-size">{size_text}</p>
             </div>
             {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
             <ModelBox view=view verb="Explaining" />
@@ -301,100 +335,107 @@ pub fn ExplainDemo(
                         let run_step = run_step.clone();
                         move |_| run_step()
                     }>
-                    "Step: one model pass"
+                    "Step: one move"
                 </button>
-                <span data-testid="explain-steps">{move || format!("{} passes", steps.get())}</span>
+                <span data-testid="explain-steps">{move || format!("{} steps", steps.get())}</span>
             </div>
             <ol class="explain-stages">
                 <li class="panel">
-                    <h2>"1. A frame becomes tokens"</h2>
+                    <h2>"1. What the model reads"</h2>
                     <div class="explain-row">
+                        <figure>
+                            <Picture node_ref=prev_frame size=64 test_id="explain-prev" label="The frame before" />
+                            <figcaption>"the frame before"</figcaption>
+                        </figure>
                         <figure>
                             <Picture node_ref=frame_canvas size=64 test_id="explain-frame" label="The frame the model sees now" />
-                            <figcaption>"The frame now (64 × 64)"</figcaption>
+                            <figcaption>"the frame now"</figcaption>
                         </figure>
                         <figure>
-                            <Picture node_ref=tokens_canvas size=8 test_id="explain-tokens" label="Its tokens as colours" />
-                            <figcaption>"Its 8 × 8 tokens"</figcaption>
+                            <Picture node_ref=motion_canvas size=64 test_id="explain-motion" label="What changed between the two frames" />
+                            <figcaption>"what changed"</figcaption>
                         </figure>
                     </div>
+                    <p class="note" data-testid="explain-moves">{moves_text}</p>
                     <p class="note">
-                        "The frame is cut into 8 × 8 patches. An encoder turns each patch into a token: a short list "
-                        "of numbers (its first three are shown as a colour). Similar patches get similar tokens."
+                        "The model reads the last two frames and how they differ, every 2 × 2 pixels folded into "
+                        "one of 32 × 32 cells (36 numbers each), and two moves: the one that led to the frame now "
+                        "(the agent's motor is still changing its speed) and the one to take."
                     </p>
                 </li>
                 <li class="panel">
-                    <h2>"2. The sequence the transformer reads"</h2>
-                    <div class="sequence" data-testid="explain-sequence" aria-label="The sequence of tokens">
-                        <span class="seq prev">"64 tokens of the previous frame"</span>
-                        <span class="seq cur">"64 tokens of the frame now"</span>
-                        <span class="seq act">{move || format!("the move: {}", DISCRETE_NAMES[action.get() as usize])}</span>
-                        <span class="seq sum">"summary"</span>
-                    </div>
-                    <p class="note">
-                        "Two frames and the move make one sequence of 130 tokens. Each token also carries where it "
-                        "sits (its position and which frame it came from). The summary token gathers the state of "
-                        "the world, which the planner uses."
-                    </p>
-                </li>
-                <li class="panel">
-                    <h2>"3. Where the model looks"</h2>
+                    <h2>"2. Down to 8 × 8 and back up"</h2>
                     <div class="explain-row">
-                        <figure>
-                            <Picture node_ref=prev_heat size=8 test_id="explain-attention-prev" label="Attention over the previous frame" />
-                            <figcaption>"previous frame"</figcaption>
-                        </figure>
+                        {STAGES.into_iter().zip(stage_canvases).map(|((name, side, id), canvas)| view! {
+                            <figure>
+                                <Picture node_ref=canvas size=side test_id=id label="One stage of the frame predictor" small=true />
+                                <figcaption>{move || {
+                                    let channels = inside.get().and_then(|i| i.stages.iter().find(|s| s.name == name).map(|s| s.channels));
+                                    channels.map_or_else(|| name.to_string(), |c| format!("{name} × {c}"))
+                                }}</figcaption>
+                            </figure>
+                        }).collect_view()}
+                    </div>
+                    <label class="note">
+                        <input type="checkbox" data-testid="explain-activity"
+                            prop:checked=move || activity.get()
+                            on:change=move |ev| activity.set(event_target_checked(&ev)) />
+                        " show how active each cell is (else: its three most varied channels as colours)"
+                    </label>
+                    <p class="note">
+                        "Each stage is a few 3 × 3 convolutions. On the way down each cell sees more of the arena "
+                        "(at 8 × 8, all of it: where a push will send a ball); on the way up the maps from the way "
+                        "down are joined in again, so that the picture stays sharp. The moves enter as a learned "
+                        "bias at every level on the way down, one for each pair of moves."
+                    </p>
+                </li>
+                <li class="panel">
+                    <h2>"3. What it says of each pixel"</h2>
+                    <div class="explain-row">
                         <figure
                             tabindex="0"
-                            data-testid="explain-query-picker"
-                            aria-label="Which patch of the frame now asks: click one, or move with the arrow keys"
-                            on:click=move |ev| pick_query(ev, 64)
-                            on:keydown=move |ev| move_query(ev)
+                            data-testid="explain-pixel-picker"
+                            aria-label="Which pixel to ask about: click one, or move with the arrow keys"
+                            on:click=pick_pixel
+                            on:keydown=move_probe
                         >
-                            <Picture node_ref=cur_heat size=8 test_id="explain-attention-cur" label="Attention over the frame now; click a patch to ask where it looks" />
-                            <figcaption>"frame now (click a patch, or arrow keys)"</figcaption>
+                            <Picture node_ref=change_canvas size=64 test_id="explain-change" label="How likely each pixel changes colour; click a pixel to ask about it" />
+                            <figcaption>"how likely it changes (click a pixel, or arrow keys)"</figcaption>
                         </figure>
-                        <div class="attention-side">
-                            <p>"the move: " <strong data-testid="attention-action">{move || special(Token::Action)}</strong></p>
-                            <p>"summary: " <strong>{move || special(Token::Summary)}</strong></p>
-                            <label>
-                                "Layer "
-                                <select on:change=move |ev| layer.set(event_target_value(&ev).parse().unwrap_or(usize::MAX))>
-                                    {move || {
-                                        let n = inside.get().map(|i| i.attention.len()).unwrap_or(1);
-                                        (0..n).rev().map(|l| view! { <option value=l.to_string()>{format!("{} of {n}", l + 1)}</option> }).collect_view()
-                                    }}
-                                </select>
-                            </label>
-                            <label>
-                                "Head "
-                                <select on:change=move |ev| head.set(event_target_value(&ev).parse().ok())>
-                                    <option value="all">"all, averaged"</option>
-                                    {move || {
-                                        let n = inside.get().map(|i| i.heads).unwrap_or(0);
-                                        (0..n).map(|h| view! { <option value=h.to_string()>{format!("{}", h + 1)}</option> }).collect_view()
-                                    }}
-                                </select>
-                            </label>
-                        </div>
+                        <figure>
+                            <Picture node_ref=likeliest_canvas size=64 test_id="explain-likeliest" label="Each pixel's likeliest colour" />
+                            <figcaption>"its likeliest colour"</figcaption>
+                        </figure>
                     </div>
+                    <p class="note"><strong data-testid="explain-pixel">{pixel_text}</strong></p>
                     <p class="note">
-                        "Each token decides which others to read, by attention. Brighter squares: where the token "
-                        <strong data-testid="explain-query">{query_text}</strong>
-                        " looks. Patches near moving things usually look at the same place in the previous frame, "
-                        "to see how it moved."
+                        "For every pixel the model gives a probability to each of the 14 colours the world is "
+                        "painted with, the colour it has now starting ahead. Most pixels keep theirs: the model "
+                        "only has to say where things change, so a still pixel comes out exactly as it was."
                     </p>
                 </li>
                 <li class="panel">
-                    <h2>"4. Next tokens turn back into a frame"</h2>
+                    <h2>"4. The state: where each thing goes"</h2>
                     <div class="explain-row">
                         <figure>
-                            <Picture node_ref=next_tokens size=8 test_id="explain-next-tokens" label="The sampled next tokens" />
-                            <figcaption>"sampled next tokens"</figcaption>
+                            <Picture node_ref=state_canvas size=64 test_id="explain-state" label="Where the model's state puts each thing after the move" />
+                            <figcaption>"one cross per dynamics net"</figcaption>
                         </figure>
+                        <ul class="tracked" data-testid="explain-tracked">{tracked_list}</ul>
+                    </div>
+                    <p class="note">
+                        "Beside the pixels the model keeps a small state, read off the frames: where the agent and "
+                        "each object are and how they move. Three small dynamics nets carry it through the move; "
+                        "where they disagree the model is unsure. When the pixels lose a thing, the dream draws it "
+                        "again where the state puts it, and the planner imagines its thousands of futures in this state."
+                    </p>
+                </li>
+                <li class="panel">
+                    <h2>"5. The next frame"</h2>
+                    <div class="explain-row">
                         <figure>
-                            <Picture node_ref=next_frame size=64 test_id="explain-next-frame" label="The next frame, decoded" />
-                            <figcaption>"decoded: the model's next frame"</figcaption>
+                            <Picture node_ref=next_frame size=64 test_id="explain-next-frame" label="The model's next frame" />
+                            <figcaption>"the model's next frame"</figcaption>
                         </figure>
                         <figure>
                             <Picture node_ref=truth_frame size=64 test_id="explain-truth" label="The simulator's frame after the same move" />
@@ -402,9 +443,8 @@ pub fn ExplainDemo(
                         </figure>
                     </div>
                     <p class="note">
-                        "For each patch the model predicts a token (a mean and a spread); one is drawn at the chosen "
-                        "temperature (0: the most likely). A decoder turns the tokens back into pixels. The next step "
-                        "starts from this picture, so small errors can grow."
+                        "Each pixel takes its likeliest colour (at temperature 0; above, one is drawn at random), "
+                        "and objects are kept whole. The next step starts from this picture, so small errors can grow."
                     </p>
                 </li>
             </ol>
