@@ -15,6 +15,9 @@
 #   OUT=runs/try2 TEACHER_MINUTES=60 STUDENT_MINUTES=52 PAIRS_MINUTES=40 bash scripts/train_frames.sh
 #   OUT=runs/b3 TEACHER_MINUTES=38 STUDENT_MINUTES=45 PAIRS_MINUTES=22 PAIRS_LR=5e-4 bash scripts/train_frames.sh
 #
+# Anything built beside a run goes at `chrt -i 0` (SCHED_IDLE): it then costs the run nothing
+# measurable, where at nice 19 it took a third of the teacher's throughput.
+#
 # Then export the student beside the state nets for the page, and score what the page runs:
 #   cargo run -p model --release --bin export -- --frames runs/frames/pairs/frames.bin \
 #     --frames-width 16 --frames-bottleneck 1 --frames-move-pairs --state checkpoints/next/state \
