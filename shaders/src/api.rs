@@ -297,7 +297,6 @@ impl Runtime {
     pub fn describe(&self) -> String {
         match &self.backend {
             #[cfg(feature = "gpu")]
-            #[cfg(feature = "gpu")]
             Backend::Gpu(g) => format!("GPU: {}", g.ctx.describe()),
             Backend::Cpu(_) => "CPU".into(),
         }

@@ -529,9 +529,9 @@ impl StageView {
             .map(|v| (v.iter().map(|x| x * x).sum::<f32>() / c as f32).sqrt())
             .collect();
         let mean: Vec<f32> = (0..c).map(|k| data.iter().skip(k).step_by(c).sum::<f32>() / places as f32).collect();
-        let var = |k: usize| data.iter().skip(k).step_by(c).map(|x| (x - mean[k]).powi(2)).sum::<f32>();
+        let var: Vec<f32> = (0..c).map(|k| data.iter().skip(k).step_by(c).map(|x| (x - mean[k]).powi(2)).sum()).collect();
         let mut order: Vec<usize> = (0..c).collect();
-        order.sort_by(|&a, &b| var(b).total_cmp(&var(a)).then(a.cmp(&b)));
+        order.sort_by(|&a, &b| var[b].total_cmp(&var[a]).then(a.cmp(&b)));
         let shown = [0, 1, 2].map(|i| order[i.min(c - 1)]);
         let scale = shown.map(|k| {
             data.iter().skip(k).step_by(c).fold(0.0f32, |m, x| m.max((x - mean[k]).abs())).max(1e-6)
