@@ -152,11 +152,25 @@ impl Dream {
             self.owed.push_back((number, action));
         }
         self.truth.push_back((number, if first { 0 } else { action }, frame));
-        while self.truth.len() > MAX_BEHIND + 2 {
-            self.truth.pop_front();
-        }
+        // The newest frames are kept (enough to resync at any owed step), and so are the true
+        // frames of the steps a call in flight will bring back: a call slower than the
+        // simulator (a software GPU, a device starting again) still has every step scored.
+        let in_flight = self.in_flight.unwrap_or(0);
+        let pending = |number: u32| self.owed.iter().take(in_flight).any(|o| o.0 == number);
+        let mut excess = (self.truth.iter().filter(|t| !pending(t.0)).count())
+            .saturating_sub(MAX_BEHIND + 2);
+        self.truth.retain(|t| {
+            let drop = excess > 0 && !pending(t.0);
+            excess -= usize::from(drop);
+            !drop
+        });
+        self.skip_ahead();
+    }
+
+    /// Too far behind (a call took longer than the simulator's steps): the oldest owed steps
+    /// are skipped, and the dream starts again from reality.
+    fn skip_ahead(&mut self) {
         while self.owed.len() > MAX_BEHIND && self.in_flight.is_none() {
-            // Too far behind: skip the oldest steps and dream again from reality.
             self.owed.pop_front();
             self.resync_next = true;
         }
@@ -176,6 +190,7 @@ impl Dream {
         if self.in_flight.is_some() || self.owed.is_empty() {
             return None;
         }
+        self.skip_ahead();
         let resync_due = matches!(self.follow, Follow::Resync(k) if self.since_sync >= k.max(1));
         if self.resync_next || resync_due {
             self.resync();
@@ -417,6 +432,36 @@ mod tests {
         let first = MAX_BEHIND as u8 + 10 - MAX_BEHIND as u8 + 1;
         assert_eq!(r.context, [frame(first - 2), frame(first - 1)]);
         assert_eq!(r.actions.len(), MAX_BATCH);
+    }
+
+    #[test]
+    fn a_call_slower_than_the_simulator_still_has_its_steps_scored() {
+        let mut d = Dream::new(Follow::Free, 0);
+        for n in 0..=3u32 {
+            d.observe(n, 0, frame(n as u8));
+        }
+        let r = d.request().unwrap();
+        assert_eq!(r.actions.len(), 3);
+        // The simulator runs far ahead while the call is out.
+        for n in 4..=(3 * MAX_BEHIND as u32) {
+            d.observe(n, 0, frame(n as u8));
+        }
+        assert!(
+            d.truth.len() <= MAX_BEHIND + 2 + 3,
+            "only the steps in flight are kept beyond the newest frames"
+        );
+        d.dreamed(vec![frame(1), frame(2), frame(3)]);
+        let scores: Vec<f32> = d.history().map(|s| s.psnr).collect();
+        assert_eq!(scores, vec![PSNR_CAP as f32; 3], "every step scored against its true frame");
+        // Far behind now: the next call skips ahead and resyncs from the newest true frames,
+        // and its steps are scored too.
+        let r = d.request().unwrap();
+        let first = 3 * MAX_BEHIND as u8 - MAX_BEHIND as u8 + 1;
+        assert_eq!([r.context[0][0], r.context[1][0]], [first - 2, first - 1]);
+        let frames = (0..r.actions.len() as u8).map(|i| frame(first + i)).collect();
+        d.dreamed(frames);
+        assert!(d.history().all(|s| s.psnr == PSNR_CAP as f32));
+        assert_eq!(d.history().count(), 3 + MAX_BATCH);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //   trunk build --release && node tests/e2e/smoke.mjs
 //
 // Environment: DIST_DIR (default dist/), CHROMIUM (default /usr/bin/chromium),
-// E2E_ONLY=<regex> runs only the checks it matches; UPDATE_SCREENSHOT=1 also rewrites docs/screenshot.png (1280x800) for the README.
+// E2E_ONLY=<regex> runs only the checks it matches; E2E_CONSOLE=1 prints the pages' console; UPDATE_SCREENSHOT=1 also rewrites docs/screenshot.png (1280x800) for the README.
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -673,6 +673,7 @@ async function main() {
       page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
       page.on('console', (message) => {
         const text = message.text();
+        if (process.env.E2E_CONSOLE) console.log(`     [${new Date().toISOString().slice(11, 19)} ${message.type()}] ${text}`);
         if (message.type() === 'error' && !allowed.some((p) => p.test(text))) problems.push(`console error: ${text}`);
       });
       try {
