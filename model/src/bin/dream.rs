@@ -63,6 +63,10 @@ struct Args {
     eval_episodes: u64,
     #[arg(long, default_value_t = 300.0)]
     eval_every: f64,
+    /// Also write the weights every this many seconds (a student distilling from this run
+    /// while it trains reads them).
+    #[arg(long)]
+    save_every: Option<f64>,
     /// Held-out episodes for the final score.
     #[arg(long, default_value_t = 60)]
     final_episodes: u64,
@@ -87,6 +91,11 @@ struct Args {
     teacher: Option<PathBuf>,
     #[arg(long, default_value_t = 32)]
     teacher_width: usize,
+    /// The teacher is still training beside this run (`scripts/train_frames.sh` runs both
+    /// at once, one core each): look at its file every this many seconds and distil from
+    /// each new version; until the file exists, train on the data alone.
+    #[arg(long, requires = "teacher")]
+    teacher_reload: Option<f64>,
     /// Weight of the cross-entropy against the teacher's per-pixel distribution.
     #[arg(long, default_value_t = 1.0)]
     w_distill: f32,
@@ -139,9 +148,9 @@ fn main() {
         net.param_count(),
         c.flops_per_frame() / 1e6
     );
-    let teacher = a.teacher.as_ref().map(|p| {
-        load(p, &FrameNetConfig::new(a.teacher_width, output), &plain)
-    });
+    let teacher_config = FrameNetConfig::new(a.teacher_width, output);
+    let mut teacher = Teacher::new(a.teacher.clone(), a.teacher_reload.is_some());
+    teacher.refresh(&teacher_config, &plain, 0.0);
     let starts = [1usize, 12, 23];
     if a.eval_only {
         let eps = held_out(a.episode_seed, a.final_episodes);
@@ -175,12 +184,18 @@ fn main() {
     let budget = a.minutes * 60.0;
     let t0 = Instant::now();
     let (mut step, mut frames, mut next_eval) = (0u64, 0u64, a.eval_every);
+    let mut next_save = a.save_every.unwrap_or(f64::INFINITY);
     let mut ema: Option<StepTerms> = None;
     let mut distill_ema = 0.0f64;
     loop {
         let el = t0.elapsed().as_secs_f64();
         if el > budget {
             break;
+        }
+        if let Some(every) = a.teacher_reload {
+            if el >= teacher.checked + every {
+                teacher.refresh(&teacher_config, &plain, el);
+            }
         }
         let frac = el / budget;
         let k = (1 + (frac / 0.4 * a.rollout as f64) as usize).clamp(a.kmin, a.rollout);
@@ -210,7 +225,7 @@ fn main() {
             }
             let (mut l, t) = step_loss(&out, cur.clone(), rolled.clone(), truth, &ws);
             terms.add(&t, 1.0 / k as f64);
-            if let Some(teacher) = &teacher {
+            if let Some(teacher) = &teacher.net {
                 // The teacher sees what the student rolled (without gradients).
                 let tl = teacher
                     .forward(
@@ -256,6 +271,10 @@ fn main() {
                 frames as f64 / el.max(1e-9)
             );
         }
+        if el > next_save {
+            next_save += a.save_every.unwrap_or(f64::INFINITY);
+            save(&net, &a.out);
+        }
         if el > next_eval {
             next_eval += a.eval_every;
             let s = score_dreams(&net.valid(), &quick, &starts, 16, 30, a.compose, &plain);
@@ -286,7 +305,48 @@ fn main() {
     .unwrap();
 }
 
+/// Writes the model to `out`/frames.bin whole (a run reading it meanwhile, a student
+/// distilling from this teacher, never sees half a file).
 fn save(net: &FrameNet, out: &std::path::Path) {
     let bytes = net.clone().into_record().into_bytes().expect("record");
-    std::fs::write(out.join("frames.bin"), &bytes[..]).expect("write model");
+    let part = out.join("frames.bin.part");
+    std::fs::write(&part, &bytes[..]).expect("write model");
+    std::fs::rename(&part, out.join("frames.bin")).expect("write model");
+}
+
+/// The teacher distilled from: a file read once, or (`--teacher-reload`) the latest version
+/// of a teacher that trains beside this run.
+struct Teacher {
+    path: Option<PathBuf>,
+    /// The file may not exist yet, and may change.
+    follow: bool,
+    net: Option<FrameNet>,
+    /// The version read (the file's modification time).
+    version: Option<std::time::SystemTime>,
+    /// Seconds into training when the file was last looked at.
+    checked: f64,
+}
+
+impl Teacher {
+    fn new(path: Option<PathBuf>, follow: bool) -> Teacher {
+        Teacher { path, follow, net: None, version: None, checked: 0.0 }
+    }
+
+    /// Reads the teacher's file again if it changed since it was read.
+    fn refresh(&mut self, c: &FrameNetConfig, device: &Device, el: f64) {
+        self.checked = el;
+        let Some(path) = &self.path else {
+            return;
+        };
+        let version = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        if version.is_none() && self.follow {
+            return; // not written yet: the data alone for now
+        }
+        if version.is_some() && version == self.version {
+            return;
+        }
+        self.net = Some(load(path, c, device));
+        self.version = version;
+        eprintln!("t={el:.0}s: distilling from {}", path.display());
+    }
 }
