@@ -14,6 +14,11 @@
 #   bash scripts/train_frames.sh                 # into runs/frames (teacher/, student/, pairs/)
 #   OUT=runs/try2 TEACHER_MINUTES=60 STUDENT_MINUTES=52 PAIRS_MINUTES=40 bash scripts/train_frames.sh
 #   OUT=runs/b3 TEACHER_MINUTES=38 STUDENT_MINUTES=45 PAIRS_MINUTES=22 PAIRS_LR=5e-4 bash scripts/train_frames.sh
+#   OUT=runs/p2 LAYOUT=parallel SIDE_MINUTES=78 PAIRS_MINUTES=35 PAIRS_LR=5e-4 bash scripts/train_frames.sh
+#
+# LAYOUT=parallel trains the teacher and the student side by side, one core each, the student
+# distilling from each new version of the teacher (docs/training/TRIES.md, "Teacher and
+# student side by side": in 56 minutes past what the 119-minute chain reached).
 #
 # Anything built beside a run goes at `chrt -i 0` (SCHED_IDLE): it then costs the run nothing
 # measurable, where at nice 19 it took a third of the teacher's throughput.
@@ -33,6 +38,10 @@ TEACHER_MINUTES=${TEACHER_MINUTES:-60}
 STUDENT_MINUTES=${STUDENT_MINUTES:-52}
 PAIRS_MINUTES=${PAIRS_MINUTES:-40}
 PAIRS_LR=${PAIRS_LR:-1e-3}
+# chain: teacher, then student, then the student with move pairs (the *_MINUTES above);
+# parallel: teacher and student side by side for SIDE_MINUTES, then the move pairs.
+LAYOUT=${LAYOUT:-chain}
+SIDE_MINUTES=${SIDE_MINUTES:-78}
 started=$SECONDS
 
 say() { printf '==> [%dm%02ds] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*"; }
@@ -57,6 +66,34 @@ part() {
   "$@" --out "$dir" 2>&1 | tee "$dir/log.txt"
 }
 
+# The student given the move that led to the last frame, from the student's weights.
+pairs_part() {
+  part "$OUT/pairs" "$bin/dream" --data "$DATA" --w-counts 0 --w-centroids 0 --compose conserve \
+    --eval-every 600 --eval-episodes 20 --seed 3 --width 16 --bottleneck 1 \
+    --init "$OUT/student/frames.bin" --move-pairs --expand-moves --lr "$PAIRS_LR" --kmin 3 \
+    --rollout 6 --minutes "$PAIRS_MINUTES"
+}
+
+if [[ $LAYOUT == parallel ]]; then
+  # burn's CPU backend keeps about 1.2 of the 2 cores busy in one run, and two runs of one
+  # thread each train as fast each as one run on both: so the teacher and the student train
+  # side by side, one core each, for SIDE_MINUTES of wall clock. The student reads each new
+  # version of the teacher's weights (written every 10 minutes) and distils from it, training
+  # on the data alone until the first. Then the student with the last move, as in the chain.
+  say "teacher (width 32) and student (width 16) side by side, $SIDE_MINUTES minutes -> $OUT/teacher, $OUT/student"
+  part "$OUT/teacher" env RAYON_NUM_THREADS=1 "$bin/dream" "${common[@]}" --eval-every 1800 \
+    --save-every 600 --minutes "$SIDE_MINUTES" &
+  teacher=$!
+  part "$OUT/student" env RAYON_NUM_THREADS=1 "$bin/dream" "${common[@]}" --width 16 \
+    --bottleneck 1 --teacher "$OUT/teacher/frames.bin" --teacher-width 32 --teacher-reload 60 \
+    --minutes "$SIDE_MINUTES"
+  wait "$teacher"
+  say "student with the last move: $PAIRS_MINUTES more minutes -> $OUT/pairs"
+  pairs_part
+  say "done: teacher and student trained in $(((SECONDS - started) / 60)) minutes of wall clock"
+  exit 0
+fi
+
 say "teacher: width 32, $TEACHER_MINUTES minutes -> $OUT/teacher"
 part "$OUT/teacher" "$bin/dream" "${common[@]}" --minutes "$TEACHER_MINUTES"
 
@@ -65,9 +102,6 @@ part "$OUT/student" "$bin/dream" "${common[@]}" --width 16 --bottleneck 1 \
   --teacher "$OUT/teacher/frames.bin" --teacher-width 32 --minutes "$STUDENT_MINUTES"
 
 say "student with the last move: $PAIRS_MINUTES more minutes -> $OUT/pairs"
-part "$OUT/pairs" "$bin/dream" --data "$DATA" --w-counts 0 --w-centroids 0 --compose conserve \
-  --eval-every 600 --eval-episodes 20 --seed 3 --width 16 --bottleneck 1 \
-  --init "$OUT/student/frames.bin" --move-pairs --expand-moves --lr "$PAIRS_LR" --kmin 3 \
-  --rollout 6 --minutes "$PAIRS_MINUTES"
+pairs_part
 
 say "done: teacher and student trained in $(((SECONDS - started) / 60)) minutes of wall clock"

@@ -183,6 +183,7 @@ fn main() {
     let mut rng = ChaCha8Rng::seed_from_u64(a.seed);
     let budget = a.minutes * 60.0;
     let t0 = Instant::now();
+    let started = unix_seconds();
     let (mut step, mut frames, mut next_eval) = (0u64, 0u64, a.eval_every);
     let mut next_save = a.save_every.unwrap_or(f64::INFINITY);
     let mut ema: Option<StepTerms> = None;
@@ -298,11 +299,20 @@ fn main() {
         t0.elapsed().as_secs_f64(),
         s.summary()
     );
+    // When it trained, so that runs side by side count once in the training budget
+    // (`model::eval_nets::training_seconds`).
+    println!("WALL from {started:.0} to {:.0}", unix_seconds());
     std::fs::write(
         a.out.join("scores.json"),
         serde_json::to_string_pretty(&s).unwrap(),
     )
     .unwrap();
+}
+
+fn unix_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Writes the model to `out`/frames.bin whole (a run reading it meanwhile, a student
