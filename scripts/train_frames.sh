@@ -88,18 +88,14 @@ if [[ $LAYOUT == parallel ]]; then
     --bottleneck 1 --teacher "$OUT/teacher/frames.bin" --teacher-width 32 --teacher-reload 60 \
     --minutes "$SIDE_MINUTES"
   wait "$teacher"
-  say "student with the last move: $PAIRS_MINUTES more minutes -> $OUT/pairs"
-  pairs_part
-  say "done: teacher and student trained in $(((SECONDS - started) / 60)) minutes of wall clock"
-  exit 0
-fi
-
+else
 say "teacher: width 32, $TEACHER_MINUTES minutes -> $OUT/teacher"
 part "$OUT/teacher" "$bin/dream" "${common[@]}" --minutes "$TEACHER_MINUTES"
 
 say "student: width 16, one 8x8 block, distilled for $STUDENT_MINUTES minutes -> $OUT/student"
 part "$OUT/student" "$bin/dream" "${common[@]}" --width 16 --bottleneck 1 \
   --teacher "$OUT/teacher/frames.bin" --teacher-width 32 --minutes "$STUDENT_MINUTES"
+fi
 
 say "student with the last move: $PAIRS_MINUTES more minutes -> $OUT/pairs"
 pairs_part
