@@ -55,7 +55,7 @@ if [[ ! -f "$DATA/manifest.json" ]]; then
   "$bin/world" gen --seed 1 --episodes 4000 --out "$DATA"
 fi
 
-common=(--data "$DATA" --w-counts 0 --w-centroids 0 --compose conserve --eval-every 900 --seed 1)
+common=(--data "$DATA" --w-counts 0 --w-centroids 0 --compose conserve --seed 1)
 
 # Each part's output goes to the terminal and to log.txt beside its weights (`eval` reads the
 # FINAL lines' train_s for the training budget).
@@ -84,16 +84,16 @@ if [[ $LAYOUT == parallel ]]; then
   part "$OUT/teacher" env RAYON_NUM_THREADS=1 "$bin/dream" "${common[@]}" --eval-every 1800 \
     --save-every 600 --minutes "$SIDE_MINUTES" &
   teacher=$!
-  part "$OUT/student" env RAYON_NUM_THREADS=1 "$bin/dream" "${common[@]}" --width 16 \
-    --bottleneck 1 --teacher "$OUT/teacher/frames.bin" --teacher-width 32 --teacher-reload 60 \
+  part "$OUT/student" env RAYON_NUM_THREADS=1 "$bin/dream" "${common[@]}" --eval-every 900 \
+    --width 16 --bottleneck 1 --teacher "$OUT/teacher/frames.bin" --teacher-width 32 --teacher-reload 60 \
     --minutes "$SIDE_MINUTES"
   wait "$teacher"
 else
 say "teacher: width 32, $TEACHER_MINUTES minutes -> $OUT/teacher"
-part "$OUT/teacher" "$bin/dream" "${common[@]}" --minutes "$TEACHER_MINUTES"
+part "$OUT/teacher" "$bin/dream" "${common[@]}" --eval-every 900 --minutes "$TEACHER_MINUTES"
 
 say "student: width 16, one 8x8 block, distilled for $STUDENT_MINUTES minutes -> $OUT/student"
-part "$OUT/student" "$bin/dream" "${common[@]}" --width 16 --bottleneck 1 \
+part "$OUT/student" "$bin/dream" "${common[@]}" --eval-every 900 --width 16 --bottleneck 1 \
   --teacher "$OUT/teacher/frames.bin" --teacher-width 32 --minutes "$STUDENT_MINUTES"
 fi
 
