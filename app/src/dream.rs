@@ -105,6 +105,8 @@ pub struct Dream {
     /// Dreamed steps since the last resync.
     since_sync: u32,
     resync_next: bool,
+    /// Steps skipped because the model fell too far behind the simulator.
+    skipped: u32,
     steps: u32,
     seed: u32,
     history: VecDeque<Score>,
@@ -125,6 +127,7 @@ impl Dream {
             in_flight: None,
             since_sync: 0,
             resync_next: false,
+            skipped: 0,
             steps: 0,
             seed,
             history: VecDeque::new(),
@@ -173,6 +176,7 @@ impl Dream {
         while self.owed.len() > MAX_BEHIND && self.in_flight.is_none() {
             self.owed.pop_front();
             self.resync_next = true;
+            self.skipped += 1;
         }
     }
 
@@ -305,6 +309,11 @@ impl Dream {
         self.owed.len()
     }
 
+    /// Steps skipped since the scene started because the model ran slower than the simulator.
+    pub fn skipped(&self) -> u32 {
+        self.skipped
+    }
+
     /// Whether a request is in flight.
     pub fn busy(&self) -> bool {
         self.in_flight.is_some()
@@ -428,6 +437,7 @@ mod tests {
             d.observe(n, 0, frame(n as u8));
         }
         assert_eq!(d.behind(), MAX_BEHIND);
+        assert_eq!(d.skipped(), 10, "the ten oldest steps are skipped");
         let r = d.request().unwrap();
         let first = MAX_BEHIND as u8 + 10 - MAX_BEHIND as u8 + 1;
         assert_eq!(r.context, [frame(first - 2), frame(first - 1)]);

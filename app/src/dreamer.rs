@@ -42,6 +42,8 @@ pub struct DreamView {
     pub scores: RwSignal<Vec<Score>>,
     /// Steps the dream is behind the simulator.
     pub behind: RwSignal<usize>,
+    /// Steps skipped since the scene started because the model ran slower than the simulator.
+    pub skipped: RwSignal<u32>,
     /// Sampling temperature: 0 dreams the most likely frame, higher values sample more freely.
     pub temperature: RwSignal<f32>,
     /// Resync with reality every this many steps; 0 dreams freely.
@@ -76,6 +78,7 @@ impl Dreamer {
                 notice: RwSignal::new(None),
                 scores: RwSignal::new(Vec::new()),
                 behind: RwSignal::new(0),
+                skipped: RwSignal::new(0),
                 temperature: RwSignal::new(temperature),
                 resync: RwSignal::new(resync),
                 results: RwSignal::new(Vec::new()),
@@ -181,6 +184,7 @@ impl Dreamer {
         *self.dream.borrow_mut() = dream;
         self.view.scores.set(Vec::new());
         self.view.behind.set(0);
+        self.view.skipped.set(0);
         self.show();
     }
 
@@ -200,6 +204,7 @@ impl Dreamer {
     /// Asks the model for the owed steps, if it is free.
     pub fn pump(&self) {
         self.view.behind.set(self.dream.borrow().behind());
+        self.view.skipped.set(self.dream.borrow().skipped());
         if self.model.borrow().is_none() {
             return; // loading, or a call is in flight
         }

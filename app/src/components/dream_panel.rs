@@ -99,7 +99,7 @@ pub fn DreamPanel(
                     </select>
                 </label> })}
             </div>
-            <PsnrPlot scores=view.scores behind=view.behind />
+            <PsnrPlot scores=view.scores behind=view.behind skipped=view.skipped />
         </figure>
     }
 }
@@ -107,7 +107,11 @@ pub fn DreamPanel(
 /// PSNR of each dreamed frame against the true one (higher is closer) and the objects' mean
 /// distance from where they truly are (lower is closer), newest on the right.
 #[component]
-fn PsnrPlot(scores: RwSignal<Vec<Score>>, behind: RwSignal<usize>) -> impl IntoView {
+fn PsnrPlot(
+    scores: RwSignal<Vec<Score>>,
+    behind: RwSignal<usize>,
+    skipped: RwSignal<u32>,
+) -> impl IntoView {
     // x across the plot, y from a value with `top` drawn at the top edge.
     let line = move |value: fn(&Score) -> f32, top: f32| {
         let s = scores.get();
@@ -160,6 +164,11 @@ fn PsnrPlot(scores: RwSignal<Vec<Score>>, behind: RwSignal<usize>) -> impl IntoV
                 "Closeness to the truth: "
                 <output data-testid="psnr-latest">{latest}</output>
                 {move || (behind.get() > 1).then(|| format!(" · {} frames behind", behind.get()))}
+                {move || (skipped.get() > 0).then(|| view! {
+                    <span data-testid="dream-skipped" title="The model here imagines fewer frames a second than the simulator shows; the dream starts again from the true frame after each skip.">
+                        {format!(" · {} skipped: the model runs slower than the simulator on this device", skipped.get())}
+                    </span>
+                })}
             </p>
         </div>
     }

@@ -149,8 +149,8 @@ fn main() {
         c.flops_per_frame() / 1e6
     );
     let teacher_config = FrameNetConfig::new(a.teacher_width, output);
-    let mut teacher = Teacher::new(a.teacher.clone(), a.teacher_reload.is_some());
-    teacher.refresh(&teacher_config, &plain, 0.0);
+    let mut teacher = Teacher::new(a.teacher.clone(), a.teacher_reload, teacher_config);
+    teacher.refresh(&plain, 0.0);
     let starts = [1usize, 12, 23];
     if a.eval_only {
         let eps = held_out(a.episode_seed, a.final_episodes);
@@ -193,11 +193,7 @@ fn main() {
         if el > budget {
             break;
         }
-        if let Some(every) = a.teacher_reload {
-            if el >= teacher.checked + every {
-                teacher.refresh(&teacher_config, &plain, el);
-            }
-        }
+        teacher.poll(&plain, el);
         let frac = el / budget;
         let k = (1 + (frac / 0.4 * a.rollout as f64) as usize).clamp(a.kmin, a.rollout);
         let lr = a.lr * (step as f64 / 100.0).min(1.0)
@@ -328,8 +324,9 @@ fn save(net: &FrameNet, out: &std::path::Path) {
 /// of a teacher that trains beside this run.
 struct Teacher {
     path: Option<PathBuf>,
-    /// The file may not exist yet, and may change.
-    follow: bool,
+    /// Seconds between looks at a file that may not exist yet and may change; `None`: read once.
+    reload: Option<f64>,
+    config: FrameNetConfig,
     net: Option<FrameNet>,
     /// The version read (the file's modification time).
     version: Option<std::time::SystemTime>,
@@ -338,24 +335,31 @@ struct Teacher {
 }
 
 impl Teacher {
-    fn new(path: Option<PathBuf>, follow: bool) -> Teacher {
-        Teacher { path, follow, net: None, version: None, checked: 0.0 }
+    fn new(path: Option<PathBuf>, reload: Option<f64>, config: FrameNetConfig) -> Teacher {
+        Teacher { path, reload, config, net: None, version: None, checked: 0.0 }
+    }
+
+    /// Looks at the teacher's file again once `reload` seconds have passed since the last look.
+    fn poll(&mut self, device: &Device, el: f64) {
+        if self.reload.is_some_and(|every| el >= self.checked + every) {
+            self.refresh(device, el);
+        }
     }
 
     /// Reads the teacher's file again if it changed since it was read.
-    fn refresh(&mut self, c: &FrameNetConfig, device: &Device, el: f64) {
+    fn refresh(&mut self, device: &Device, el: f64) {
         self.checked = el;
         let Some(path) = &self.path else {
             return;
         };
         let version = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-        if version.is_none() && self.follow {
+        if version.is_none() && self.reload.is_some() {
             return; // not written yet: the data alone for now
         }
         if version.is_some() && version == self.version {
             return;
         }
-        self.net = Some(load(path, c, device));
+        self.net = Some(load(path, &self.config, device));
         self.version = version;
         eprintln!("t={el:.0}s: distilling from {}", path.display());
     }
