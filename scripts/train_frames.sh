@@ -60,20 +60,12 @@ fi
 common=(--data "$DATA" --w-counts 0 --w-centroids 0 --compose conserve --seed 1)
 
 # Each part's output goes to the terminal and to log.txt beside its weights (`eval` reads the
-# FINAL lines' train_s for the training budget).
+# WALL lines for the training budget: runs side by side count once).
 part() {
   local dir=$1
   shift
   mkdir -p "$dir"
   "$@" --out "$dir" 2>&1 | tee "$dir/log.txt"
-}
-
-# The student given the move that led to the last frame, from the student's weights.
-pairs_part() {
-  part "$OUT/pairs" "$bin/dream" --data "$DATA" --w-counts 0 --w-centroids 0 --compose conserve \
-    --eval-every 600 --eval-episodes 20 --seed 3 --width 16 --bottleneck 1 \
-    --init "$OUT/student/frames.bin" --move-pairs --expand-moves --lr "$PAIRS_LR" --kmin 3 \
-    --rollout 6 --minutes "$PAIRS_MINUTES"
 }
 
 if [[ $LAYOUT == parallel ]]; then
@@ -91,15 +83,19 @@ if [[ $LAYOUT == parallel ]]; then
     --minutes "$SIDE_MINUTES"
   wait "$teacher"
 else
-say "teacher: width 32, $TEACHER_MINUTES minutes -> $OUT/teacher"
-part "$OUT/teacher" "$bin/dream" "${common[@]}" --eval-every 900 --minutes "$TEACHER_MINUTES"
+  say "teacher: width 32, $TEACHER_MINUTES minutes -> $OUT/teacher"
+  part "$OUT/teacher" "$bin/dream" "${common[@]}" --eval-every 900 --minutes "$TEACHER_MINUTES"
 
-say "student: width 16, one 8x8 block, distilled for $STUDENT_MINUTES minutes -> $OUT/student"
-part "$OUT/student" "$bin/dream" "${common[@]}" --eval-every 900 --width 16 --bottleneck 1 \
-  --teacher "$OUT/teacher/frames.bin" --teacher-width 32 --minutes "$STUDENT_MINUTES"
+  say "student: width 16, one 8x8 block, distilled for $STUDENT_MINUTES minutes -> $OUT/student"
+  part "$OUT/student" "$bin/dream" "${common[@]}" --eval-every 900 --width 16 --bottleneck 1 \
+    --teacher "$OUT/teacher/frames.bin" --teacher-width 32 --minutes "$STUDENT_MINUTES"
 fi
 
+# The student given the move that led to the last frame, from the student's weights.
 say "student with the last move: $PAIRS_MINUTES more minutes -> $OUT/pairs"
-pairs_part
+part "$OUT/pairs" "$bin/dream" --data "$DATA" --w-counts 0 --w-centroids 0 --compose conserve \
+  --eval-every 600 --eval-episodes 20 --seed 3 --width 16 --bottleneck 1 \
+  --init "$OUT/student/frames.bin" --move-pairs --expand-moves --lr "$PAIRS_LR" --kmin 3 \
+  --rollout 6 --minutes "$PAIRS_MINUTES"
 
 say "done: teacher and student trained in $(((SECONDS - started) / 60)) minutes of wall clock"
