@@ -1,36 +1,30 @@
 #!/usr/bin/env bash
 # Trains the page's frame predictor from scratch on the CPU: the dataset `world gen` writes,
-# the width-32 teacher, then the width-16 student distilled from it on its own rollouts, then
-# the student given the move that led to the last frame (its move biases looked up by the pair
-# of moves, every pair starting from its move's row) and trained on for PAIRS_MINUTES more.
-# Each run checkpoints its weights and writes its log and held-out scores (drawn `--compose
-# conserve`; `eval --nets-only` scores them as the page draws) beside them. The page's weights
-# were trained by this chain: 60 + 52 + 40 = 152 minutes of training on 2 cores, over the
-# two-hour budget (docs/EVAL.md). 38 + 45 + 22 minutes (pairs at a learning rate of 5e-4) fit
-# it, 108 minutes in all, and dream +2.70 dB over copying at the worst horizon, short of the
-# +3 target that the 152-minute chain meets (docs/training/TRIES.md, "The whole chain inside
-# two hours").
+# the width-32 teacher and the width-16 student side by side, one core each, the student
+# distilling on its own rollouts from each new version of the teacher as it trains, then the
+# student given the move that led to the last frame (its move biases looked up by the pair of
+# moves, every pair starting from its move's row) and trained on for PAIRS_MINUTES more on
+# both cores. Each run checkpoints its weights and writes its log and held-out scores (drawn
+# `--compose conserve`; `eval --nets-only` scores them as the page draws) beside them.
 #
-#   bash scripts/train_frames.sh                 # into runs/frames (teacher/, student/, pairs/)
-#   OUT=runs/try2 TEACHER_MINUTES=60 STUDENT_MINUTES=52 PAIRS_MINUTES=40 bash scripts/train_frames.sh
-#   OUT=runs/b3 TEACHER_MINUTES=38 STUDENT_MINUTES=45 PAIRS_MINUTES=22 PAIRS_LR=5e-4 bash scripts/train_frames.sh
-#   OUT=runs/p2 LAYOUT=parallel SIDE_MINUTES=76 PAIRS_MINUTES=36 PAIRS_LR=5e-4 bash scripts/train_frames.sh
+#   bash scripts/train_frames.sh      # the page's weights: 72 + 34 minutes, into runs/frames
+#   OUT=runs/b3 LAYOUT=chain TEACHER_MINUTES=38 STUDENT_MINUTES=45 PAIRS_MINUTES=22 bash scripts/train_frames.sh
+#   BACKEND=flex bash scripts/train_frames.sh   # burn's pure-Rust backend, 3-4x slower
 #
-# LAYOUT=parallel trains the teacher and the student side by side, one core each, the student
-# distilling from each new version of the teacher (docs/training/TRIES.md, "Teacher and
-# student side by side": in 56 minutes past what the 119-minute chain reached). The line above
-# trains in 114 minutes the best student yet drawn soft, +2.82 dB at h16 as the page draws
-# (short of +3; "The whole budget side by side"; kept in checkpoints/side/).
+# The first line trained the page's weights on LibTorch in 107 minutes of wall clock
+# (docs/training/TRIES.md, "LibTorch"). LAYOUT=chain trains the teacher, then the student,
+# then the move pairs, each on both cores (burn's flex backend keeps only about 1.2 of them
+# busy in one run, hence the side-by-side layout).
 #
 # Anything built beside a run goes at `chrt -i 0` (SCHED_IDLE): it then costs the run nothing
 # measurable, where at nice 19 it took a third of the teacher's throughput.
 #
 # Then export the student beside the state nets for the page, and score what the page runs:
 #   cargo run -p model --release --bin export -- --frames runs/frames/pairs/frames.bin \
-#     --frames-width 16 --frames-bottleneck 1 --frames-move-pairs --state checkpoints/next/state \
-#     --reader-width 32 --hidden 64 --ensemble 3
+#     --frames-move-pairs --state checkpoints/next/state
+#   cat runs/frames/student/log.txt runs/frames/pairs/log.txt > runs/frames/log.txt
 #   cargo run -p model --release --bin eval -- --nets-only --update-manifest \
-#     --frames-teacher runs/frames/teacher
+#     --frames-teacher runs/frames/teacher --frames-student-log runs/frames/log.txt
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -38,18 +32,40 @@ OUT=${OUT:-runs/frames}
 DATA=${DATA:-data/train}
 TEACHER_MINUTES=${TEACHER_MINUTES:-60}
 STUDENT_MINUTES=${STUDENT_MINUTES:-52}
-PAIRS_MINUTES=${PAIRS_MINUTES:-40}
-PAIRS_LR=${PAIRS_LR:-1e-3}
+PAIRS_MINUTES=${PAIRS_MINUTES:-34}
+PAIRS_LR=${PAIRS_LR:-5e-4}
 # chain: teacher, then student, then the student with move pairs (the *_MINUTES above);
 # parallel: teacher and student side by side for SIDE_MINUTES, then the move pairs.
-LAYOUT=${LAYOUT:-chain}
-SIDE_MINUTES=${SIDE_MINUTES:-76}
+LAYOUT=${LAYOUT:-parallel}
+SIDE_MINUTES=${SIDE_MINUTES:-72}
 started=$SECONDS
 
 say() { printf '==> [%dm%02ds] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*"; }
 
-cargo build --release -p world -p model --bin world --bin dream
-bin=${CARGO_TARGET_DIR:-target}/release
+# libtorch: burn's LibTorch backend, linked against a Python PyTorch 2.9.0 installed once into
+# TORCH_ENV (about 4 GB with its CUDA libraries, which stay unused: training runs on the CPU),
+# built into a target folder of its own; several times faster here than flex, burn's
+# pure-Rust CPU backend (docs/BENCHMARKS.md). BACKEND=flex needs nothing more.
+BACKEND=${BACKEND:-libtorch}
+target=${CARGO_TARGET_DIR:-target}
+features=()
+threads=RAYON_NUM_THREADS
+if [[ $BACKEND == libtorch ]]; then
+  TORCH_ENV=${TORCH_ENV:-$HOME/.cache/world-model-playground/torch-2.9.0}
+  if [[ ! -x "$TORCH_ENV/bin/python3" ]]; then
+    say "installing PyTorch 2.9.0 into $TORCH_ENV (its libtorch is what burn's tch backend links)"
+    python3 -m venv "$TORCH_ENV"
+    "$TORCH_ENV/bin/python3" -m pip install --quiet torch==2.9.0
+  fi
+  export PATH="$TORCH_ENV/bin:$PATH" LIBTORCH_USE_PYTORCH=1
+  LD_LIBRARY_PATH="$("$TORCH_ENV/bin/python3" -c 'import os, torch; print(os.path.dirname(torch.__file__))')/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export LD_LIBRARY_PATH
+  target=$target/libtorch
+  features=(--features tch)
+  threads=OMP_NUM_THREADS
+fi
+CARGO_TARGET_DIR=$target cargo build --release -p world -p model "${features[@]}" --bin world --bin dream
+bin=$target/release
 started=$SECONDS
 
 if [[ ! -f "$DATA/manifest.json" ]]; then
@@ -57,7 +73,7 @@ if [[ ! -f "$DATA/manifest.json" ]]; then
   "$bin/world" gen --seed 1 --episodes 4000 --out "$DATA"
 fi
 
-common=(--data "$DATA" --w-counts 0 --w-centroids 0 --compose conserve --seed 1)
+common=(--data "$DATA" --backend "$BACKEND" --w-counts 0 --w-centroids 0 --compose conserve --seed 1)
 
 # Each part's output goes to the terminal and to log.txt beside its weights (`eval` reads the
 # WALL lines for the training budget: runs side by side count once).
@@ -75,10 +91,10 @@ if [[ $LAYOUT == parallel ]]; then
   # version of the teacher's weights (written every 10 minutes) and distils from it, training
   # on the data alone until the first. Then the student with the last move, as in the chain.
   say "teacher (width 32) and student (width 16) side by side, $SIDE_MINUTES minutes -> $OUT/teacher, $OUT/student"
-  part "$OUT/teacher" env RAYON_NUM_THREADS=1 "$bin/dream" "${common[@]}" --eval-every 1800 \
+  part "$OUT/teacher" env "$threads=1" "$bin/dream" "${common[@]}" --eval-every 1800 \
     --save-every 600 --minutes "$SIDE_MINUTES" &
   teacher=$!
-  part "$OUT/student" env RAYON_NUM_THREADS=1 "$bin/dream" "${common[@]}" --eval-every 900 \
+  part "$OUT/student" env "$threads=1" "$bin/dream" "${common[@]}" --eval-every 900 \
     --width 16 --bottleneck 1 --teacher "$OUT/teacher/frames.bin" --teacher-width 32 --teacher-reload 60 \
     --minutes "$SIDE_MINUTES"
   wait "$teacher"
@@ -93,7 +109,7 @@ fi
 
 # The student given the move that led to the last frame, from the student's weights.
 say "student with the last move: $PAIRS_MINUTES more minutes -> $OUT/pairs"
-part "$OUT/pairs" "$bin/dream" --data "$DATA" --w-counts 0 --w-centroids 0 --compose conserve \
+part "$OUT/pairs" "$bin/dream" --data "$DATA" --backend "$BACKEND" --w-counts 0 --w-centroids 0 --compose conserve \
   --eval-every 600 --eval-episodes 20 --seed 3 --width 16 --bottleneck 1 \
   --init "$OUT/student/frames.bin" --move-pairs --expand-moves --lr "$PAIRS_LR" --kmin 3 \
   --rollout 6 --minutes "$PAIRS_MINUTES"

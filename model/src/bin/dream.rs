@@ -109,6 +109,12 @@ struct Args {
     /// horizons are scored in, instead of letting the far steps' larger errors dominate.
     #[arg(long)]
     pixel_norm: bool,
+    /// Where the training runs: `flex` (burn's pure-Rust CPU backend) or `libtorch` (burn's
+    /// LibTorch backend on the CPU, several times faster on these convolutions; needs a build
+    /// with `--features tch`, see docs/MODEL.md). Threads: `RAYON_NUM_THREADS` for flex,
+    /// `OMP_NUM_THREADS` for libtorch.
+    #[arg(long, default_value = "flex")]
+    backend: String,
     /// Only score `--init` (drawn hard, soft and conserving); writes `--out`/scores.json for
     /// the `--compose` drawing.
     #[arg(long)]
@@ -132,7 +138,7 @@ fn main() {
         ..FrameNetConfig::new(a.width, output)
     };
     c.validate().unwrap();
-    let plain = Device::flex();
+    let plain = cpu_device(&a.backend).unwrap_or_else(|e| panic!("{e}"));
     let device = plain.clone().autodiff();
     device.seed(a.seed);
     let mut net = match &a.init {
@@ -305,6 +311,23 @@ fn main() {
     .unwrap();
 }
 
+/// The CPU device `--backend` names.
+fn cpu_device(name: &str) -> Result<Device, String> {
+    match name {
+        "flex" => Ok(Device::flex()),
+        // burn 0.22 marks its LibTorch backend deprecated (its CubeCL CPU backend is meant to
+        // replace it, and needs an LLVM download); it is still the fastest here.
+        #[cfg(feature = "tch")]
+        #[allow(deprecated)]
+        "libtorch" => Ok(Device::libtorch()),
+        #[cfg(not(feature = "tch"))]
+        "libtorch" => Err("--backend libtorch: this build has no LibTorch; build with \
+            `--features tch` (docs/MODEL.md says how)"
+            .into()),
+        b => Err(format!("--backend {b}: use flex or libtorch")),
+    }
+}
+
 fn unix_seconds() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -362,5 +385,24 @@ impl Teacher {
         self.net = Some(load(path, &self.config, device));
         self.version = version;
         eprintln!("t={el:.0}s: distilling from {}", path.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_device;
+
+    #[test]
+    fn an_unknown_backend_is_refused_with_the_names_to_use() {
+        let e = cpu_device("cuda").unwrap_err();
+        assert!(e.contains("--backend cuda") && e.contains("flex or libtorch"), "{e}");
+        assert!(cpu_device("flex").is_ok());
+    }
+
+    #[cfg(not(feature = "tch"))]
+    #[test]
+    fn libtorch_without_the_feature_says_how_to_build_it() {
+        let e = cpu_device("libtorch").unwrap_err();
+        assert!(e.contains("--features tch"), "{e}");
     }
 }
