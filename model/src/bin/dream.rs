@@ -138,7 +138,10 @@ fn main() {
         ..FrameNetConfig::new(a.width, output)
     };
     c.validate().unwrap();
-    let plain = cpu_device(&a.backend).unwrap_or_else(|e| panic!("{e}"));
+    let plain = cpu_device(&a.backend).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(2)
+    });
     let device = plain.clone().autodiff();
     device.seed(a.seed);
     let mut net = match &a.init {
