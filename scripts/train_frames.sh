@@ -73,7 +73,10 @@ if [[ ! -f "$DATA/manifest.json" ]]; then
   "$bin/world" gen --seed 1 --episodes 4000 --out "$DATA"
 fi
 
-common=(--data "$DATA" --backend "$BACKEND" --w-counts 0 --w-centroids 0 --compose conserve --seed 1)
+# What every part reads and how it is scored; the side-by-side or chained parts start from seed
+# 1, the move pairs from seed 3.
+data=(--data "$DATA" --backend "$BACKEND" --w-counts 0 --w-centroids 0 --compose conserve)
+common=("${data[@]}" --seed 1)
 
 # Each part's output goes to the terminal and to log.txt beside its weights (`eval` reads the
 # WALL lines for the training budget: runs side by side count once).
@@ -85,7 +88,7 @@ part() {
 }
 
 if [[ $LAYOUT == parallel ]]; then
-  # burn's CPU backend keeps about 1.2 of the 2 cores busy in one run, and two runs of one
+  # burn's flex backend keeps about 1.2 of the 2 cores busy in one run, and two runs of one
   # thread each train as fast each as one run on both: so the teacher and the student train
   # side by side, one core each, for SIDE_MINUTES of wall clock. The student reads each new
   # version of the teacher's weights (written every 10 minutes) and distils from it, training
@@ -109,8 +112,7 @@ fi
 
 # The student given the move that led to the last frame, from the student's weights.
 say "student with the last move: $PAIRS_MINUTES more minutes -> $OUT/pairs"
-part "$OUT/pairs" "$bin/dream" --data "$DATA" --backend "$BACKEND" --w-counts 0 --w-centroids 0 --compose conserve \
-  --eval-every 600 --eval-episodes 20 --seed 3 --width 16 --bottleneck 1 \
+part "$OUT/pairs" "$bin/dream" "${data[@]}" --eval-every 600 --eval-episodes 20 --seed 3 --width 16 --bottleneck 1 \
   --init "$OUT/student/frames.bin" --move-pairs --expand-moves --lr "$PAIRS_LR" --kmin 3 \
   --rollout 6 --minutes "$PAIRS_MINUTES"
 
