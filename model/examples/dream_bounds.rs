@@ -77,11 +77,22 @@ fn main() {
     // The page's drawing with other shares below which tracked things are redrawn
     // (`untracked,object,agent`).
     if let Some(specs) = specs("--below") {
-        let whole = !args.iter().any(|a| a == "--no-whole");
+        // `--no-whole`: nothing the net draws whole is redrawn crisp; `--no-whole objects` or
+        // `agent`: only those.
+        let whole = match args.iter().position(|a| a == "--no-whole").map(|i| args.get(i + 1).map(|s| s.as_str())) {
+            None => [true; 2],
+            Some(Some("objects")) => [false, true],
+            Some(Some("agent")) => [true, false],
+            Some(_) => [false; 2],
+        };
+        // `below` may carry a fourth number: the moves after which the agent is no longer
+        // redrawn where the state has it.
         for v in specs {
             let below = [v[0], v[1], v[2]];
-            page_dreams(format!("below {below:?}"), &|d| {
+            let agent_moves = v.get(3).map_or(usize::MAX, |&m| m as usize);
+            page_dreams(format!("below {v:?}"), &|d| {
                 d.below = below;
+                d.agent_moves = agent_moves;
                 d.redraw_whole = whole;
             });
         }

@@ -141,13 +141,24 @@ pub struct Understanding {
 pub struct Operation {
     pub tasks: usize,
     pub model_success: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub oracle_success: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub random_success: f64,
     pub model_final_distance: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub oracle_final_distance: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub random_final_distance: f64,
     pub model_plan_ms: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub oracle_plan_ms: f64,
+}
+
+/// JSON writes a figure that was not measured (NaN: the teacher's run has no oracle or random
+/// baseline of its own) as `null`; it reads back as NaN.
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

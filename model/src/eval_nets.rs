@@ -352,7 +352,7 @@ pub fn markdown(r: &NetsReport, command: &str) -> String {
                 "Dreams drawn `Compose::{:?}` ({}). The same dreams drawn soft, letting unsure objects fade (`Compose::Soft`): {}.\n\n",
                 r.compose.unwrap_or_default(),
                 match r.compose.unwrap_or_default() {
-                    Compose::Track => "the page's rule: an object the net draws whole is drawn again crisp there, and one that fades is drawn whole where the model's state, read off the first frames and carried by the dynamics ensemble, says it went, the agent there shown as its expected picture, spread by how unsure its imagined place is after that many moves",
+                    Compose::Track => "the page's rule: what the net draws whole is left as it drew it, and an object or the agent that fades is drawn whole where the model's state, read off the first frames and carried by the dynamics ensemble, says it went, the agent there shown as its expected picture, spread by how unsure its imagined place is after that many moves",
                     Compose::Conserve => "an object that has all but faded out is drawn whole where the net finds it most likely",
                     _ => "objects not kept",
                 },

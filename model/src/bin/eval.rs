@@ -52,22 +52,51 @@ struct Args {
     /// training budget row): every `dream` run that made it.
     #[arg(long, default_value = "checkpoints/next/student/log.txt")]
     frames_student_log: PathBuf,
+    /// Evaluate nothing: write the report again from its JSON twin (the transformer's part)
+    /// and the section on the page's nets it already has, as this revision lays it out.
+    #[arg(long)]
+    render: bool,
 }
 
 /// `report` with its "The model the page runs" section replaced by `section` (put right
 /// after the title when it has none).
 fn splice(report: &str, section: &str) -> String {
-    const HEAD: &str = "## The model the page runs";
     let mut rest = report.to_string();
-    if let Some(a) = rest.find(HEAD) {
-        let after = &rest[a + HEAD.len()..];
-        let b = after.find("\n## ").map(|i| a + HEAD.len() + i + 1).unwrap_or(rest.len());
-        rest.replace_range(a..b, "");
+    if let Some(old) = section_of(report) {
+        rest = rest.replacen(old, "", 1);
     }
     match rest.find('\n') {
         Some(i) if rest.starts_with("# ") => format!("{}\n\n{section}{}", &rest[..i], rest[i..].trim_start_matches('\n')),
         _ => format!("# Evaluation\n\n{section}{rest}"),
     }
+}
+
+/// The report's "The model the page runs" section, `None` when it has none.
+fn section_of(report: &str) -> Option<&str> {
+    const HEAD: &str = "## The model the page runs";
+    let a = report.find(HEAD)?;
+    let after = &report[a + HEAD.len()..];
+    Some(&report[a..after.find("\n## ").map_or(report.len(), |i| a + HEAD.len() + i + 1)])
+}
+
+/// `--render`: the report at `out` written again from its JSON twin, keeping its section on
+/// the page's nets.
+fn render(out: &std::path::Path) -> Result<(), String> {
+    let json_path = out.with_extension("json");
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let json: serde_json::Value = serde_json::from_str(&read(&json_path)?).map_err(|e| format!("{}: {e}", json_path.display()))?;
+    let field = |k: &str| json.get(k).cloned().ok_or_else(|| format!("{}: no \"{k}\"", json_path.display()));
+    let reports: Vec<Report> = serde_json::from_value(field("reports")?).map_err(|e| e.to_string())?;
+    let size: EvalSize = serde_json::from_value(field("size")?).map_err(|e| e.to_string())?;
+    let subset: Report = serde_json::from_value(field("subset")?).map_err(|e| e.to_string())?;
+    let old = read(out).unwrap_or_default();
+    let mut md = model::report::markdown(&reports, &size, &subset, None);
+    if let Some(section) = section_of(&old) {
+        md = splice(&md, section);
+    }
+    model::metrics::write_atomic(out, md.as_bytes()).map_err(|e| e.to_string())?;
+    eprintln!("wrote {} from {}", out.display(), json_path.display());
+    Ok(())
 }
 
 /// Evaluates the page's nets; returns their report section and the report.
@@ -128,6 +157,9 @@ fn run(args: &Args) -> Result<(), String> {
     }
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    if args.render {
+        return render(&out);
     }
     if args.nets_only {
         let (section, report) = nets_section(args)?.ok_or("the manifest lists no nets to evaluate")?;
@@ -202,7 +234,7 @@ fn run(args: &Args) -> Result<(), String> {
         false,
         &device,
     )?;
-    let mut md = model::report::markdown(&reports, &size, &subset, started.elapsed().as_secs_f64());
+    let mut md = model::report::markdown(&reports, &size, &subset, Some(started.elapsed().as_secs_f64()));
     let nets = nets_section(args)?;
     if let Some((section, _)) = &nets {
         md = splice(&md, section);
