@@ -5,12 +5,12 @@
 //! the question's words are parsed to say which slots it names (the goal reader learns that
 //! mapping from words elsewhere), so what it measures is what the state itself carries.
 //! `--truth` reads the simulator's slots instead (a bound for a perfect reader).
-//! `--surprise` adds, per thing named, how the read motion differed from what the page's
-//! dynamics ensemble predicted for it, frame by frame (in contact with the agent: along the
-//! push; away from it: along its own motion): hidden properties show as the world model's
-//! surprise, since the dynamics predicts the mean response over masses and frictions.
+//! `--surprise` adds, per thing named, how its read motion differed from what the page's
+//! dynamics ensemble imagines for it over three frames from each frame (pushed by the agent:
+//! along the push; away from it: along its own motion): hidden properties show as the world
+//! model's surprise, since the dynamics predicts the mean response over masses and frictions.
 //!
-//!     cargo run -p model --release --example qa_probe -- [--train 2000] [--test 300] [--truth]
+//!     cargo run -p model --release --example qa_probe -- [--train 2000] [--test 300] [--truth] [--surprise]
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -40,6 +40,8 @@ const PER: usize = 6;
 const REFS: usize = 3;
 /// Referent kinds: none, colour, object, agent, wall, floor, zone.
 const KINDS: usize = 7;
+/// Frames over which [`surprise`] compares imagined and read motion.
+const WINDOW: usize = 3;
 /// Surprise features per thing named ([`surprise`]).
 const SURPRISE: usize = 8;
 const FEATURES: usize = Template::ALL.len() + T + REFS * (KINDS + 1 + T * PER + T + SURPRISE) + (1 + OBJECT_SLOTS) * T * PER + 2 * PER;
@@ -77,12 +79,13 @@ fn read(reader: &Reader, e: &Episode, truth: bool, device: &Device) -> Slots {
     out
 }
 
-/// How the read motion of object slot `s` (and the agent's, in contact with it) differed from
-/// what the dynamics ensemble predicts one frame ahead, over the first `clip` frames: in
-/// contact (the two closer than their radii and a tenth of the arena) the count, the mean
-/// predicted and read displacement of the object along the push, and the mean read minus
-/// predicted displacement of the object and of the agent along it; away from the agent, with
-/// the object moving, the count and the mean read minus predicted change along its motion.
+/// How the read motion of object slot `s` (and the agent's, pushing it) differed from what
+/// the dynamics ensemble imagines over [`WINDOW`] frames from each frame of the first `clip`:
+/// pushed (the agent touching it, within a fiftieth of the arena, and closing in) the count,
+/// the mean imagined and read displacement of the object along the push, and the mean read
+/// minus imagined displacement of the object and of the agent along it; away from the agent,
+/// with the object moving, the count and the mean read minus imagined displacement along its
+/// motion; last, the object's summed surprise along the push.
 fn surprise(nets: &StateNets, e: &Episode, slots: &Slots, s: usize, clip: usize) -> [f32; SURPRISE] {
     let sky = e.frame(0).chunks_exact(3).filter(|p| world::render::palette_index([p[0], p[1], p[2]]) == 1).count();
     let side = f32::from(u8::from(sky as f32 > 0.05 * 4096.0));
@@ -91,8 +94,8 @@ fn surprise(nets: &StateNets, e: &Episode, slots: &Slots, s: usize, clip: usize)
         LSlot { present: x[0] > 0.5, pos: [x[1], x[2]], ab: [x[3] / MOTION_SCALE, x[4] / MOTION_SCALE], size: x[5] / 10.0 }
     };
     let (mut contact, mut free) = ([0f32; 5], [0f32; 2]);
-    for t in 1..clip.saturating_sub(1) {
-        let (a, o, next) = (slot(t, AGENT_SLOT), slot(t, s), slot(t + 1, s));
+    for t in 1..clip.saturating_sub(WINDOW) {
+        let (a, o, next) = (slot(t, AGENT_SLOT), slot(t, s), slot(t + WINDOW, s));
         if !(a.present && o.present && next.present) {
             continue;
         }
@@ -102,14 +105,16 @@ fn surprise(nets: &StateNets, e: &Episode, slots: &Slots, s: usize, clip: usize)
         for d in &nets.ensemble {
             let mut ad = dyn_agent(&a, before_a, e.actions[t - 1]);
             let mut od = dyn_object(&o, before_o, s);
-            d.step(&mut ad, &mut od, side, e.actions[t]);
+            for k in 0..WINDOW {
+                d.step(&mut ad, &mut od, side, e.actions[t + k]);
+            }
             for i in 0..2 {
-                pred_o[i] += od[2 + i] / MOTION_SCALE / members;
-                pred_a[i] += ad[2 + i] / MOTION_SCALE / members;
+                pred_o[i] += (od[i] - o.pos[i]) / members;
+                pred_a[i] += (ad[i] - a.pos[i]) / members;
             }
         }
         let read_o = [next.pos[0] - o.pos[0], next.pos[1] - o.pos[1]];
-        let next_a = slot(t + 1, AGENT_SLOT);
+        let next_a = slot(t + WINDOW, AGENT_SLOT);
         let read_a = [next_a.pos[0] - a.pos[0], next_a.pos[1] - a.pos[1]];
         let rel = [o.pos[0] - a.pos[0], o.pos[1] - a.pos[1]];
         let d = (rel[0] * rel[0] + rel[1] * rel[1]).sqrt().max(1e-6);

@@ -119,7 +119,7 @@ fn nets_section(args: &Args) -> Result<Option<(String, model::eval_nets::NetsRep
     let mut r = model::eval_nets::evaluate_nets(&args.weights, &size, teacher, args.compose)?;
     r.training_seconds = model::eval_nets::training_seconds(&[&args.frames_teacher.join("log.txt"), &args.frames_student_log]);
     let mut command = "cargo run -p model --release --bin eval --".to_string();
-    for (flag, on) in [(" --nets-only", args.nets_only), (" --quick", args.quick)] {
+    for (flag, on) in [(" --nets-only", args.nets_only), (" --quick", args.quick), (" --update-manifest", args.update_manifest)] {
         if on {
             command.push_str(flag);
         }
@@ -127,6 +127,7 @@ fn nets_section(args: &Args) -> Result<Option<(String, model::eval_nets::NetsRep
     if args.episode_seed != model::data::EVAL_SEED_BASE || args.task_seed != model::data::TASK_SEED_BASE {
         command.push_str(&format!(" --episode-seed {} --task-seed {}", args.episode_seed, args.task_seed));
     }
+    let command = command.trim_end_matches(" --").to_string();
     Ok(Some((model::eval_nets::markdown(&r, &command), r)))
 }
 
