@@ -87,8 +87,7 @@ fn read(reader: &Reader, e: &Episode, truth: bool, device: &Device) -> Slots {
 /// with the object moving, the count and the mean read minus imagined displacement along its
 /// motion; last, the object's summed surprise along the push.
 fn surprise(nets: &StateNets, e: &Episode, slots: &Slots, s: usize, clip: usize) -> [f32; SURPRISE] {
-    let sky = e.frame(0).chunks_exact(3).filter(|p| world::render::palette_index([p[0], p[1], p[2]]) == 1).count();
-    let side = f32::from(u8::from(sky as f32 > 0.05 * 4096.0));
+    let side = runtime::track::side_view(e.frame(0));
     let slot = |t: usize, k: usize| -> LSlot {
         let x = &slots[t][k];
         LSlot { present: x[0] > 0.5, pos: [x[1], x[2]], ab: [x[3] / MOTION_SCALE, x[4] / MOTION_SCALE], size: x[5] / 10.0 }

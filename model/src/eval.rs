@@ -613,3 +613,18 @@ pub fn most_common_caption(baseline: &[Sample]) -> Vec<u16> {
         .map(|(c, _)| c)
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Operation;
+
+    #[test]
+    fn figures_not_measured_come_back_from_json_as_nan() {
+        let op = Operation { tasks: 3, model_success: 0.5, oracle_success: f64::NAN, oracle_plan_ms: f64::NAN, ..Operation::default() };
+        let text = serde_json::to_string(&op).unwrap();
+        assert!(text.contains("\"oracle_success\":null"), "{text}");
+        let back: Operation = serde_json::from_str(&text).unwrap();
+        assert!(back.oracle_success.is_nan() && back.oracle_plan_ms.is_nan());
+        assert_eq!((back.tasks, back.model_success, back.random_success), (3, 0.5, 0.0));
+    }
+}

@@ -127,7 +127,7 @@ pub fn markdown(reports: &[Report], size: &EvalSize, subset: &Report, seconds: O
     if let Some(st) = reports.iter().find(|r| r.name == "student") {
         let _ = writeln!(
             w,
-            "\n### Its targets (the shipped student)\n\n| target | value | |\n|---|---|---|"
+            "\n### Its targets, set for the first design (the shipped student; answering moves onto the new state next)\n\n| target | value | |\n|---|---|---|"
         );
         let u = &st.understanding;
         let _ = writeln!(

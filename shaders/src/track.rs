@@ -20,6 +20,13 @@ const SIDE_VIEW_SKY: f32 = 0.05;
 /// The sky's palette class (`world::render::PALETTE[1]`).
 const SKY_CLASS: u8 = 1;
 
+/// The view a frame shows, as the dynamics reads it: 1 from the side (more than
+/// [`SIDE_VIEW_SKY`] of its pixels are sky), 0 from above.
+pub fn side_view(frame: &[u8]) -> f32 {
+    let sky = frame.chunks_exact(3).filter(|p| palette_index([p[0], p[1], p[2]]) == SKY_CLASS).count();
+    f32::from(u8::from(sky as f32 > SIDE_VIEW_SKY * (SIDE * SIDE) as f32))
+}
+
 /// The agent and the objects of a dream, one copy per member of the dynamics ensemble.
 #[derive(Clone, Debug)]
 pub struct Tracker {
@@ -63,9 +70,7 @@ impl Tracker {
                 objects.push(((FIRST_OBJECT_CLASS + colour) as u8, o.pos, vec![dyn_object(o, before(s), s); members]));
             }
         }
-        let sky = frame.chunks_exact(3).filter(|p| palette_index([p[0], p[1], p[2]]) == SKY_CLASS).count();
-        let side = f32::from(u8::from(sky as f32 > SIDE_VIEW_SKY * (SIDE * SIDE) as f32));
-        Tracker { agents, agent_start: a.pos, objects, side, moves: 0 }
+        Tracker { agents, agent_start: a.pos, objects, side: side_view(frame), moves: 0 }
     }
 
 

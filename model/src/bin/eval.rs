@@ -265,3 +265,30 @@ fn run(args: &Args) -> Result<(), String> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{section_of, splice};
+
+    const NETS: &str = "## The model the page runs\n\nnew numbers\n\n";
+
+    #[test]
+    fn splicing_replaces_only_the_nets_section() {
+        let report = "# Evaluation\n\n## The model the page runs\n\nold numbers\n\n## Questions and captions: the transformer\n\nits intro\n";
+        assert_eq!(section_of(report), Some("## The model the page runs\n\nold numbers\n\n"));
+        assert_eq!(
+            splice(report, NETS),
+            "# Evaluation\n\n## The model the page runs\n\nnew numbers\n\n## Questions and captions: the transformer\n\nits intro\n"
+        );
+    }
+
+    #[test]
+    fn a_report_without_the_nets_section_gets_it_after_its_title() {
+        let report = "# Evaluation\n\n## Questions and captions: the transformer\n\nits intro\n";
+        assert_eq!(section_of(report), None);
+        assert_eq!(
+            splice(report, NETS),
+            "# Evaluation\n\n## The model the page runs\n\nnew numbers\n\n## Questions and captions: the transformer\n\nits intro\n"
+        );
+    }
+}
